@@ -1,0 +1,27 @@
+# The two commands: `make run` (the site with demo data) and `make test` (the whole suite).
+SHELL := /bin/bash
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup pytest demo bench lint
+
+setup:
+	@scripts/setup
+
+run: setup
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup pytest
+
+# The suite alone, against whatever DATABASE_URL says (SQLite by default).
+pytest:
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q
+
+bench: setup
+	bench/run_all
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -1,0 +1,23 @@
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+def _ensure_roles(sender, using="default", **kwargs):
+    from django.contrib.auth.management import create_permissions
+
+    from .roles import ensure_roles
+
+    # Our handler can run before Django has made the other apps' permissions: make them first.
+    for label in ("wagtailadmin", "fundpool", "grants"):
+        create_permissions(apps.get_app_config(label), verbosity=0, using=using)
+    ensure_roles()
+
+
+class CmsConfig(AppConfig):
+    name = "cms"
+    verbose_name = _("Public site")
+
+    def ready(self):
+        # After every migrate, so the groups exist with their permissions wherever the site runs.
+        post_migrate.connect(_ensure_roles, sender=self)

@@ -1,0 +1,59 @@
+"""The people who use the system, as Django groups. Staff and finance work in the Wagtail admin;
+reviewers and applicants never get admin access (their pages are the site's own)."""
+
+from django.contrib.auth.models import Group, Permission
+
+ROLES = {
+    "staff": (
+        "基金管理方 Fund staff",
+        [
+            "wagtailadmin.access_admin",
+            "fundpool.view_account",
+            "fundpool.view_commitment",
+            "fundpool.view_journalentry",
+            "fundpool.view_inflow",
+            "fundpool.add_inflow",
+            "fundpool.view_pledge",
+            "fundpool.add_pledge",
+            "fundpool.change_pledge",
+            "fundpool.view_funder",
+            "fundpool.add_funder",
+            "fundpool.change_funder",
+            "fundpool.view_theme",
+            "fundpool.add_theme",
+            "fundpool.change_theme",
+        ],
+    ),
+    "finance": (
+        "财务 Finance",
+        [
+            "wagtailadmin.access_admin",
+            "fundpool.view_account",
+            "fundpool.view_commitment",
+            "fundpool.view_journalentry",
+            "fundpool.reverse_journalentry",
+            "fundpool.view_inflow",
+            "fundpool.add_inflow",
+            "fundpool.view_pledge",
+            "fundpool.add_pledge",
+            "fundpool.change_pledge",
+            "fundpool.view_funder",
+            "fundpool.view_theme",
+        ],
+    ),
+    "reviewer": ("评审 Reviewer", []),
+    "applicant": ("申报主体 Applicant", []),
+}
+
+
+def ensure_roles() -> dict[str, Group]:
+    groups = {}
+    for key, (name, perms) in ROLES.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        wanted = []
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
+        group.permissions.add(*wanted)
+        groups[key] = group
+    return groups

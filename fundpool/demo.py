@@ -1,0 +1,356 @@
+"""Deterministic demo money for a community fund: a sub-district allocation (pledged, partly
+received), two company CSR gifts (one restricted to elderly care), a charitable trust restricted
+to environment and expiring, a matching partner's capacity-building money, and many small public
+donations.
+
+`seed_small` goes through the services, like staff would. `seed_bulk` writes the same kinds of
+rows with bulk inserts (for benchmarks: ≥ 1,000,000 postings) and leaves a ledger that
+`ledger_verify` accepts."""
+
+from __future__ import annotations
+
+import random
+import sys
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from . import services
+from .ledger import Purpose, Restriction, available_account, income_account, system_account
+from .models import (
+    Account,
+    AccountKind,
+    Commitment,
+    EntryKind,
+    Funder,
+    Inflow,
+    JournalEntry,
+    LotMovement,
+    Posting,
+    RestrictionKind,
+    SourceType,
+    Theme,
+)
+
+THEMES = [
+    ("elderly", "为老服务", "Elderly care"),
+    ("environment", "环境保护", "Environment"),
+    ("safety", "平安建设", "Community safety"),
+    ("youth", "青少年成长", "Youth"),
+    ("mutual-aid", "邻里互助", "Neighbourly mutual aid"),
+    ("culture", "社区文化", "Community culture"),
+]
+
+FUNDERS = [
+    ("翠湖街道办事处", SourceType.GOVERNMENT),
+    ("华星科技有限公司", SourceType.CSR),
+    ("康泰医药集团有限公司", SourceType.CSR),
+    ("明德慈善信托", SourceType.TRUST),
+    ("江州市慈善总会", SourceType.MATCHING),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国晓东海燕文博雨欣子涵浩然"
+MESSAGES = ["", "", "", "支持社区！", "为邻里出一份力", "愿老人们过得更好", "加油", "保护我们的河道", "一点心意"]
+
+YEAR_START = date(2026, 1, 1)
+LAST_DAY = date(2026, 11, 20)
+
+
+def _day(rng: random.Random, start: date, end: date) -> date:
+    end = min(end, timezone.localdate())
+    return start + timedelta(days=rng.randrange(max((end - start).days, 0) + 1))
+
+
+def _name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+
+
+def _donation_amount(rng: random.Random) -> Decimal:
+    preset = rng.random()
+    if preset < 0.75:
+        return Decimal(rng.choice([10, 20, 20, 50, 50, 50, 100, 100, 200, 500]))
+    return Decimal(rng.randrange(100, 30000)) / 100  # a custom amount, with fen
+
+
+def _fee(rng: random.Random, amount: Decimal) -> Decimal:
+    # Some arrive by card or wallet with a processing fee (about 0.6 %); bank transfers have none.
+    if rng.random() < 0.4:
+        return max((amount * Decimal("0.006")).quantize(Decimal("0.01")), Decimal("0.01"))
+    return Decimal("0.00")
+
+
+def seed_themes() -> dict[str, Theme]:
+    return {
+        code: Theme.objects.get_or_create(code=code, defaults={"name": name, "name_en": en})[0]
+        for code, name, en in THEMES
+    }
+
+
+def seed_funders() -> dict[str, Funder]:
+    return {
+        name: Funder.objects.get_or_create(name=name, defaults={"source_type": source})[0] for name, source in FUNDERS
+    }
+
+
+@transaction.atomic
+def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
+    rng = random.Random(seed)
+    themes = seed_themes()
+    funders = seed_funders()
+    gov, tech, pharma, trust, match = (funders[name] for name, _ in FUNDERS)
+
+    allocation = services.pledge_record(
+        funder=gov,
+        amount=Decimal("300000.00"),
+        pledged_on=date(2026, 1, 10),
+        expected_by=date(2026, 12, 31),
+        description="2026年度社区公益基金财政拨款",
+    )
+    services.pledge_receive(pledge=allocation, amount=Decimal("120000.00"), received_on=date(2026, 3, 15),
+                            external_ref="DEMO-GOV-2026-1", description="第一笔拨款")
+    services.pledge_receive(pledge=allocation, amount=Decimal("60000.00"), received_on=date(2026, 7, 1),
+                            external_ref="DEMO-GOV-2026-2", description="第二笔拨款")
+    services.inflow_record(source_type=SourceType.CSR, funder=tech, amount=Decimal("50000.00"),
+                           received_on=date(2026, 4, 8), external_ref="DEMO-CSR-HX",
+                           description="华星科技企业社会责任捐赠（非限定）")
+    services.inflow_record(source_type=SourceType.CSR, funder=pharma, amount=Decimal("80000.00"),
+                           received_on=date(2026, 5, 20), external_ref="DEMO-CSR-KT",
+                           restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["elderly"]),
+                           description="康泰医药捐赠，限定用于为老服务")
+    services.inflow_record(source_type=SourceType.TRUST, funder=trust, amount=Decimal("100000.00"),
+                           received_on=date(2026, 6, 1), external_ref="DEMO-TRUST-MD",
+                           restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["environment"],
+                                                   expires_on=date(2027, 6, 30)),
+                           description="明德慈善信托资金，限定环境保护，2027年6月30日前使用")
+    services.inflow_record(source_type=SourceType.MATCHING, funder=match, amount=Decimal("20000.00"),
+                           received_on=date(2026, 6, 15), external_ref="DEMO-MATCH-CF",
+                           restriction=Restriction(kind=RestrictionKind.CAPACITY),
+                           description="市慈善总会种子资金（组织发展金）")
+    gifts = []
+    for i in range(donations):
+        amount = _donation_amount(rng)
+        anonymous = rng.random() < 0.3
+        gifts.append(
+            services.inflow_record(
+                source_type=SourceType.DONATION,
+                amount=amount,
+                fee=_fee(rng, amount) or None,
+                received_on=_day(rng, YEAR_START, LAST_DAY),
+                external_ref=f"DEMO-DON-{seed}-{i:05d}",
+                description=rng.choice(MESSAGES),
+                payer_name="" if anonymous else _name(rng),
+                anonymous=anonymous,
+            )
+        )
+    # Placeholder commitments until the grants seed makes real awards.
+    services.commitment_commit(reference="demo:elderly-canteen", amount=Decimal("18000.00"),
+                               purpose=Purpose(theme=themes["elderly"]), description="长者助餐点（演示）")
+    services.commitment_disburse(reference="demo:elderly-canteen", amount=Decimal("10800.00"),
+                                 external_ref="DEMO-PAY-0001", description="首期拨付 60%")
+    services.commitment_commit(reference="demo:river-watch", amount=Decimal("25000.00"),
+                               purpose=Purpose(theme=themes["environment"]), description="河道守护队（演示）")
+    services.commitment_commit(reference="demo:river-watch:capacity", amount=Decimal("2000.00"),
+                               purpose=Purpose(capacity_building=True), description="河道守护队组织发展金（演示）")
+    services.commitment_commit(reference="demo:night-patrol", amount=Decimal("8000.00"),
+                               purpose=Purpose(theme=themes["safety"]), description="夜间巡逻队（演示）")
+    services.refund_record(inflow=gifts[0], amount=gifts[0].amount, external_ref=f"DEMO-REFUND-{seed}-1",
+                           description="捐赠人申请退款")
+    return {"donations": len(gifts)}
+
+
+# --- bulk ------------------------------------------------------------------------------------
+
+
+class Progress:
+    def __init__(self, total: int, label: str, stream=None):
+        self.total, self.label, self.done = total, label, 0
+        self.stream = stream or sys.stderr
+        self._last = -1
+
+    def advance(self, n: int) -> None:
+        self.done += n
+        pct = int(self.done * 100 / self.total) if self.total else 100
+        if pct != self._last:
+            self._last = pct
+            bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
+            self.stream.write(f"\r{self.label} [{bar}] {pct:3d}% {self.done:,}/{self.total:,}")
+            self.stream.flush()
+        if self.done >= self.total:
+            self.stream.write("\n")
+
+
+@dataclass
+class _Lot:
+    amount: Decimal
+    fee: Decimal
+    day: date
+    available: Decimal
+    anonymous: bool
+    pk: int | None = None
+
+
+def _at(day: date, seconds: int = 0) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(9, 0))) + timedelta(seconds=seconds)
+
+
+def seed_bulk(*, seed: int = 2026, donations: int = 250_000, commitments: int = 5_000, chunk: int = 5_000,
+              stream=None) -> dict:
+    """Small donations (each an entry of four postings: gift and fee) and commitments drawing
+    them, written with bulk inserts. Balances and lot figures are worked out in memory first, so
+    every cached number is written once and agrees with the postings."""
+    rng = random.Random(seed)
+    currency = "CNY"
+    income = income_account(SourceType.DONATION, currency)
+    pool = available_account(RestrictionKind.UNRESTRICTED, None, "", currency)
+    fees = system_account(AccountKind.FEES, currency)
+    start = date(2025, 1, 1)
+    span = (LAST_DAY - start).days
+
+    lots = []
+    for _i in range(donations):
+        amount = _donation_amount(rng)
+        fee = _fee(rng, amount)
+        lots.append(_Lot(amount, fee, start + timedelta(days=rng.randrange(span + 1)), amount - fee, rng.random() < 0.3))
+    lots.sort(key=lambda lot: lot.day)
+
+    # Plan the commitments: each draws the oldest lots with money left (as the service would for
+    # unrestricted money), and most have a first tranche paid.
+    plans = []
+    cursor = 0
+    total_net = sum((lot.available for lot in lots), Decimal(0))
+    budget = total_net * Decimal("0.8")
+    per = (budget / commitments).quantize(Decimal("1")) if commitments else Decimal(0)
+    for k in range(commitments):
+        want = max(Decimal("2000"), min(per * Decimal(rng.choice(["0.5", "0.8", "1", "1.2", "1.5"])), Decimal("50000")))
+        draws = []
+        remaining = want
+        while remaining > 0 and cursor < len(lots):
+            lot = lots[cursor]
+            take = min(lot.available, remaining)
+            if take > 0:
+                draws.append((cursor, take))
+                lot.available -= take
+                remaining -= take
+            if lot.available == 0:
+                cursor += 1
+        if remaining > 0:
+            # Put back what this partial plan took and stop: the pool has run dry.
+            for idx, take in draws:
+                lots[idx].available += take
+            break
+        day = max(lots[idx].day for idx, _ in draws) + timedelta(days=1)
+        paid = (want * Decimal("0.6")).quantize(Decimal("0.01")) if rng.random() < 0.7 else Decimal(0)
+        plans.append((f"bench:grant:{seed}:{k:05d}", want, draws, day, paid))
+
+    postings_total = donations * 2 + sum(2 for lot in lots if lot.fee) + sum(2 + (2 if p[4] else 0) for p in plans)
+    progress = Progress(postings_total, "postings", stream)
+    balances = {income.pk: Decimal(0), pool.pk: Decimal(0), fees.pk: Decimal(0)}
+
+    for offset in range(0, len(lots), chunk):
+        part = lots[offset : offset + chunk]
+        with transaction.atomic():
+            entries = JournalEntry.objects.bulk_create(
+                [
+                    JournalEntry(
+                        kind=EntryKind.INFLOW,
+                        amount=lot.amount,
+                        currency=currency,
+                        effective_at=_at(lot.day, i % 3600),
+                        memo="",
+                    )
+                    for i, lot in enumerate(part)
+                ]
+            )
+            inflows = Inflow.objects.bulk_create(
+                [
+                    Inflow(
+                        source_type=SourceType.DONATION,
+                        amount=lot.amount,
+                        currency=currency,
+                        available=lot.available,
+                        received_on=lot.day,
+                        anonymous=lot.anonymous,
+                        entry=entry,
+                        restriction_kind=RestrictionKind.UNRESTRICTED,
+                    )
+                    for lot, entry in zip(part, entries, strict=True)
+                ]
+            )
+            postings, moves = [], []
+            for lot, entry, inflow in zip(part, entries, inflows, strict=True):
+                lot.pk = inflow.pk
+                postings.append(Posting(entry=entry, account=income, amount=-lot.amount, currency=currency))
+                postings.append(Posting(entry=entry, account=pool, amount=lot.amount, currency=currency))
+                moves.append(LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.RECEIVE, available_delta=lot.amount))
+                balances[income.pk] -= lot.amount
+                balances[pool.pk] += lot.amount
+                if lot.fee:
+                    postings.append(Posting(entry=entry, account=pool, amount=-lot.fee, currency=currency))
+                    postings.append(Posting(entry=entry, account=fees, amount=lot.fee, currency=currency))
+                    moves.append(LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.CHARGE, available_delta=-lot.fee))
+                    balances[pool.pk] -= lot.fee
+                    balances[fees.pk] += lot.fee
+            Posting.objects.bulk_create(postings, batch_size=5000)
+            LotMovement.objects.bulk_create(moves, batch_size=5000)
+        progress.advance(len(postings))
+
+    for offset in range(0, len(plans), chunk // 5 or 1):
+        part = plans[offset : offset + (chunk // 5 or 1)]
+        with transaction.atomic():
+            committed_accounts = Account.objects.bulk_create(
+                [Account(code=f"committed:{ref}", kind=AccountKind.COMMITTED, currency=currency, reference=ref,
+                         balance=want - paid) for ref, want, _d, _day, paid in part]
+            )
+            paid_accounts = Account.objects.bulk_create(
+                [Account(code=f"paid:{ref}", kind=AccountKind.PAID, currency=currency, reference=ref, balance=paid)
+                 for ref, _w, _d, _day, paid in part]
+            )
+            commitments_ = Commitment.objects.bulk_create(
+                [Commitment(reference=ref, currency=currency, committed_account=ca, paid_account=pa)
+                 for (ref, *_rest), ca, pa in zip(part, committed_accounts, paid_accounts, strict=True)]
+            )
+            entries, shapes = [], []
+            for (ref, want, draws, day, paid), ca, pa, c in zip(part, committed_accounts, paid_accounts, commitments_, strict=True):
+                entries.append(JournalEntry(kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref,
+                                            effective_at=_at(day)))
+                shapes.append(("commit", ref, want, draws, ca, pa, c))
+                if paid:
+                    entries.append(JournalEntry(kind=EntryKind.DISBURSE, amount=paid, currency=currency, reference=ref,
+                                                effective_at=_at(day + timedelta(days=7)),
+                                                external_ref=f"{ref}:pay:1"))
+                    shapes.append(("pay", ref, paid, draws, ca, pa, c))
+            entries = JournalEntry.objects.bulk_create(entries)
+            postings, moves = [], []
+            for entry, (what, _ref, amount, draws, ca, pa, c) in zip(entries, shapes, strict=True):
+                if what == "commit":
+                    postings.append(Posting(entry=entry, account=pool, amount=-amount, currency=currency))
+                    postings.append(Posting(entry=entry, account=ca, amount=amount, currency=currency))
+                    balances[pool.pk] -= amount
+                    for idx, take in draws:
+                        moves.append(LotMovement(entry=entry, lot_id=lots[idx].pk, commitment=c,
+                                                 kind=LotMovement.Kind.DRAW, available_delta=-take, committed_delta=take))
+                else:
+                    postings.append(Posting(entry=entry, account=ca, amount=-amount, currency=currency))
+                    postings.append(Posting(entry=entry, account=pa, amount=amount, currency=currency))
+                    remaining = amount
+                    for idx, take in draws:
+                        part_paid = min(take, remaining)
+                        moves.append(LotMovement(entry=entry, lot_id=lots[idx].pk, commitment=c,
+                                                 kind=LotMovement.Kind.PAY, committed_delta=-part_paid, paid_delta=part_paid))
+                        remaining -= part_paid
+                        if remaining == 0:
+                            break
+            Posting.objects.bulk_create(postings, batch_size=5000)
+            LotMovement.objects.bulk_create(moves, batch_size=5000)
+        progress.advance(len(postings))
+
+    with transaction.atomic():
+        for pk, delta in balances.items():
+            account = Account.objects.select_for_update().get(pk=pk)
+            account.balance += delta
+            account.save(update_fields=["balance"])
+    return {"donations": donations, "commitments": len(plans), "postings": progress.done}

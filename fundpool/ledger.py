@@ -1,0 +1,290 @@
+"""The ledger engine: accounts by role, row locks, and posting one balanced entry.
+
+Services call this; nothing else should. Every function here expects to run inside the caller's
+transaction, with the accounts it changes already locked.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Iterable
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .errors import CurrencyMismatch, InsufficientFunds, InvalidRestriction, RestrictionExpired
+from .models import (
+    MAY_GO_NEGATIVE,
+    Account,
+    AccountKind,
+    Inflow,
+    JournalEntry,
+    LotMovement,
+    Posting,
+    RestrictionKind,
+    Theme,
+)
+
+
+@dataclass(frozen=True)
+class Restriction:
+    """What a sum of money may be used for, and until when."""
+
+    kind: str = RestrictionKind.UNRESTRICTED
+    theme: Theme | None = None
+    call_ref: str = ""
+    expires_on: date | None = None
+
+    def validate(self, *, received_on: date | None = None) -> None:
+        if self.kind not in RestrictionKind.values:
+            raise InvalidRestriction(_("Unknown restriction “%(kind)s”."), kind=str(self.kind)[:40])
+        if self.kind == RestrictionKind.THEME and self.theme is None:
+            raise InvalidRestriction(_("Choose the theme this money is restricted to."))
+        if self.kind == RestrictionKind.CALL and not self.call_ref.strip():
+            raise InvalidRestriction(_("Give the call this money is restricted to."))
+        if self.kind != RestrictionKind.THEME and self.theme is not None:
+            raise InvalidRestriction(_("Only theme-restricted money names a theme."))
+        if self.kind != RestrictionKind.CALL and self.call_ref:
+            raise InvalidRestriction(_("Only call-restricted money names a call."))
+        if self.expires_on is not None:
+            if received_on is not None and self.expires_on < received_on:
+                raise RestrictionExpired(
+                    _("The restriction expires on %(expires)s, before the money was received (%(received)s)."),
+                    expires=self.expires_on.isoformat(),
+                    received=received_on.isoformat(),
+                )
+            if self.expires_on < timezone.localdate():
+                raise RestrictionExpired(
+                    _("The restriction expired on %(expires)s; expired money can no longer be committed."),
+                    expires=self.expires_on.isoformat(),
+                )
+
+    def as_fields(self) -> dict:
+        return {
+            "restriction_kind": self.kind,
+            "theme": self.theme,
+            "call_ref": self.call_ref,
+            "expires_on": self.expires_on,
+        }
+
+    @classmethod
+    def of(cls, obj) -> "Restriction":
+        return cls(kind=obj.restriction_kind, theme=obj.theme, call_ref=obj.call_ref, expires_on=obj.expires_on)
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What a commitment is for. Decides which restricted money it may draw."""
+
+    theme: Theme | None = None
+    call_ref: str = ""
+    capacity_building: bool = False
+
+    def bucket_filter(self, prefix: str = "") -> Q:
+        """Matches available accounts (prefix "") or lots whose restriction this purpose may use."""
+        p = prefix
+        q = Q(**{f"{p}restriction_kind": RestrictionKind.UNRESTRICTED})
+        if self.capacity_building:
+            return q | Q(**{f"{p}restriction_kind": RestrictionKind.CAPACITY})
+        if self.theme is not None:
+            q |= Q(**{f"{p}restriction_kind": RestrictionKind.THEME, f"{p}theme": self.theme})
+        if self.call_ref:
+            q |= Q(**{f"{p}restriction_kind": RestrictionKind.CALL, f"{p}call_ref": self.call_ref})
+        return q
+
+    def allows(self, kind: str, theme_id: int | None, call_ref: str) -> bool:
+        if kind == RestrictionKind.UNRESTRICTED:
+            return True
+        if self.capacity_building:
+            return kind == RestrictionKind.CAPACITY
+        if kind == RestrictionKind.THEME:
+            return self.theme is not None and theme_id == self.theme.pk
+        if kind == RestrictionKind.CALL:
+            return bool(self.call_ref) and call_ref == self.call_ref
+        return False
+
+
+# --- accounts by role -------------------------------------------------------------------------
+
+
+def _account(code: str, **fields) -> Account:
+    try:
+        with transaction.atomic():
+            account, _created = Account.objects.get_or_create(code=code, defaults=fields)
+    except IntegrityError:  # created by a concurrent transaction between our get and our insert
+        account = Account.objects.get(code=code)
+    return account
+
+
+def income_account(source_type: str, currency: str) -> Account:
+    return _account(f"income:{source_type}", kind=AccountKind.INCOME, currency=currency, source_type=source_type)
+
+
+def bucket_code(kind: str, theme: Theme | None, call_ref: str) -> str:
+    if kind == RestrictionKind.THEME:
+        return f"available:theme:{theme.code}"
+    if kind == RestrictionKind.CALL:
+        return f"available:call:{call_ref}"
+    return f"available:{kind}"
+
+
+def available_account(kind: str, theme: Theme | None, call_ref: str, currency: str) -> Account:
+    return _account(
+        bucket_code(kind, theme, call_ref),
+        kind=AccountKind.AVAILABLE,
+        currency=currency,
+        restriction_kind=kind,
+        theme=theme,
+        call_ref=call_ref,
+    )
+
+
+def available_account_for_lot(lot: Inflow) -> Account:
+    return available_account(lot.restriction_kind, lot.theme, lot.call_ref, lot.currency)
+
+
+def system_account(kind: str, currency: str) -> Account:
+    return _account(kind, kind=kind, currency=currency)
+
+
+# --- locks ------------------------------------------------------------------------------------
+
+
+def lock_accounts(accounts: Iterable[Account]) -> dict[int, Account]:
+    """Lock account rows in primary-key order (so two operations never wait on each other in a
+    circle) and return fresh copies with their current balances."""
+    ids = sorted({a.pk for a in accounts})
+    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def lock_lots(ids: Iterable[int]) -> dict[int, Inflow]:
+    ids = sorted(set(ids))
+    return {lot.pk: lot for lot in Inflow.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+
+
+def drawable_lots(purpose: Purpose, currency: str, today: date):
+    """Lots this purpose may draw, in drawing order: matching restricted money first, soonest
+    expiry first, then unrestricted money, oldest first."""
+    return (
+        Inflow.objects.filter(purpose.bucket_filter(), currency=currency, available__gt=0)
+        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
+        .annotate(
+            unrestricted_last=Case(
+                When(restriction_kind=RestrictionKind.UNRESTRICTED, then=Value(1)),
+                default=Value(0),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("unrestricted_last", F("expires_on").asc(nulls_last=True), "received_on", "pk")
+    )
+
+
+# --- posting ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Draft:
+    """An entry being assembled: transfers between accounts and changes to lots."""
+
+    kind: str
+    amount: Decimal
+    currency: str
+    memo: str = ""
+    reference: str = ""
+    external_ref: str | None = None
+    inflow: Inflow | None = None
+    reversal_of: JournalEntry | None = None
+    legs: list[tuple[Account, Decimal]] = field(default_factory=list)
+    lot_moves: list[LotMovement] = field(default_factory=list)
+
+    def transfer(self, source: Account, target: Account, amount: Decimal) -> None:
+        if amount == 0:
+            return
+        if amount < 0:
+            source, target, amount = target, source, -amount
+        self.legs.append((source, -amount))
+        self.legs.append((target, amount))
+
+    def move(self, lot: Inflow, kind: str, *, commitment=None, available=0, committed=0, paid=0) -> None:
+        self.lot_moves.append(
+            LotMovement(
+                lot=lot,
+                commitment=commitment,
+                kind=kind,
+                available_delta=Decimal(available),
+                committed_delta=Decimal(committed),
+                paid_delta=Decimal(paid),
+            )
+        )
+
+
+def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> JournalEntry:
+    """Write one balanced entry, its postings and lot movements, and move the cached balances.
+
+    The rows are locked here (again, if the caller already did: that costs one query and makes
+    the balances read below the current ones whatever the caller did); a pool account or lot that
+    would go below zero refuses the whole entry."""
+    total_by_currency: dict[str, Decimal] = defaultdict(Decimal)
+    delta_by_account: dict[int, Decimal] = defaultdict(Decimal)
+    for account, amount in draft.legs:
+        if account.currency != draft.currency:
+            raise CurrencyMismatch(_("Accounts in another currency cannot take part in this entry."))
+        total_by_currency[account.currency] += amount
+        delta_by_account[account.pk] += amount
+    accounts = lock_accounts(account for account, _amount in draft.legs)
+    if len(draft.legs) < 2 or any(total != 0 for total in total_by_currency.values()):
+        raise AssertionError("an entry must have two or more postings that sum to zero")
+
+    for pk, delta in delta_by_account.items():
+        account = accounts[pk]
+        if account.kind not in MAY_GO_NEGATIVE and account.balance + delta < 0:
+            raise InsufficientFunds(
+                _("Account %(account)s holds %(balance)s; this would take it below zero."),
+                account=account.code,
+                balance=account.balance,
+            )
+
+    lot_delta: dict[int, Decimal] = defaultdict(Decimal)
+    for move in draft.lot_moves:
+        lot_delta[move.lot.pk] += move.available_delta
+    lots = lock_lots(pk for pk, delta in lot_delta.items() if delta) if lot_delta else {}
+    for pk, delta in lot_delta.items():
+        if delta and lots[pk].available + delta < 0:
+            raise InsufficientFunds(
+                _("Inflow #%(lot)s has only %(available)s uncommitted."), lot=pk, available=lots[pk].available
+            )
+
+    entry = JournalEntry(
+        kind=draft.kind,
+        amount=draft.amount,
+        currency=draft.currency,
+        memo=draft.memo[:500],
+        reference=draft.reference,
+        external_ref=draft.external_ref,
+        inflow=draft.inflow,
+        reversal_of=draft.reversal_of,
+        effective_at=effective_at or timezone.now(),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    entry.save()
+    Posting.objects.bulk_create(
+        [Posting(entry=entry, account=account, amount=amount, currency=account.currency) for account, amount in draft.legs]
+    )
+    for pk, delta in delta_by_account.items():
+        if delta:
+            # The row is locked and its balance fresh, so write the new figure itself rather than
+            # "balance + delta": exact on every database (SQLite would add in floating point).
+            Account.objects.filter(pk=pk).update(balance=accounts[pk].balance + delta)
+    if draft.lot_moves:
+        for move in draft.lot_moves:
+            move.entry = entry
+        LotMovement.objects.bulk_create(draft.lot_moves)
+        for pk, delta in lot_delta.items():
+            if delta:
+                Inflow.objects.filter(pk=pk).update(available=lots[pk].available + delta)
+    return entry

@@ -1,0 +1,143 @@
+"""Fund pool screens in the Wagtail admin, grouped under one menu.
+
+Money rows (pledges, inflows, entries, accounts, commitments) are listed and inspected; new ones
+are made only through forms that call the services, and nothing is ever edited or deleted.
+Themes and funders are plain reference data and use Wagtail's generic views."""
+
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from . import admin_views
+from .models import Account, Commitment, Funder, Inflow, JournalEntry, Pledge, Theme
+
+
+class ThemeViewSet(ModelViewSet):
+    model = Theme
+    icon = "tag"
+    menu_label = _("Themes")
+    form_fields = ["code", "name", "name_en"]
+    list_display = ["name", "code", "name_en"]
+    add_to_admin_menu = False
+
+
+class FunderViewSet(ModelViewSet):
+    model = Funder
+    icon = "group"
+    menu_label = _("Funders")
+    form_fields = ["name", "source_type", "contact_name", "contact_phone", "notes"]
+    list_display = ["name", "source_type"]
+    list_filter = ["source_type"]
+    search_fields = ["name"]
+    inspect_view_enabled = True
+
+
+class LedgerViewSet(ModelViewSet):
+    """List and inspect only; `service_add_view` (a form calling a service) replaces Wagtail's
+    create view, and there is no edit, delete or copy view at all."""
+
+    inspect_view_enabled = True
+    copy_view_enabled = False
+    service_add_view = None
+    extra_views: list = []
+
+    def register_reference_index(self):
+        # Ledger rows are never "used" by pages; indexing each insert would only slow posting.
+        pass
+
+    def get_common_view_kwargs(self, **kwargs):
+        view_kwargs = super().get_common_view_kwargs(**kwargs)
+        view_kwargs.update(edit_url_name=None, delete_url_name=None, history_url_name=None, usage_url_name=None)
+        if self.service_add_view is None:
+            view_kwargs["add_url_name"] = None
+        return view_kwargs
+
+    def get_urlpatterns(self):
+        patterns = [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+            path("inspect/<int:pk>/", self.inspect_view, name="inspect"),
+        ]
+        if self.service_add_view is not None:
+            patterns.append(path("new/", self.service_add_view.as_view(), name="add"))
+        for route, view, name in self.extra_views:
+            patterns.append(path(route, view.as_view(), name=name))
+        return patterns
+
+
+class PledgeViewSet(LedgerViewSet):
+    model = Pledge
+    icon = "calendar"
+    menu_label = _("Pledges")
+    list_display = ["funder", "amount", "received", "status", "pledged_on", "restriction_label"]
+    list_filter = ["status", "restriction_kind"]
+    inspect_view_class = admin_views.PledgeInspectView
+    service_add_view = admin_views.PledgeCreateView
+    extra_views = [
+        ("receive/<int:pk>/", admin_views.PledgeReceiveView, "receive"),
+        ("cancel/<int:pk>/", admin_views.PledgeCancelView, "cancel"),
+    ]
+
+
+class InflowViewSet(LedgerViewSet):
+    model = Inflow
+    icon = "download"
+    menu_label = _("Inflows")
+    list_display = ["__str__", "source_type", "amount", "available", "restriction_label", "received_on"]
+    list_filter = ["source_type", "restriction_kind", "received_on"]
+    inspect_view_class = admin_views.InflowInspectView
+    inspect_view_fields_exclude = ["payer_name"]
+    service_add_view = admin_views.InflowCreateView
+    extra_views = [
+        ("documents/add/<int:pk>/", admin_views.InflowDocumentAddView, "add_document"),
+        ("documents/<int:pk>/", admin_views.InflowDocumentDownloadView, "document"),
+    ]
+
+
+class EntryViewSet(LedgerViewSet):
+    model = JournalEntry
+    icon = "list-ul"
+    menu_label = _("Ledger entries")
+    list_display = ["__str__", "kind", "amount", "reference", "effective_at", "created_by"]
+    list_filter = ["kind"]
+    inspect_view_class = admin_views.EntryInspectView
+    extra_views = [("reverse/<int:pk>/", admin_views.EntryReverseView, "reverse")]
+
+
+class AccountViewSet(LedgerViewSet):
+    model = Account
+    icon = "table"
+    menu_label = _("Accounts")
+    list_display = ["code", "kind", "balance", "currency"]
+    list_filter = ["kind"]
+    search_fields = ["code"]
+
+
+class CommitmentViewSet(LedgerViewSet):
+    model = Commitment
+    icon = "lock"
+    menu_label = _("Commitments")
+    list_display = ["reference", "theme", "call_ref", "capacity_building", "created_at"]
+    search_fields = ["reference"]
+    inspect_view_class = admin_views.CommitmentInspectView
+
+
+class FundPoolGroup(ModelViewSetGroup):
+    menu_label = _("Fund pool")
+    menu_icon = "doc-full-inverse"
+    menu_order = 200
+    items = (
+        InflowViewSet("inflow"),
+        PledgeViewSet("pledge"),
+        FunderViewSet("funder"),
+        ThemeViewSet("theme"),
+        CommitmentViewSet("commitment"),
+        EntryViewSet("journalentry"),
+        AccountViewSet("account"),
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_fundpool_viewsets():
+    return FundPoolGroup()
