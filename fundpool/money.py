@@ -65,6 +65,8 @@ def parse_amount(value, currency: str | None = None, *, allow_zero: bool = False
     if not amount.is_finite():
         raise InvalidAmount(_("The amount must be a finite number."))
     places = exponent(currency)
+    if amount.adjusted() >= MAX_DIGITS - places:
+        raise InvalidAmount(_("The amount is too large."))
     if amount.as_tuple().exponent < -places:
         # Trailing zeros beyond the currency's places (e.g. "10.500") are harmless; real digits are not.
         if amount != amount.quantize(Decimal(1).scaleb(-places)):
@@ -76,8 +78,6 @@ def parse_amount(value, currency: str | None = None, *, allow_zero: bool = False
         raise InvalidAmount(_("The amount must not be negative."))
     if amount == 0 and not allow_zero:
         raise InvalidAmount(_("The amount must be greater than zero."))
-    if amount.adjusted() >= MAX_DIGITS - places:
-        raise InvalidAmount(_("The amount is too large."))
     return amount
 
 

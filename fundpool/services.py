@@ -46,7 +46,7 @@ from .models import (
     PledgeStatus,
     SourceType,
 )
-from .money import check_currency, parse_amount
+from .money import check_currency, parse_amount, q
 
 ZERO = Decimal("0.00")
 
@@ -353,16 +353,16 @@ def commitment_commit(
 
     buckets = [a for a in locked.values() if a.kind == AccountKind.AVAILABLE]
     in_buckets = sum((a.balance for a in buckets), ZERO)
-    expired = (
+    expired = q(
         Inflow.objects.filter(purpose.bucket_filter(), currency=currency, available__gt=0, expires_on__lt=today)
-        .aggregate(total=Sum("available"))["total"]
-        or ZERO
+        .aggregate(total=Sum("available"))["total"],
+        currency,
     )
     drawable = in_buckets - expired
     if amount > drawable:
-        whole_pool = (
-            Account.objects.filter(kind=AccountKind.AVAILABLE, currency=currency).aggregate(total=Sum("balance"))["total"]
-            or ZERO
+        whole_pool = q(
+            Account.objects.filter(kind=AccountKind.AVAILABLE, currency=currency).aggregate(total=Sum("balance"))["total"],
+            currency,
         )
         if amount <= in_buckets:
             raise RestrictionExpired(
@@ -418,7 +418,7 @@ def _outstanding_by_lot(commitment: Commitment, *, newest_first: bool = False):
         .filter(outstanding__gt=0)
         .order_by("-first_move" if newest_first else "first_move")
     )
-    return [(row["lot"], row["outstanding"]) for row in rows]
+    return [(row["lot"], q(row["outstanding"], commitment.currency)) for row in rows]
 
 
 def _get_commitment(reference: str) -> Commitment:
@@ -537,10 +537,11 @@ def _charge(
     locked = ledger.lock_accounts([bucket, target, shortfall])
     lot = ledger.lock_lots([lot.pk])[lot.pk]
     if kind in (EntryKind.REFUND, EntryKind.CHARGEBACK):
-        already = (
-            JournalEntry.objects.filter(inflow=lot, kind__in=[EntryKind.REFUND, EntryKind.CHARGEBACK], reversed_by__isnull=True)
-            .aggregate(total=Sum("amount"))["total"]
-            or ZERO
+        already = q(
+            JournalEntry.objects.filter(
+                inflow=lot, kind__in=[EntryKind.REFUND, EntryKind.CHARGEBACK], reversed_by__isnull=True
+            ).aggregate(total=Sum("amount"))["total"],
+            lot.currency,
         )
         if amount > lot.amount - already:
             raise InvalidAmount(
@@ -726,7 +727,7 @@ def _check_commitment_lots_after(moves: list[LotMovement]) -> None:
         key = (row["commitment"], row["lot"])
         if key in undo:
             dc, dp = undo[key]
-            if row["committed"] + dc < 0 or row["paid"] + dp < 0:
+            if q(row["committed"]) + dc < 0 or q(row["paid"]) + dp < 0:
                 raise NotReversible(
                     _("Later movements depend on this entry (the money has moved on); reverse those first.")
                 )

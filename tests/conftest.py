@@ -1,0 +1,94 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.utils import timezone, translation
+
+from fundpool import services
+from fundpool.ledger import Restriction
+from fundpool.models import RestrictionKind, SourceType
+
+from .factories import FunderFactory, ThemeFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _chinese_first():
+    """The site speaks Chinese unless told otherwise; tests start each time from that default."""
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+@pytest.fixture
+def yesterday(today):
+    return today - timedelta(days=1)
+
+
+@pytest.fixture
+def elderly(db):
+    return ThemeFactory(code="elderly", name="为老服务")
+
+
+@pytest.fixture
+def environment(db):
+    return ThemeFactory(code="environment", name="环境保护")
+
+
+@pytest.fixture
+def gov(db):
+    return FunderFactory(name="翠湖街道办事处", source_type=SourceType.GOVERNMENT)
+
+
+@pytest.fixture
+def company(db):
+    return FunderFactory(name="华星科技有限公司", source_type=SourceType.CSR)
+
+
+@pytest.fixture
+def trust(db):
+    return FunderFactory(name="明德慈善信托", source_type=SourceType.TRUST)
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="staffer")
+
+
+@pytest.fixture
+def receive(db, yesterday):
+    """Record money received: receive("100", funder=…, restriction=…)."""
+
+    def _receive(amount, *, funder=None, source_type=None, restriction=Restriction(), fee=None, on=None, **kw):
+        if source_type is None:
+            source_type = funder.source_type if funder else SourceType.DONATION
+        return services.inflow_record(
+            source_type=source_type,
+            funder=funder,
+            amount=Decimal(amount),
+            fee=fee,
+            received_on=on or yesterday,
+            restriction=restriction,
+            **kw,
+        )
+
+    return _receive
+
+
+@pytest.fixture
+def theme_restriction():
+    def _make(theme, expires_on=None):
+        return Restriction(kind=RestrictionKind.THEME, theme=theme, expires_on=expires_on)
+
+    return _make
+
+
+def on_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
