@@ -236,7 +236,7 @@ def pledge_receive(
     actor=None,
 ) -> Inflow:
     """Part (or all) of a pledge arrives: it becomes an inflow with the pledge's restriction."""
-    pledge = Pledge.objects.select_for_update().select_related("funder", "theme").get(pk=pledge.pk)
+    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("funder", "theme").get(pk=pledge.pk)
     amount = parse_amount(amount, pledge.currency)
     if pledge.status != PledgeStatus.OPEN:
         raise PledgeError(_("This pledge is %(status)s; it takes no more money."), status=pledge.get_status_display())
@@ -389,7 +389,7 @@ def commitment_commit(
     draft = Draft(kind=EntryKind.COMMIT, amount=amount, currency=currency, memo=description, reference=commitment.reference)
     remaining = amount
     drawn_from: OrderedDict[str, Decimal] = OrderedDict()
-    lots = ledger.drawable_lots(purpose, currency, today).select_related("theme").select_for_update()
+    lots = ledger.drawable_lots(purpose, currency, today).select_related("theme").select_for_update(of=("self",))
     offset = 0
     # Nothing changes the lots until the entry is posted, so paging by offset is stable.
     while remaining > 0:
@@ -418,7 +418,8 @@ def _outstanding_by_lot(commitment: Commitment, *, newest_first: bool = False):
         .filter(outstanding__gt=0)
         .order_by("-first_move" if newest_first else "first_move")
     )
-    return [(row["lot"], q(row["outstanding"], commitment.currency)) for row in rows]
+    held = [(row["lot"], q(row["outstanding"], commitment.currency)) for row in rows]
+    return [(lot, amount) for lot, amount in held if amount > 0]
 
 
 def _get_commitment(reference: str) -> Commitment:

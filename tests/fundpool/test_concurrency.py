@@ -1,0 +1,87 @@
+"""Races for money, on PostgreSQL with real threads and real transactions.
+
+SQLite serialises every writer (BEGIN IMMEDIATE), so there is no race to lose there; these tests
+need row locks and concurrent sessions and are skipped on SQLite."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from fundpool import services
+from fundpool.errors import AlreadyReversed, DuplicateReference, FundpoolError, InsufficientFunds
+from fundpool.models import Account, EntryKind, JournalEntry
+from fundpool.verify import verify
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks and concurrent sessions"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def race(n, work):
+    """Run work(i) in n threads released at the same instant; return what each returned or raised."""
+    barrier = threading.Barrier(n)
+    results = [None] * n
+
+    def run(i):
+        try:
+            barrier.wait(timeout=10)
+            results[i] = work(i)
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return results
+
+
+def test_twenty_commits_racing_for_money_enough_for_seven(receive, gov):
+    receive("700.00", funder=gov)
+    results = race(20, lambda i: services.commitment_commit(reference=f"race:{i}", amount="100.00"))
+    won = [r for r in results if isinstance(r, JournalEntry)]
+    lost = [r for r in results if isinstance(r, InsufficientFunds)]
+    assert len(won) == 7, results
+    assert len(lost) == 13, results
+    assert Account.objects.get(code="available:unrestricted").balance == 0
+    assert not Account.objects.filter(balance__lt=0, kind="available").exists()
+    report = verify()
+    assert report.ok, report.problems
+
+
+def test_racing_reversals_of_one_entry_post_exactly_one(receive, gov):
+    lot = receive("300.00", funder=gov)
+    results = race(10, lambda i: services.entry_reverse(entry=lot.entry, reason=f"thread {i}"))
+    assert sum(isinstance(r, JournalEntry) for r in results) == 1, results
+    assert all(isinstance(r, (JournalEntry, AlreadyReversed)) for r in results), results
+    assert JournalEntry.objects.filter(kind=EntryKind.REVERSAL).count() == 1
+    assert verify().ok
+
+
+def test_one_payment_reference_pays_once_however_many_send_it(receive, gov):
+    receive("1000.00", funder=gov)
+    services.commitment_commit(reference="grant:pay", amount="900.00")
+    results = race(
+        10, lambda i: services.commitment_disburse(reference="grant:pay", amount="100.00", external_ref="BANK-PAY-1")
+    )
+    assert sum(isinstance(r, JournalEntry) for r in results) == 1, results
+    assert all(isinstance(r, (JournalEntry, DuplicateReference)) for r in results), results
+    assert Account.objects.get(code="paid:grant:pay").balance == Decimal("100.00")
+    assert verify().ok
+
+
+def test_disbursements_racing_for_one_commitment_never_overpay(receive, gov):
+    receive("1000.00", funder=gov)
+    services.commitment_commit(reference="grant:over", amount="500.00")
+    results = race(8, lambda i: services.commitment_disburse(reference="grant:over", amount="100.00"))
+    assert sum(isinstance(r, JournalEntry) for r in results) == 5, results
+    assert all(isinstance(r, (JournalEntry, FundpoolError)) for r in results), results
+    assert Account.objects.get(code="paid:grant:over").balance == Decimal("500.00")
+    assert verify().ok
