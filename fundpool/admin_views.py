@@ -22,7 +22,7 @@ from .models import Inflow, InflowDocument, JournalEntry, Pledge
 class ServiceFormView(WagtailAdminTemplateMixin, FormView):
     """A staff form whose valid input goes to one service."""
 
-    template_name = "wagtailadmin/generic/form.html"
+    template_name = "fundpool/admin/service_form.html"
     permission_required = ""
     header_icon = "form"
     submit_button_label = _("Save")

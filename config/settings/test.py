@@ -8,8 +8,12 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {**STORAGES}  # noqa: F405
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+STATIC_ROOT = BASE_DIR / ".test-media" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing directory
 MEDIA_ROOT = env("TEST_MEDIA_ROOT", default=str(BASE_DIR / ".test-media" / "public"))
-PRIVATE_MEDIA_ROOT = env("TEST_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".test-media" / "private"))
+PRIVATE_STATIC_ROOT = BASE_DIR / ".test-media" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing directory
+MEDIA_ROOT = env("TEST_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".test-media" / "private"))
 STORAGES["private"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},

@@ -1,0 +1,134 @@
+"""The project as a newcomer meets it: health check, public summary, home page, demo data,
+production settings."""
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from fundpool import services
+from fundpool.demo import seed_bulk, seed_small
+from fundpool.models import Inflow, JournalEntry, Posting
+from fundpool.verify import verify
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
+
+
+@pytest.mark.django_db
+def test_summary_json_has_the_documented_shape_and_no_names(client, receive, gov, elderly, theme_restriction, today):
+    receive("1000", funder=gov)
+    receive("500", funder=gov, restriction=theme_restriction(elderly))
+    receive("50", payer_name="李小红", anonymous=False)
+    services.pledge_record(funder=gov, amount="2000", pledged_on=today)
+    services.commitment_commit(reference="grant:s", amount="300")
+    services.commitment_disburse(reference="grant:s", amount="100")
+    response = client.get("/api/fund/summary.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    body = response.content.decode()
+    data = json.loads(body)
+    assert set(data) == {"currency", "as_of", "received", "pledged_outstanding", "available", "committed", "paid",
+                         "by_restriction"}
+    assert data["currency"] == "CNY" and data["as_of"].endswith("+08:00")
+    assert data["received"] == {"government": "1500.00", "csr": "0.00", "donation": "50.00", "trust": "0.00",
+                                "matching": "0.00"}
+    assert (data["pledged_outstanding"], data["available"], data["committed"], data["paid"]) == (
+        "2000.00", "1250.00", "200.00", "100.00")
+    assert {"kind": "theme", "theme": "elderly", "call": None, "available": "500.00"} in data["by_restriction"]
+    assert "李小红" not in body
+
+
+@pytest.mark.django_db
+def test_summary_json_refuses_writes(client):
+    assert client.post("/api/fund/summary.json").status_code == 405
+
+
+@pytest.mark.django_db
+def test_home_page_shows_the_pool_in_chinese(client, receive, gov):
+    receive("8888.00", funder=gov)
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-hans">' in html and "可用余额" in html and "8,888.00" in html
+    assert 'name="viewport"' in html
+
+
+@pytest.mark.django_db
+def test_the_admin_is_at_admin(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302 and response["Location"].startswith("/admin/login/")
+
+
+def _fingerprint():
+    return (
+        list(Inflow.objects.order_by("pk").values_list("source_type", "amount", "received_on", "restriction_kind")),
+        list(Posting.objects.order_by("pk").values_list("account__code", "amount")),
+    )
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_deterministic_and_verifies():
+    prints = []
+    for _ in range(2):
+        with transaction.atomic():
+            seed_small(seed=11, donations=40)
+            assert verify().ok, verify().problems
+            prints.append(_fingerprint())
+            transaction.set_rollback(True)
+    assert prints[0] == prints[1]
+    with transaction.atomic():
+        seed_small(seed=12, donations=40)
+        assert _fingerprint() != prints[0]
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
+    call_command("seed_demo")
+    first = capsys.readouterr().out
+    for login in ("admin", "staff", "finance", "reviewer", "applicant"):
+        assert f"  {login}" in first
+    count = JournalEntry.objects.count()
+    call_command("seed_demo")
+    assert "not added again" in capsys.readouterr().out
+    assert JournalEntry.objects.count() == count
+    assert Inflow.objects.filter(source_type="donation").count() >= 300
+    assert Inflow.objects.filter(pledge__isnull=False).count() == 2
+
+
+@pytest.mark.django_db
+def test_bulk_seed_leaves_a_ledger_that_verifies():
+    result = seed_bulk(seed=5, donations=600, commitments=8, chunk=100)
+    assert result["commitments"] == 8
+    assert Posting.objects.count() == result["postings"]
+    report = verify()
+    assert report.ok, report.problems
+    services.commitment_commit(reference="after-bulk", amount=Decimal("10.00"))
+    assert verify().ok
+
+
+def test_check_deploy_is_clean_with_production_settings():
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-for-the-check-0123456789",
+        "ALLOWED_HOSTS": "fund.example.org",
+        "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
