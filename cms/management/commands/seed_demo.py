@@ -30,7 +30,7 @@ class Command(BaseCommand):
                 try:
                     result = seed_bulk(
                         seed=seed,
-                        donations=donations if donations is not None else 250_000,
+                        donations=donations if donations is not None else 360_000,
                         commitments=commitments if commitments is not None else 5_000,
                         stream=self.stderr,
                     )

@@ -1,0 +1,102 @@
+"""Shared set-up for the benchmarks: a PostgreSQL database of our own per data size, migrated
+and seeded once (reused on later runs unless --fresh), and Django configured against it."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+def url_for(name: str) -> str:
+    return f"{PG}/{name}"
+
+
+def _admin_conn():
+    import psycopg
+
+    return psycopg.connect(f"{PG}/postgres", autocommit=True)
+
+
+def database_exists(name: str) -> bool:
+    with _admin_conn() as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def recreate_database(name: str) -> None:
+    with _admin_conn() as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def manage(name: str, *args: str) -> None:
+    env = {**os.environ, "DATABASE_URL": url_for(name), "DJANGO_SETTINGS_MODULE": "config.settings.dev", "DEBUG": "0"}
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, check=True)
+
+
+def postings_in(name: str) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(url_for(name)) as conn:
+            return conn.execute("SELECT COUNT(*) FROM fundpool_posting").fetchone()[0]
+    except psycopg.Error:
+        return 0
+
+
+def prepare(name: str, *seed_args: str, fresh: bool = False, min_postings: int = 1) -> None:
+    """Make sure database `name` exists, is migrated and seeded with `seed_demo *seed_args`."""
+    if not fresh and database_exists(name) and postings_in(name) >= min_postings:
+        manage(name, "migrate", "--noinput", "-v", "0")
+        return
+    recreate_database(name)
+    manage(name, "migrate", "--noinput", "-v", "0")
+    started = time.perf_counter()
+    manage(name, "seed_demo", *seed_args)
+    print(f"  seeded {name} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+
+
+def use(name: str) -> None:
+    """Configure Django in this process against database `name` (DEBUG off: no query log)."""
+    os.environ["DATABASE_URL"] = url_for(name)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.dev"
+    os.environ["DEBUG"] = "0"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def timed(fn, *, repeat: int, warmup: int = 5) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t)
+    return samples
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def machine() -> str:
+    import platform
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {cpu}"
