@@ -63,7 +63,9 @@ def main():
     from fundpool.verify import verify
 
     with connection.cursor() as cursor:
-        cursor.execute("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, ref text, amount numeric(16,2))")
+        cursor.execute(
+            "CREATE TABLE IF NOT EXISTS bench_insert (id bigserial PRIMARY KEY, ref text, amount numeric(16,2))"
+        )
     connection.close()
 
     def insert(i, n):
@@ -84,7 +86,9 @@ def main():
     ins_rate, ops_rate, one_rate = inserts / args.seconds, ops / args.seconds, single / args.seconds
     print(f"commit + disburse on PostgreSQL ({_common.machine()})")
     print(f"  single-row inserts, {args.threads} threads:  {ins_rate:8.1f} /s")
-    print(f"  commit+disburse ops, {args.threads} threads: {ops_rate:8.1f} /s  (ratio to inserts {ops_rate / ins_rate:.3f})")
+    print(
+        f"  commit+disburse ops, {args.threads} threads: {ops_rate:8.1f} /s  (ratio to inserts {ops_rate / ins_rate:.3f})"
+    )
     print(f"  commit+disburse ops, 1 thread:   {one_rate:8.1f} /s")
     print(f"  ledger_verify afterwards: {'clean' if report.ok else report.problems[:3]}")
 

@@ -40,7 +40,9 @@ def main():
     rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     c = report.counts
     print(f"ledger_verify on PostgreSQL ({_common.machine()})")
-    print(f"  {c['postings']:,} postings, {c['entries']:,} entries, {c['lots']:,} lots, {c['commitments']:,} commitments")
+    print(
+        f"  {c['postings']:,} postings, {c['entries']:,} entries, {c['lots']:,} lots, {c['commitments']:,} commitments"
+    )
     print(f"  clean: {report.ok}; problems: {len(report.problems)}")
     print(f"  seconds: median {sorted(times)[len(times) // 2]:.2f} (runs: {', '.join(f'{t:.2f}' for t in times)})")
     print(f"  peak Python heap during a run: {max(peaks) / 1e6:.1f} MB")

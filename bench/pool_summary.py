@@ -52,11 +52,15 @@ def main():
     print(f"pool summary on PostgreSQL ({_common.machine()})")
     print(f"{'postings':>10} {'accounts':>9} {'summary ms':>11} {'pk lookup ms':>13} {'ratio':>7}")
     for r in rows:
-        print(f"{r['postings']:>10,} {r['accounts']:>9,} {r['summary_ms']:>11.3f} {r['pk_ms']:>13.3f} "
-              f"{r['summary_ms'] / r['pk_ms']:>7.2f}")
+        print(
+            f"{r['postings']:>10,} {r['accounts']:>9,} {r['summary_ms']:>11.3f} {r['pk_ms']:>13.3f} "
+            f"{r['summary_ms'] / r['pk_ms']:>7.2f}"
+        )
     small, large = rows
-    print(f"growth 10k → 1M postings: summary ×{large['summary_ms'] / small['summary_ms']:.2f}, "
-          f"ratio-to-pk ×{(large['summary_ms'] / large['pk_ms']) / (small['summary_ms'] / small['pk_ms']):.2f}")
+    print(
+        f"growth 10k → 1M postings: summary ×{large['summary_ms'] / small['summary_ms']:.2f}, "
+        f"ratio-to-pk ×{(large['summary_ms'] / large['pk_ms']) / (small['summary_ms'] / small['pk_ms']):.2f}"
+    )
 
 
 if __name__ == "__main__":

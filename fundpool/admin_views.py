@@ -5,18 +5,33 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import ProtectedError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
-from wagtail.admin.views.generic import InspectView
+from wagtail.admin.views.generic import DeleteView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import selectors, services
 from .errors import FundpoolError
-from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm
+from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm, RefundForm
 from .models import Inflow, InflowDocument, JournalEntry, Pledge
+
+
+class ProtectedDeleteView(DeleteView):
+    """Reference data that money points at (a funder, a theme) stays; say so instead of failing."""
+
+    def form_valid(self, form):
+        try:
+            return super().form_valid(form)
+        except ProtectedError:
+            messages.error(
+                self.request,
+                _("%(object)s cannot be deleted: money in the ledger refers to it.") % {"object": self.object},
+            )
+            return redirect(self.get_success_url())
 
 
 class ServiceFormView(WagtailAdminTemplateMixin, FormView):
@@ -79,7 +94,10 @@ class InflowCreateView(ServiceFormView):
         )
         if c.get("document"):
             services.inflow_attach_document(
-                inflow=inflow, title=c.get("document_title") or c["document"].name, file=c["document"], actor=self.request.user
+                inflow=inflow,
+                title=c.get("document_title") or c["document"].name,
+                file=c["document"],
+                actor=self.request.user,
             )
         return inflow
 
@@ -200,7 +218,10 @@ class EntryReverseView(ServiceFormView):
         return services.entry_reverse(entry=self.object, reason=form.cleaned_data["reason"], actor=self.request.user)
 
     def success_message(self, reversal):
-        return _("Entry #%(entry)s reversed by entry #%(reversal)s.") % {"entry": self.object.pk, "reversal": reversal.pk}
+        return _("Entry #%(entry)s reversed by entry #%(reversal)s.") % {
+            "entry": self.object.pk,
+            "reversal": reversal.pk,
+        }
 
     def success_url_for(self, reversal):
         return _inspect_url(JournalEntry, reversal.pk)
@@ -223,13 +244,54 @@ class InflowDocumentAddView(ServiceFormView):
 
     def call_service(self, form):
         return services.inflow_attach_document(
-            inflow=self.object, title=form.cleaned_data["title"], file=form.cleaned_data["file"], actor=self.request.user
+            inflow=self.object,
+            title=form.cleaned_data["title"],
+            file=form.cleaned_data["file"],
+            actor=self.request.user,
         )
 
     def success_message(self, document):
         return _("Document attached.")
 
     def success_url_for(self, document):
+        return _inspect_url(Inflow, self.object.pk)
+
+
+class InflowChargeView(ServiceFormView):
+    """A refund, chargeback or fee against one inflow. Money already committed to grants stays
+    with them; the pool books what it owes as a shortfall."""
+
+    form_class = RefundForm
+    permission_required = "fundpool.reverse_journalentry"
+    page_title = _("Record a refund, chargeback or fee")
+    submit_button_label = _("Record")
+    services_by_kind = {
+        "refund": services.refund_record,
+        "chargeback": services.chargeback_record,
+        "fee": services.fee_record,
+    }
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(Inflow, pk=kwargs["pk"])
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def call_service(self, form):
+        c = form.cleaned_data
+        return self.services_by_kind[c["kind"]](
+            inflow=self.object,
+            amount=c["amount"],
+            external_ref=c.get("external_ref"),
+            description=c.get("description", ""),
+            actor=self.request.user,
+        )
+
+    def success_message(self, entry):
+        return _("Recorded: %(entry)s.") % {"entry": entry}
+
+    def success_url_for(self, entry):
         return _inspect_url(Inflow, self.object.pk)
 
 
@@ -255,6 +317,7 @@ class InflowInspectView(InspectView):
         context["usage"] = selectors.inflow_usage(inflow=self.object)
         context["documents"] = self.object.documents.all()
         context["may_add"] = self.request.user.has_perm("fundpool.add_inflow")
+        context["may_charge"] = self.request.user.has_perm("fundpool.reverse_journalentry")
         return context
 
 
@@ -289,4 +352,3 @@ class CommitmentInspectView(InspectView):
         context["balances"] = selectors.commitment_balances(reference=self.object.reference)
         context["trace"] = selectors.funding_trace(reference=self.object.reference)
         return context
-

@@ -110,26 +110,55 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
         expected_by=date(2026, 12, 31),
         description="2026年度社区公益基金财政拨款",
     )
-    services.pledge_receive(pledge=allocation, amount=Decimal("120000.00"), received_on=date(2026, 3, 15),
-                            external_ref="DEMO-GOV-2026-1", description="第一笔拨款")
-    services.pledge_receive(pledge=allocation, amount=Decimal("60000.00"), received_on=date(2026, 7, 1),
-                            external_ref="DEMO-GOV-2026-2", description="第二笔拨款")
-    services.inflow_record(source_type=SourceType.CSR, funder=tech, amount=Decimal("50000.00"),
-                           received_on=date(2026, 4, 8), external_ref="DEMO-CSR-HX",
-                           description="华星科技企业社会责任捐赠（非限定）")
-    services.inflow_record(source_type=SourceType.CSR, funder=pharma, amount=Decimal("80000.00"),
-                           received_on=date(2026, 5, 20), external_ref="DEMO-CSR-KT",
-                           restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["elderly"]),
-                           description="康泰医药捐赠，限定用于为老服务")
-    services.inflow_record(source_type=SourceType.TRUST, funder=trust, amount=Decimal("100000.00"),
-                           received_on=date(2026, 6, 1), external_ref="DEMO-TRUST-MD",
-                           restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["environment"],
-                                                   expires_on=date(2027, 6, 30)),
-                           description="明德慈善信托资金，限定环境保护，2027年6月30日前使用")
-    services.inflow_record(source_type=SourceType.MATCHING, funder=match, amount=Decimal("20000.00"),
-                           received_on=date(2026, 6, 15), external_ref="DEMO-MATCH-CF",
-                           restriction=Restriction(kind=RestrictionKind.CAPACITY),
-                           description="市慈善总会种子资金（组织发展金）")
+    services.pledge_receive(
+        pledge=allocation,
+        amount=Decimal("120000.00"),
+        received_on=date(2026, 3, 15),
+        external_ref="DEMO-GOV-2026-1",
+        description="第一笔拨款",
+    )
+    services.pledge_receive(
+        pledge=allocation,
+        amount=Decimal("60000.00"),
+        received_on=date(2026, 7, 1),
+        external_ref="DEMO-GOV-2026-2",
+        description="第二笔拨款",
+    )
+    services.inflow_record(
+        source_type=SourceType.CSR,
+        funder=tech,
+        amount=Decimal("50000.00"),
+        received_on=date(2026, 4, 8),
+        external_ref="DEMO-CSR-HX",
+        description="华星科技企业社会责任捐赠（非限定）",
+    )
+    services.inflow_record(
+        source_type=SourceType.CSR,
+        funder=pharma,
+        amount=Decimal("80000.00"),
+        received_on=date(2026, 5, 20),
+        external_ref="DEMO-CSR-KT",
+        restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["elderly"]),
+        description="康泰医药捐赠，限定用于为老服务",
+    )
+    services.inflow_record(
+        source_type=SourceType.TRUST,
+        funder=trust,
+        amount=Decimal("100000.00"),
+        received_on=date(2026, 6, 1),
+        external_ref="DEMO-TRUST-MD",
+        restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["environment"], expires_on=date(2027, 6, 30)),
+        description="明德慈善信托资金，限定环境保护，2027年6月30日前使用",
+    )
+    services.inflow_record(
+        source_type=SourceType.MATCHING,
+        funder=match,
+        amount=Decimal("20000.00"),
+        received_on=date(2026, 6, 15),
+        external_ref="DEMO-MATCH-CF",
+        restriction=Restriction(kind=RestrictionKind.CAPACITY),
+        description="市慈善总会种子资金（组织发展金）",
+    )
     gifts = []
     for i in range(donations):
         amount = _donation_amount(rng)
@@ -147,18 +176,39 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
             )
         )
     # Placeholder commitments until the grants seed makes real awards.
-    services.commitment_commit(reference="demo:elderly-canteen", amount=Decimal("18000.00"),
-                               purpose=Purpose(theme=themes["elderly"]), description="长者助餐点（演示）")
-    services.commitment_disburse(reference="demo:elderly-canteen", amount=Decimal("10800.00"),
-                                 external_ref="DEMO-PAY-0001", description="首期拨付 60%")
-    services.commitment_commit(reference="demo:river-watch", amount=Decimal("25000.00"),
-                               purpose=Purpose(theme=themes["environment"]), description="河道守护队（演示）")
-    services.commitment_commit(reference="demo:river-watch:capacity", amount=Decimal("2000.00"),
-                               purpose=Purpose(capacity_building=True), description="河道守护队组织发展金（演示）")
-    services.commitment_commit(reference="demo:night-patrol", amount=Decimal("8000.00"),
-                               purpose=Purpose(theme=themes["safety"]), description="夜间巡逻队（演示）")
-    services.refund_record(inflow=gifts[0], amount=gifts[0].amount, external_ref=f"DEMO-REFUND-{seed}-1",
-                           description="捐赠人申请退款")
+    services.commitment_commit(
+        reference="demo:elderly-canteen",
+        amount=Decimal("18000.00"),
+        purpose=Purpose(theme=themes["elderly"]),
+        description="长者助餐点（演示）",
+    )
+    services.commitment_disburse(
+        reference="demo:elderly-canteen",
+        amount=Decimal("10800.00"),
+        external_ref="DEMO-PAY-0001",
+        description="首期拨付 60%",
+    )
+    services.commitment_commit(
+        reference="demo:river-watch",
+        amount=Decimal("25000.00"),
+        purpose=Purpose(theme=themes["environment"]),
+        description="河道守护队（演示）",
+    )
+    services.commitment_commit(
+        reference="demo:river-watch:capacity",
+        amount=Decimal("2000.00"),
+        purpose=Purpose(capacity_building=True),
+        description="河道守护队组织发展金（演示）",
+    )
+    services.commitment_commit(
+        reference="demo:night-patrol",
+        amount=Decimal("8000.00"),
+        purpose=Purpose(theme=themes["safety"]),
+        description="夜间巡逻队（演示）",
+    )
+    services.refund_record(
+        inflow=gifts[0], amount=gifts[0].amount, external_ref=f"DEMO-REFUND-{seed}-1", description="捐赠人申请退款"
+    )
     return {"donations": len(gifts)}
 
 
@@ -197,8 +247,9 @@ def _at(day: date, seconds: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(9, 0))) + timedelta(seconds=seconds)
 
 
-def seed_bulk(*, seed: int = 2026, donations: int = 250_000, commitments: int = 5_000, chunk: int = 5_000,
-              stream=None) -> dict:
+def seed_bulk(
+    *, seed: int = 2026, donations: int = 250_000, commitments: int = 5_000, chunk: int = 5_000, stream=None
+) -> dict:
     """Small donations (each an entry of four postings: gift and fee) and commitments drawing
     them, written with bulk inserts. Balances and lot figures are worked out in memory first, so
     every cached number is written once and agrees with the postings."""
@@ -214,7 +265,9 @@ def seed_bulk(*, seed: int = 2026, donations: int = 250_000, commitments: int = 
     for _i in range(donations):
         amount = _donation_amount(rng)
         fee = _fee(rng, amount)
-        lots.append(_Lot(amount, fee, start + timedelta(days=rng.randrange(span + 1)), amount - fee, rng.random() < 0.3))
+        lots.append(
+            _Lot(amount, fee, start + timedelta(days=rng.randrange(span + 1)), amount - fee, rng.random() < 0.3)
+        )
     lots.sort(key=lambda lot: lot.day)
 
     # Plan the commitments: each draws the oldest lots with money left (as the service would for
@@ -285,13 +338,17 @@ def seed_bulk(*, seed: int = 2026, donations: int = 250_000, commitments: int = 
                 lot.pk = inflow.pk
                 postings.append(Posting(entry=entry, account=income, amount=-lot.amount, currency=currency))
                 postings.append(Posting(entry=entry, account=pool, amount=lot.amount, currency=currency))
-                moves.append(LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.RECEIVE, available_delta=lot.amount))
+                moves.append(
+                    LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.RECEIVE, available_delta=lot.amount)
+                )
                 balances[income.pk] -= lot.amount
                 balances[pool.pk] += lot.amount
                 if lot.fee:
                     postings.append(Posting(entry=entry, account=pool, amount=-lot.fee, currency=currency))
                     postings.append(Posting(entry=entry, account=fees, amount=lot.fee, currency=currency))
-                    moves.append(LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.CHARGE, available_delta=-lot.fee))
+                    moves.append(
+                        LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.CHARGE, available_delta=-lot.fee)
+                    )
                     balances[pool.pk] -= lot.fee
                     balances[fees.pk] += lot.fee
             Posting.objects.bulk_create(postings, batch_size=5000)
@@ -302,26 +359,50 @@ def seed_bulk(*, seed: int = 2026, donations: int = 250_000, commitments: int = 
         part = plans[offset : offset + (chunk // 5 or 1)]
         with transaction.atomic():
             committed_accounts = Account.objects.bulk_create(
-                [Account(code=f"committed:{ref}", kind=AccountKind.COMMITTED, currency=currency, reference=ref,
-                         balance=want - paid) for ref, want, _d, _day, paid in part]
+                [
+                    Account(
+                        code=f"committed:{ref}",
+                        kind=AccountKind.COMMITTED,
+                        currency=currency,
+                        reference=ref,
+                        balance=want - paid,
+                    )
+                    for ref, want, _d, _day, paid in part
+                ]
             )
             paid_accounts = Account.objects.bulk_create(
-                [Account(code=f"paid:{ref}", kind=AccountKind.PAID, currency=currency, reference=ref, balance=paid)
-                 for ref, _w, _d, _day, paid in part]
+                [
+                    Account(code=f"paid:{ref}", kind=AccountKind.PAID, currency=currency, reference=ref, balance=paid)
+                    for ref, _w, _d, _day, paid in part
+                ]
             )
             commitments_ = Commitment.objects.bulk_create(
-                [Commitment(reference=ref, currency=currency, committed_account=ca, paid_account=pa)
-                 for (ref, *_rest), ca, pa in zip(part, committed_accounts, paid_accounts, strict=True)]
+                [
+                    Commitment(reference=ref, currency=currency, committed_account=ca, paid_account=pa)
+                    for (ref, *_rest), ca, pa in zip(part, committed_accounts, paid_accounts, strict=True)
+                ]
             )
             entries, shapes = [], []
-            for (ref, want, draws, day, paid), ca, pa, c in zip(part, committed_accounts, paid_accounts, commitments_, strict=True):
-                entries.append(JournalEntry(kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref,
-                                            effective_at=_at(day)))
+            for (ref, want, draws, day, paid), ca, pa, c in zip(
+                part, committed_accounts, paid_accounts, commitments_, strict=True
+            ):
+                entries.append(
+                    JournalEntry(
+                        kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref, effective_at=_at(day)
+                    )
+                )
                 shapes.append(("commit", ref, want, draws, ca, pa, c))
                 if paid:
-                    entries.append(JournalEntry(kind=EntryKind.DISBURSE, amount=paid, currency=currency, reference=ref,
-                                                effective_at=_at(day + timedelta(days=7)),
-                                                external_ref=f"{ref}:pay:1"))
+                    entries.append(
+                        JournalEntry(
+                            kind=EntryKind.DISBURSE,
+                            amount=paid,
+                            currency=currency,
+                            reference=ref,
+                            effective_at=_at(day + timedelta(days=7)),
+                            external_ref=f"{ref}:pay:1",
+                        )
+                    )
                     shapes.append(("pay", ref, paid, draws, ca, pa, c))
             entries = JournalEntry.objects.bulk_create(entries)
             postings, moves = [], []
@@ -331,16 +412,32 @@ def seed_bulk(*, seed: int = 2026, donations: int = 250_000, commitments: int = 
                     postings.append(Posting(entry=entry, account=ca, amount=amount, currency=currency))
                     balances[pool.pk] -= amount
                     for idx, take in draws:
-                        moves.append(LotMovement(entry=entry, lot_id=lots[idx].pk, commitment=c,
-                                                 kind=LotMovement.Kind.DRAW, available_delta=-take, committed_delta=take))
+                        moves.append(
+                            LotMovement(
+                                entry=entry,
+                                lot_id=lots[idx].pk,
+                                commitment=c,
+                                kind=LotMovement.Kind.DRAW,
+                                available_delta=-take,
+                                committed_delta=take,
+                            )
+                        )
                 else:
                     postings.append(Posting(entry=entry, account=ca, amount=-amount, currency=currency))
                     postings.append(Posting(entry=entry, account=pa, amount=amount, currency=currency))
                     remaining = amount
                     for idx, take in draws:
                         part_paid = min(take, remaining)
-                        moves.append(LotMovement(entry=entry, lot_id=lots[idx].pk, commitment=c,
-                                                 kind=LotMovement.Kind.PAY, committed_delta=-part_paid, paid_delta=part_paid))
+                        moves.append(
+                            LotMovement(
+                                entry=entry,
+                                lot_id=lots[idx].pk,
+                                commitment=c,
+                                kind=LotMovement.Kind.PAY,
+                                committed_delta=-part_paid,
+                                paid_delta=part_paid,
+                            )
+                        )
                         remaining -= part_paid
                         if remaining == 0:
                             break

@@ -52,15 +52,21 @@ class RestrictionFormMixin:
             label=_("Restriction"), choices=RestrictionKind.choices, initial=RestrictionKind.UNRESTRICTED
         )
         self.fields["theme"] = forms.ModelChoiceField(
-            label=_("Theme"), queryset=Theme.objects.order_by("code"), required=False,
+            label=_("Theme"),
+            queryset=Theme.objects.order_by("code"),
+            required=False,
             help_text=_("Only for money restricted to a theme."),
         )
         self.fields["call_ref"] = forms.CharField(
-            label=_("Call reference"), max_length=64, required=False,
+            label=_("Call reference"),
+            max_length=64,
+            required=False,
             help_text=_("Only for money restricted to one call."),
         )
         self.fields["expires_on"] = forms.DateField(
-            label=_("Expires on"), required=False, widget=forms.DateInput(attrs={"type": "date"}),
+            label=_("Expires on"),
+            required=False,
+            widget=forms.DateInput(attrs={"type": "date"}),
             help_text=_("Fiscal-year money: after this date it can no longer be committed."),
         )
 
@@ -83,7 +89,9 @@ class InflowForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):
 
     source_type = forms.ChoiceField(label=_("Source type"), choices=SourceType.choices)
     funder = forms.ModelChoiceField(
-        label=_("Funder"), queryset=Funder.objects.order_by("name"), required=False,
+        label=_("Funder"),
+        queryset=Funder.objects.order_by("name"),
+        required=False,
         help_text=_("Required except for public small donations."),
     )
     amount = AmountField(label=_("Amount received"))
@@ -91,7 +99,9 @@ class InflowForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):
     received_on = forms.DateField(label=_("Received on"), widget=_date_widget())
     fee = AmountField(label=_("Processing fee"), required=False)
     external_ref = forms.CharField(
-        label=_("Bank or platform reference"), max_length=200, required=False,
+        label=_("Bank or platform reference"),
+        max_length=200,
+        required=False,
         help_text=_("Each reference can be recorded only once."),
     )
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
@@ -138,3 +148,16 @@ class ReasonForm(forms.Form):
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     file = forms.FileField(label=_("File"), help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 10 MB."))
+
+
+class RefundForm(MoneyFormMixin, forms.Form):
+    KINDS = [
+        ("refund", _("Refund to the payer")),
+        ("chargeback", _("Chargeback (disputed payment)")),
+        ("fee", _("Processing fee")),
+    ]
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=KINDS)
+    amount = AmountField(label=_("Amount"))
+    external_ref = forms.CharField(label=_("Bank or platform reference"), max_length=200, required=False)
+    description = forms.CharField(label=_("Description"), max_length=300, required=False)

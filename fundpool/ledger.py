@@ -7,10 +7,10 @@ transaction, with the accounts it changes already locked.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Iterable
 
 from django.db import IntegrityError, transaction
 from django.db.models import Case, F, IntegerField, Q, Value, When
@@ -73,7 +73,7 @@ class Restriction:
         }
 
     @classmethod
-    def of(cls, obj) -> "Restriction":
+    def of(cls, obj) -> Restriction:
         return cls(kind=obj.restriction_kind, theme=obj.theme, call_ref=obj.call_ref, expires_on=obj.expires_on)
 
 
@@ -112,7 +112,8 @@ class Purpose:
 # --- accounts by role -------------------------------------------------------------------------
 
 
-def _account(code: str, **fields) -> Account:
+def account_for(code: str, **fields) -> Account:
+    """The account with this code, created with `fields` if it does not exist yet."""
     try:
         with transaction.atomic():
             account, _created = Account.objects.get_or_create(code=code, defaults=fields)
@@ -122,7 +123,7 @@ def _account(code: str, **fields) -> Account:
 
 
 def income_account(source_type: str, currency: str) -> Account:
-    return _account(f"income:{source_type}", kind=AccountKind.INCOME, currency=currency, source_type=source_type)
+    return account_for(f"income:{source_type}", kind=AccountKind.INCOME, currency=currency, source_type=source_type)
 
 
 def bucket_code(kind: str, theme: Theme | None, call_ref: str) -> str:
@@ -134,7 +135,7 @@ def bucket_code(kind: str, theme: Theme | None, call_ref: str) -> str:
 
 
 def available_account(kind: str, theme: Theme | None, call_ref: str, currency: str) -> Account:
-    return _account(
+    return account_for(
         bucket_code(kind, theme, call_ref),
         kind=AccountKind.AVAILABLE,
         currency=currency,
@@ -149,7 +150,7 @@ def available_account_for_lot(lot: Inflow) -> Account:
 
 
 def system_account(kind: str, currency: str) -> Account:
-    return _account(kind, kind=kind, currency=currency)
+    return account_for(kind, kind=kind, currency=currency)
 
 
 # --- locks ------------------------------------------------------------------------------------
@@ -273,7 +274,10 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
     )
     entry.save()
     Posting.objects.bulk_create(
-        [Posting(entry=entry, account=account, amount=amount, currency=account.currency) for account, amount in draft.legs]
+        [
+            Posting(entry=entry, account=account, amount=amount, currency=account.currency)
+            for account, amount in draft.legs
+        ]
     )
     for pk, delta in delta_by_account.items():
         if delta:

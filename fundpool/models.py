@@ -198,7 +198,9 @@ class Pledge(RestrictionFields):
         verbose_name_plural = _("pledges")
         constraints = [
             models.CheckConstraint(name="pledge_amount_positive", condition=Q(amount__gt=0)),
-            models.CheckConstraint(name="pledge_received_in_range", condition=Q(received__gte=0, received__lte=models.F("amount"))),
+            models.CheckConstraint(
+                name="pledge_received_in_range", condition=Q(received__gte=0, received__lte=models.F("amount"))
+            ),
             *RestrictionFields.restriction_constraints("pledge"),
         ]
 
@@ -331,6 +333,9 @@ class Posting(AppendOnlyModel):
         constraints = [models.CheckConstraint(name="posting_amount_nonzero", condition=~Q(amount=0))]
         indexes = [models.Index(fields=["account", "entry"], name="posting_account_entry_idx")]
 
+    def __str__(self):
+        return f"{self.account_id}: {self.amount} {self.currency}"
+
 
 class Inflow(RestrictionFields):
     """Money received: a lot. Its `available` caches what of it is still uncommitted (the sum of
@@ -431,3 +436,6 @@ class LotMovement(AppendOnlyModel):
             models.Index(fields=["commitment", "lot"], name="lotmove_commitment_idx"),
             models.Index(fields=["lot", "commitment"], name="lotmove_lot_idx"),
         ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} #{self.lot_id}"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
-from typing import Iterable
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -47,7 +47,9 @@ def _summarise(rows: Iterable[_Row], *, currency: str, as_of: datetime, pledged_
     totals = {k.value: ZERO for k in AccountKind}
     buckets: dict[tuple, Decimal] = {}
     for row in rows:
-        row = _Row(row.kind, row.source_type, row.restriction_kind, row.theme_id, row.call_ref, q(row.balance, currency))
+        row = _Row(
+            row.kind, row.source_type, row.restriction_kind, row.theme_id, row.call_ref, q(row.balance, currency)
+        )
         totals[row.kind] += row.balance
         if row.kind == AccountKind.INCOME:
             # Income accounts are where money enters from outside: their balance is minus what came in.
@@ -107,7 +109,10 @@ def pool_summary(*, currency: str | None = None) -> dict:
     # Committed and paid accounts (one pair per grant) all fold into one row per kind above,
     # because they carry no source type or restriction.
     return _summarise(
-        (_Row(r["kind"], r["source_type"], r["restriction_kind"], r["theme_id"], r["call_ref"], r["total"]) for r in rows),
+        (
+            _Row(r["kind"], r["source_type"], r["restriction_kind"], r["theme_id"], r["call_ref"], r["total"])
+            for r in rows
+        ),
         currency=currency,
         as_of=timezone.now(),
         pledged_outstanding=pledged_outstanding(currency=currency),
@@ -152,10 +157,7 @@ def pool_summary_as_of(moment: date | datetime, *, currency: str | None = None) 
         or ZERO
     )
     return _summarise(
-        (
-            _Row(a.kind, a.source_type, a.restriction_kind, a.theme_id, a.call_ref, balances[a.pk])
-            for a in accounts
-        ),
+        (_Row(a.kind, a.source_type, a.restriction_kind, a.theme_id, a.call_ref, balances[a.pk]) for a in accounts),
         currency=currency,
         as_of=at,
         pledged_outstanding=pledged - received_on_pledges,

@@ -21,7 +21,6 @@ from . import ledger
 from .errors import (
     AlreadyReversed,
     DuplicateReference,
-    FundpoolError,
     InsufficientFunds,
     InvalidAmount,
     NotReversible,
@@ -308,10 +307,10 @@ def _commitment_for(reference: str, purpose: Purpose, currency: str, description
                 theme=purpose.theme,
                 call_ref=purpose.call_ref,
                 capacity_building=purpose.capacity_building,
-                committed_account=ledger._account(
+                committed_account=ledger.account_for(
                     f"committed:{reference}", kind=AccountKind.COMMITTED, currency=currency, reference=reference
                 ),
-                paid_account=ledger._account(
+                paid_account=ledger.account_for(
                     f"paid:{reference}", kind=AccountKind.PAID, currency=currency, reference=reference
                 ),
                 description=description[:300],
@@ -354,19 +353,24 @@ def commitment_commit(
     buckets = [a for a in locked.values() if a.kind == AccountKind.AVAILABLE]
     in_buckets = sum((a.balance for a in buckets), ZERO)
     expired = q(
-        Inflow.objects.filter(purpose.bucket_filter(), currency=currency, available__gt=0, expires_on__lt=today)
-        .aggregate(total=Sum("available"))["total"],
+        Inflow.objects.filter(
+            purpose.bucket_filter(), currency=currency, available__gt=0, expires_on__lt=today
+        ).aggregate(total=Sum("available"))["total"],
         currency,
     )
     drawable = in_buckets - expired
     if amount > drawable:
         whole_pool = q(
-            Account.objects.filter(kind=AccountKind.AVAILABLE, currency=currency).aggregate(total=Sum("balance"))["total"],
+            Account.objects.filter(kind=AccountKind.AVAILABLE, currency=currency).aggregate(total=Sum("balance"))[
+                "total"
+            ],
             currency,
         )
         if amount <= in_buckets:
             raise RestrictionExpired(
-                _("Only %(drawable)s can be committed for this purpose: %(expired)s of the matching money has expired."),
+                _(
+                    "Only %(drawable)s can be committed for this purpose: %(expired)s of the matching money has expired."
+                ),
                 drawable=drawable,
                 expired=expired,
             )
@@ -386,7 +390,9 @@ def commitment_commit(
         )
 
     by_code = {a.code: a for a in buckets}
-    draft = Draft(kind=EntryKind.COMMIT, amount=amount, currency=currency, memo=description, reference=commitment.reference)
+    draft = Draft(
+        kind=EntryKind.COMMIT, amount=amount, currency=currency, memo=description, reference=commitment.reference
+    )
     remaining = amount
     drawn_from: OrderedDict[str, Decimal] = OrderedDict()
     lots = ledger.drawable_lots(purpose, currency, today).select_related("theme").select_for_update(of=("self",))
@@ -506,7 +512,9 @@ def commitment_release(
             reference=commitment.reference,
             amount=amount,
         )
-    draft = Draft(kind=EntryKind.RELEASE, amount=amount, currency=currency, memo=description, reference=commitment.reference)
+    draft = Draft(
+        kind=EntryKind.RELEASE, amount=amount, currency=currency, memo=description, reference=commitment.reference
+    )
     outstanding = _outstanding_by_lot(commitment, newest_first=True)
     lots = Inflow.objects.select_related("theme").in_bulk([pk for pk, _o in outstanding])
     by_code = {a.code: a for a in locked.values()}
@@ -526,9 +534,7 @@ def commitment_release(
 # --- charges against a lot: fees, refunds, chargebacks ----------------------------------------
 
 
-def _charge(
-    *, kind: str, target_kind: str, inflow: Inflow, amount, external_ref, description, actor
-) -> JournalEntry:
+def _charge(*, kind: str, target_kind: str, inflow: Inflow, amount, external_ref, description, actor) -> JournalEntry:
     lot = Inflow.objects.select_related("theme").get(pk=inflow.pk)
     amount = parse_amount(amount, lot.currency)
     external_ref = _clean_ref(external_ref, label=_("The external reference"))
@@ -627,7 +633,11 @@ def shortfall_cover(*, amount=None, currency: str | None = None, description: st
     if amount > owed:
         raise OverCommitment(_("The shortfall is only %(owed)s."), owed=owed)
     today = timezone.localdate()
-    lots = list(ledger.drawable_lots(Purpose(), currency, today).filter(restriction_kind="unrestricted").select_for_update()[:500])
+    lots = list(
+        ledger.drawable_lots(Purpose(), currency, today)
+        .filter(restriction_kind="unrestricted")
+        .select_for_update()[:500]
+    )
     if sum((lot.available for lot in lots), ZERO) < amount:
         raise InsufficientFunds(_("There is not enough unrestricted money to cover %(amount)s."), amount=amount)
     draft = Draft(kind=EntryKind.COVER, amount=amount, currency=currency, memo=description)
@@ -732,14 +742,6 @@ def _check_commitment_lots_after(moves: list[LotMovement]) -> None:
                 raise NotReversible(
                     _("Later movements depend on this entry (the money has moved on); reverse those first.")
                 )
-
-
-def entry_reverse_by_id(*, entry_id: int, reason: str, actor=None) -> JournalEntry:
-    try:
-        entry = JournalEntry.objects.get(pk=entry_id)
-    except (JournalEntry.DoesNotExist, ValueError, TypeError):
-        raise FundpoolError(_("No such entry.")) from None
-    return entry_reverse(entry=entry, reason=reason, actor=actor)
 
 
 __all__ = [

@@ -30,6 +30,8 @@ ZERO = Decimal("0")
 def q(value) -> Decimal:
     """Two places: sums come back from SQLite as binary floats (PostgreSQL sums exactly)."""
     return Decimal(value or 0).quantize(Decimal("0.01"))
+
+
 LIMIT = 20
 
 
@@ -108,14 +110,12 @@ def check_lots(report: Report, limit: int = LIMIT) -> None:
         report.add("lot_cache", f"inflow #{pk}: cached uncommitted {available}, movements sum to {moved}")
     for pk, available in Inflow.objects.filter(available__lt=0).values_list("pk", "available")[:limit]:
         report.add("lot_negative", f"inflow #{pk} has {available} uncommitted")
-    for pk, available, amount in (
-        Inflow.objects.filter(available__gt=F("amount")).values_list("pk", "available", "amount")[:limit]
-    ):
+    for pk, available, amount in Inflow.objects.filter(available__gt=F("amount")).values_list(
+        "pk", "available", "amount"
+    )[:limit]:
         report.add("lot_overfull", f"inflow #{pk} has {available} uncommitted of {amount} received")
     # Every receipt entry posts exactly its lot's amount into the pool.
-    for pk in (
-        Inflow.objects.exclude(entry__amount=F("amount")).values_list("pk", flat=True).order_by("pk")[:limit]
-    ):
+    for pk in Inflow.objects.exclude(entry__amount=F("amount")).values_list("pk", flat=True).order_by("pk")[:limit]:
         report.add("lot_entry", f"inflow #{pk} differs from the amount of its entry")
     # The lots of each restriction bucket hold exactly what its available account holds.
     lot_totals = {
@@ -161,7 +161,9 @@ def check_commitments(report: Report, limit: int = LIMIT) -> None:
             moved_paid=Round(Coalesce(Subquery(committed.annotate(t=Sum("paid_delta")).values("t")), Value(ZERO)), 2),
         )
         .filter(~Q(committed_account__balance=F("moved_committed")) | ~Q(paid_account__balance=F("moved_paid")))
-        .values_list("reference", "committed_account__balance", "moved_committed", "paid_account__balance", "moved_paid")
+        .values_list(
+            "reference", "committed_account__balance", "moved_committed", "paid_account__balance", "moved_paid"
+        )
         .order_by("pk")[:limit]
     )
     for ref, cb, mc, pb, mp in mismatched:
@@ -170,7 +172,10 @@ def check_commitments(report: Report, limit: int = LIMIT) -> None:
     orphan = (
         Account.objects.filter(kind__in=[AccountKind.COMMITTED, AccountKind.PAID])
         .exclude(balance=0)
-        .filter(~Q(pk__in=Commitment.objects.values("committed_account")) & ~Q(pk__in=Commitment.objects.values("paid_account")))
+        .filter(
+            ~Q(pk__in=Commitment.objects.values("committed_account"))
+            & ~Q(pk__in=Commitment.objects.values("paid_account"))
+        )
         .values_list("code", flat=True)[:limit]
     )
     for code in orphan:
@@ -180,8 +185,16 @@ def check_commitments(report: Report, limit: int = LIMIT) -> None:
         LotMovement.objects.filter(kind=LotMovement.Kind.DRAW)
         .exclude(lot__restriction_kind=RestrictionKind.UNRESTRICTED)
         .exclude(
-            Q(lot__restriction_kind=RestrictionKind.THEME, commitment__capacity_building=False, lot__theme=F("commitment__theme"))
-            | Q(lot__restriction_kind=RestrictionKind.CALL, commitment__capacity_building=False, lot__call_ref=F("commitment__call_ref"))
+            Q(
+                lot__restriction_kind=RestrictionKind.THEME,
+                commitment__capacity_building=False,
+                lot__theme=F("commitment__theme"),
+            )
+            | Q(
+                lot__restriction_kind=RestrictionKind.CALL,
+                commitment__capacity_building=False,
+                lot__call_ref=F("commitment__call_ref"),
+            )
             | Q(lot__restriction_kind=RestrictionKind.CAPACITY, commitment__capacity_building=True)
         )
         .values_list("pk", "lot_id", "commitment__reference")
@@ -263,4 +276,3 @@ def verify(limit: int = LIMIT) -> Report:
         "commitments": Commitment.objects.count(),
     }
     return report
-

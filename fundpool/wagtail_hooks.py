@@ -19,7 +19,7 @@ class ThemeViewSet(ModelViewSet):
     menu_label = _("Themes")
     form_fields = ["code", "name", "name_en"]
     list_display = ["name", "code", "name_en"]
-    add_to_admin_menu = False
+    delete_view_class = admin_views.ProtectedDeleteView
 
 
 class FunderViewSet(ModelViewSet):
@@ -31,6 +31,7 @@ class FunderViewSet(ModelViewSet):
     list_filter = ["source_type"]
     search_fields = ["name"]
     inspect_view_enabled = True
+    delete_view_class = admin_views.ProtectedDeleteView
 
 
 class LedgerViewSet(ModelViewSet):
@@ -92,6 +93,7 @@ class InflowViewSet(LedgerViewSet):
     extra_views = [
         ("documents/add/<int:pk>/", admin_views.InflowDocumentAddView, "add_document"),
         ("documents/<int:pk>/", admin_views.InflowDocumentDownloadView, "document"),
+        ("charge/<int:pk>/", admin_views.InflowChargeView, "charge"),
     ]
 
 

@@ -90,5 +90,3 @@ def theme_restriction():
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
-
-

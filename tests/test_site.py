@@ -38,13 +38,30 @@ def test_summary_json_has_the_documented_shape_and_no_names(client, receive, gov
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     body = response.content.decode()
     data = json.loads(body)
-    assert set(data) == {"currency", "as_of", "received", "pledged_outstanding", "available", "committed", "paid",
-                         "by_restriction"}
+    assert set(data) == {
+        "currency",
+        "as_of",
+        "received",
+        "pledged_outstanding",
+        "available",
+        "committed",
+        "paid",
+        "by_restriction",
+    }
     assert data["currency"] == "CNY" and data["as_of"].endswith("+08:00")
-    assert data["received"] == {"government": "1500.00", "csr": "0.00", "donation": "50.00", "trust": "0.00",
-                                "matching": "0.00"}
+    assert data["received"] == {
+        "government": "1500.00",
+        "csr": "0.00",
+        "donation": "50.00",
+        "trust": "0.00",
+        "matching": "0.00",
+    }
     assert (data["pledged_outstanding"], data["available"], data["committed"], data["paid"]) == (
-        "2000.00", "1250.00", "200.00", "100.00")
+        "2000.00",
+        "1250.00",
+        "200.00",
+        "100.00",
+    )
     assert {"kind": "theme", "theme": "elderly", "call": None, "available": "500.00"} in data["by_restriction"]
     assert "李小红" not in body
 
@@ -128,7 +145,11 @@ def test_check_deploy_is_clean_with_production_settings():
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout

@@ -1,9 +1,9 @@
 from .base import *  # noqa: F401,F403
-from .base import env
+from .base import STORAGES, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-STORAGES = {**STORAGES}  # noqa: F405
+STORAGES = {**STORAGES}
 # No manifest in development: runserver serves files straight from the apps.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

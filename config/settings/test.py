@@ -1,22 +1,24 @@
 from .base import *  # noqa: F401,F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, STORAGES, env
 
 DEBUG = False
 SECRET_KEY = "test-only-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STORAGES = {**STORAGES}  # noqa: F405
-STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-STATIC_ROOT = BASE_DIR / ".test-media" / "static"
+
+_TEST_FILES = BASE_DIR / ".test-media"
+STATIC_ROOT = _TEST_FILES / "static"
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing directory
-MEDIA_ROOT = env("TEST_MEDIA_ROOT", default=str(BASE_DIR / ".test-media" / "public"))
-PRIVATE_STATIC_ROOT = BASE_DIR / ".test-media" / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing directory
-MEDIA_ROOT = env("TEST_PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / ".test-media" / "private"))
-STORAGES["private"] = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+MEDIA_ROOT = env("TEST_MEDIA_ROOT", default=str(_TEST_FILES / "public"))
+PRIVATE_MEDIA_ROOT = env("TEST_PRIVATE_MEDIA_ROOT", default=str(_TEST_FILES / "private"))
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": PRIVATE_MEDIA_ROOT, "base_url": None},
+    },
 }
 LOGGING = {
     "version": 1,

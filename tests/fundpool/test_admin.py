@@ -79,8 +79,14 @@ def test_recording_an_inflow_goes_through_the_ledger(staff_client, gov):
 
 @pytest.mark.parametrize(
     "amount, message",
-    [("1.234", "最多 2 位小数"), ("abc", "不是数字"), ("0", "必须大于零"), ("-5", "不能为负数"), ("NaN", "有限"),
-     ("Infinity", "有限")],
+    [
+        ("1.234", "最多 2 位小数"),
+        ("abc", "不是数字"),
+        ("0", "必须大于零"),
+        ("-5", "不能为负数"),
+        ("NaN", "有限"),
+        ("Infinity", "有限"),
+    ],
 )
 def test_a_bad_amount_is_a_chinese_form_error_and_writes_nothing(staff_client, gov, amount, message):
     response = staff_client.post(reverse("inflow:add"), inflow_form(gov, amount=amount))
@@ -127,8 +133,18 @@ def test_money_rows_have_no_edit_or_delete_views(staff_client, receive, gov):
 def test_a_pledge_is_recorded_then_received_in_part(staff_client, gov, today):
     response = staff_client.post(
         reverse("pledge:add"),
-        {"funder": gov.pk, "amount": "300000", "currency": "CNY", "pledged_on": today.isoformat(), "expected_by": "",
-         "restriction_kind": "unrestricted", "theme": "", "call_ref": "", "expires_on": "", "description": "年度拨款"},
+        {
+            "funder": gov.pk,
+            "amount": "300000",
+            "currency": "CNY",
+            "pledged_on": today.isoformat(),
+            "expected_by": "",
+            "restriction_kind": "unrestricted",
+            "theme": "",
+            "call_ref": "",
+            "expires_on": "",
+            "description": "年度拨款",
+        },
     )
     pledge = Pledge.objects.get()
     assert response.status_code == 302 and not Inflow.objects.exists()
@@ -201,3 +217,29 @@ def test_reference_documents_are_not_public(client, receive, gov, settings):
     response = client.get(reverse("inflow:document", args=[doc.pk]))
     assert response.status_code == 302
     assert not doc.file.path.startswith(str(settings.MEDIA_ROOT))
+
+
+def test_a_funder_with_money_cannot_be_deleted(client, receive, gov):
+    receive("100", funder=gov)
+    admin = UserFactory(username="root", is_superuser=True, is_staff=True)
+    client.force_login(admin)
+    response = client.post(reverse("funder:delete", args=[gov.pk]), follow=True)
+    assert response.status_code == 200
+    assert "不能删除" in response.content.decode()
+    assert type(gov).objects.filter(pk=gov.pk).exists()
+
+
+def test_finance_records_a_refund_of_committed_money_as_a_shortfall(finance_client, receive):
+    gift = receive("80")
+    services.commitment_commit(reference="grant:r", amount="50")
+    url = reverse("inflow:charge", args=[gift.pk])
+    too_much = finance_client.post(url, {"kind": "refund", "amount": "80.01", "external_ref": "RF-1"})
+    assert "仅剩 80.00 可退款" in too_much.content.decode()
+    response = finance_client.post(url, {"kind": "refund", "amount": "80", "external_ref": "RF-1"})
+    assert response.status_code == 302
+    entry = JournalEntry.objects.get(kind=EntryKind.REFUND)
+    assert entry.external_ref == "RF-1" and entry.inflow_id == gift.pk
+    assert {p.account.code: p.amount for p in entry.postings.select_related("account") if p.amount < 0} == {
+        "available:unrestricted": Decimal("-30.00"),
+        "shortfall": Decimal("-50.00"),
+    }

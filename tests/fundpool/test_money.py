@@ -9,8 +9,16 @@ from fundpool.money import from_minor_units, parse_amount, to_minor_units
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("100", "100.00"), ("0.01", "0.01"), ("1,000.50", "1000.50"), ("¥20", "20.00"), (" 12.3 ", "12.30"),
-     ("10.500", "10.50"), (Decimal("7.1"), "7.10"), (5, "5.00")],
+    [
+        ("100", "100.00"),
+        ("0.01", "0.01"),
+        ("1,000.50", "1000.50"),
+        ("¥20", "20.00"),
+        (" 12.3 ", "12.30"),
+        ("10.500", "10.50"),
+        (Decimal("7.1"), "7.10"),
+        (5, "5.00"),
+    ],
 )
 def test_accepts_exact_amounts(raw, expected):
     assert parse_amount(raw) == Decimal(expected)

@@ -56,7 +56,10 @@ def test_funding_trace_shows_sources_in_amounts_and_shares(pool, elderly):
     trace = funding_trace(reference="grant:b")
     assert trace["total"] == Decimal("800.00")
     by_source = {r["source_type"]: (r["amount"], r["share"]) for r in trace["by_source"]}
-    assert by_source == {"csr": (Decimal("500.00"), Decimal("0.6250")), "government": (Decimal("300.00"), Decimal("0.3750"))}
+    assert by_source == {
+        "csr": (Decimal("500.00"), Decimal("0.6250")),
+        "government": (Decimal("300.00"), Decimal("0.3750")),
+    }
     assert sum(r["share"] for r in trace["by_source"]) == 1
 
 
@@ -81,7 +84,10 @@ def test_inflow_usage_lists_the_references_it_reached(pool):
     services.commitment_commit(reference="grant:e", amount="700")
     services.commitment_commit(reference="grant:f", amount="500")
     usage = inflow_usage(inflow=pool["gov"])
-    assert {r["reference"]: r["amount"] for r in usage["reached"]} == {"grant:e": Decimal("700.00"), "grant:f": Decimal("300.00")}
+    assert {r["reference"]: r["amount"] for r in usage["reached"]} == {
+        "grant:e": Decimal("700.00"),
+        "grant:f": Decimal("300.00"),
+    }
     assert usage["available"] == 0
     gift_usage = inflow_usage(inflow=pool["gift"])
     assert gift_usage["charged"] == Decimal("1.50")

@@ -110,15 +110,21 @@ def test_inflow_needs_a_funder_unless_it_is_a_public_donation(yesterday, company
 def test_inflow_with_an_expired_restriction_is_refused(receive, elderly, theme_restriction, today):
     before = snapshot()
     with pytest.raises(RestrictionExpired, match="已于 .* 过期"):
-        receive("100", restriction=theme_restriction(elderly, expires_on=today - timedelta(days=2)),
-                on=today - timedelta(days=3))
+        receive(
+            "100",
+            restriction=theme_restriction(elderly, expires_on=today - timedelta(days=2)),
+            on=today - timedelta(days=3),
+        )
     assert snapshot() == before
 
 
 def test_inflow_whose_restriction_ends_before_it_arrived_is_refused(receive, elderly, theme_restriction, today):
     with pytest.raises(RestrictionExpired, match="早于资金到账日期"):
-        receive("100", restriction=theme_restriction(elderly, expires_on=today - timedelta(days=3)),
-                on=today - timedelta(days=1))
+        receive(
+            "100",
+            restriction=theme_restriction(elderly, expires_on=today - timedelta(days=3)),
+            on=today - timedelta(days=1),
+        )
 
 
 def test_theme_restriction_needs_a_theme(receive):
@@ -196,7 +202,9 @@ def test_reversing_a_pledge_receipt_reopens_the_pledge(gov, today):
 # --- commitments ------------------------------------------------------------------------------
 
 
-def test_commit_draws_matching_restricted_money_first_then_unrestricted(receive, gov, company, elderly, theme_restriction):
+def test_commit_draws_matching_restricted_money_first_then_unrestricted(
+    receive, gov, company, elderly, theme_restriction
+):
     unrestricted = receive("1000", funder=gov)
     restricted = receive("300", funder=company, restriction=theme_restriction(elderly))
     services.commitment_commit(reference="grant:1", amount="500", purpose=Purpose(theme=elderly))
@@ -208,7 +216,9 @@ def test_commit_draws_matching_restricted_money_first_then_unrestricted(receive,
     assert_clean()
 
 
-def test_commit_draws_the_soonest_expiring_restricted_money_first(receive, trust, environment, theme_restriction, today):
+def test_commit_draws_the_soonest_expiring_restricted_money_first(
+    receive, trust, environment, theme_restriction, today
+):
     later = receive("100", funder=trust, restriction=theme_restriction(environment, today + timedelta(days=300)))
     sooner = receive("100", funder=trust, restriction=theme_restriction(environment, today + timedelta(days=30)))
     never = receive("100", funder=trust, restriction=theme_restriction(environment))
@@ -238,8 +248,7 @@ def test_commit_beyond_the_whole_pool_is_refused_with_figures(receive, gov):
 
 
 def test_expired_restricted_money_cannot_be_committed(receive, trust, environment, theme_restriction, today):
-    lot = receive("500", funder=trust, restriction=theme_restriction(environment, today + timedelta(days=1)),
-                  on=today)
+    lot = receive("500", funder=trust, restriction=theme_restriction(environment, today + timedelta(days=1)), on=today)
     # Time passes: the restriction lapses.
     Inflow.objects.filter(pk=lot.pk).update(expires_on=today - timedelta(days=1))
     with pytest.raises(RestrictionExpired, match="过期"):

@@ -52,7 +52,12 @@ class LedgerMachine(RuleBasedStateMachine):
         return Restriction(kind=RestrictionKind.THEME, theme=self.themes[choice - 1], expires_on=expires)
 
     def _purpose(self, choice: int) -> Purpose:
-        return [Purpose(), Purpose(theme=self.themes[0]), Purpose(theme=self.themes[1]), Purpose(capacity_building=True)][choice]
+        return [
+            Purpose(),
+            Purpose(theme=self.themes[0]),
+            Purpose(theme=self.themes[1]),
+            Purpose(capacity_building=True),
+        ][choice]
 
     def _try(self, fn, **kwargs):
         try:
@@ -102,15 +107,21 @@ class LedgerMachine(RuleBasedStateMachine):
         return amount if amount > 0 else Decimal("0.01")
 
     @precondition(lambda self: self.refs)
-    @rule(share=st.sampled_from([Decimal("0.3"), Decimal("0.6"), Decimal("1")]), over=st.booleans(),
-          pick=st.integers(0, 1000))
+    @rule(
+        share=st.sampled_from([Decimal("0.3"), Decimal("0.6"), Decimal("1")]),
+        over=st.booleans(),
+        pick=st.integers(0, 1000),
+    )
     def disburse(self, share, over, pick):
         ref = self.refs[pick % len(self.refs)]
         self._try(services.commitment_disburse, reference=ref, amount=self._part_of_outstanding(ref, share, over))
 
     @precondition(lambda self: self.refs)
-    @rule(share=st.one_of(st.none(), st.sampled_from([Decimal("0.5"), Decimal("1")])), over=st.booleans(),
-          pick=st.integers(0, 1000))
+    @rule(
+        share=st.one_of(st.none(), st.sampled_from([Decimal("0.5"), Decimal("1")])),
+        over=st.booleans(),
+        pick=st.integers(0, 1000),
+    )
     def release(self, share, over, pick):
         ref = self.refs[pick % len(self.refs)]
         amount = None if share is None else self._part_of_outstanding(ref, share, over)
@@ -160,6 +171,14 @@ def test_random_sequences_keep_the_ledger_sound():
         ),
     )
     # The sequences really exercised every operation, not just refusals.
-    for operation in ("inflow_record", "pledge_receive", "commitment_commit", "commitment_disburse",
-                      "commitment_release", "entry_reverse", "refund_record", "chargeback_record"):
+    for operation in (
+        "inflow_record",
+        "pledge_receive",
+        "commitment_commit",
+        "commitment_disburse",
+        "commitment_release",
+        "entry_reverse",
+        "refund_record",
+        "chargeback_record",
+    ):
         assert LedgerMachine.succeeded[operation] > 0, (operation, LedgerMachine.succeeded)
