@@ -4,7 +4,10 @@ Money rows (pledges, inflows, entries, accounts, commitments) are listed and ins
 are made only through forms that call the services, and nothing is ever edited or deleted.
 Themes and funders are plain reference data and use Wagtail's generic views."""
 
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.urls import path
+from django.utils.translation import gettext as _gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
@@ -143,3 +146,16 @@ class FundPoolGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_fundpool_viewsets():
     return FundPoolGroup()
+
+
+@hooks.register("before_delete_user")
+def keep_people_who_recorded_money(request, user):
+    """The ledger names who recorded each entry, for good: such accounts are deactivated, never deleted."""
+    if request.method == "POST" and JournalEntry.objects.filter(created_by=user).exists():
+        messages.error(
+            request,
+            _gettext("%(user)s recorded entries in the ledger and cannot be deleted; deactivate the account instead.")
+            % {"user": user.get_username()},
+        )
+        return redirect("wagtailusers_users:edit", user.pk)
+    return None

@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
 
@@ -223,9 +224,9 @@ def test_a_funder_with_money_cannot_be_deleted(client, receive, gov):
     receive("100", funder=gov)
     admin = UserFactory(username="root", is_superuser=True, is_staff=True)
     client.force_login(admin)
-    response = client.post(reverse("funder:delete", args=[gov.pk]), follow=True)
-    assert response.status_code == 200
-    assert "不能删除" in response.content.decode()
+    response = client.post(reverse("funder:delete", args=[gov.pk]))
+    assert response.status_code == 302
+    assert any("不能删除" in str(m) for m in get_messages(response.wsgi_request))
     assert type(gov).objects.filter(pk=gov.pk).exists()
 
 
@@ -243,3 +244,13 @@ def test_finance_records_a_refund_of_committed_money_as_a_shortfall(finance_clie
         "available:unrestricted": Decimal("-30.00"),
         "shortfall": Decimal("-50.00"),
     }
+
+
+def test_someone_who_recorded_money_is_deactivated_not_deleted(client, gov, yesterday):
+    recorder = UserFactory(username="recorder")
+    services.inflow_record(source_type="government", funder=gov, amount="10", received_on=yesterday, actor=recorder)
+    client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
+    response = client.post(f"/admin/users/delete/{recorder.pk}/")
+    assert response.status_code == 302 and response["Location"] == f"/admin/users/edit/{recorder.pk}/"
+    assert any("不能删除" in str(m) for m in get_messages(response.wsgi_request))
+    assert type(recorder).objects.filter(pk=recorder.pk).exists()
