@@ -7,7 +7,7 @@ Themes and funders are plain reference data and use Wagtail's generic views."""
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils.translation import gettext as _gettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
@@ -154,7 +154,7 @@ def keep_people_who_recorded_money(request, user):
     if request.method == "POST" and JournalEntry.objects.filter(created_by=user).exists():
         messages.error(
             request,
-            _gettext("%(user)s recorded entries in the ledger and cannot be deleted; deactivate the account instead.")
+            gettext("%(user)s recorded entries in the ledger and cannot be deleted; deactivate the account instead.")
             % {"user": user.get_username()},
         )
         return redirect("wagtailusers_users:edit", user.pk)
