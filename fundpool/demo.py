@@ -23,6 +23,7 @@ from .ledger import Purpose, Restriction, available_account, income_account, sys
 from .models import (
     Account,
     AccountKind,
+    AccountKindTotal,
     Commitment,
     EntryKind,
     Funder,
@@ -450,4 +451,10 @@ def seed_bulk(
             account = Account.objects.select_for_update().get(pk=pk)
             account.balance += delta
             account.save(update_fields=["balance"])
+        committed_total = sum((want - paid for _r, want, _d, _day, paid in plans), Decimal(0))
+        paid_total = sum((paid for *_rest, paid in plans), Decimal(0))
+        for kind, delta in ((AccountKind.COMMITTED, committed_total), (AccountKind.PAID, paid_total)):
+            total, _ = AccountKindTotal.objects.select_for_update().get_or_create(kind=kind, currency=currency)
+            total.balance += delta
+            total.save(update_fields=["balance"])
     return {"donations": donations, "commitments": len(plans), "postings": progress.done}

@@ -20,8 +20,10 @@ from django.utils.translation import gettext_lazy as _
 from .errors import CurrencyMismatch, InsufficientFunds, InvalidRestriction, RestrictionExpired
 from .models import (
     MAY_GO_NEGATIVE,
+    ROLLED_UP,
     Account,
     AccountKind,
+    AccountKindTotal,
     Inflow,
     JournalEntry,
     LotMovement,
@@ -168,6 +170,19 @@ def lock_lots(ids: Iterable[int]) -> dict[int, Inflow]:
     return {lot.pk: lot for lot in Inflow.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
 
 
+def lock_kind_totals(kinds, currency: str) -> dict[str, AccountKindTotal]:
+    """Lock the running totals of these account kinds (after the accounts: always the same order)."""
+    for kind in kinds:
+        if not AccountKindTotal.objects.filter(kind=kind, currency=currency).exists():
+            try:
+                with transaction.atomic():
+                    AccountKindTotal.objects.create(kind=kind, currency=currency)
+            except IntegrityError:
+                pass  # a concurrent transaction made it
+    rows = AccountKindTotal.objects.select_for_update().filter(kind__in=list(kinds), currency=currency).order_by("pk")
+    return {row.kind: row for row in rows}
+
+
 def drawable_lots(purpose: Purpose, currency: str, today: date):
     """Lots this purpose may draw, in drawing order: matching restricted money first, soonest
     expiry first, then unrestricted money, oldest first."""
@@ -260,6 +275,12 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
                 _("Inflow #%(lot)s has only %(available)s uncommitted."), lot=pk, available=lots[pk].available
             )
 
+    kind_delta: dict[str, Decimal] = defaultdict(Decimal)
+    for pk, delta in delta_by_account.items():
+        if accounts[pk].kind in ROLLED_UP:
+            kind_delta[accounts[pk].kind] += delta
+    totals = lock_kind_totals(kind_delta, draft.currency) if any(kind_delta.values()) else {}
+
     entry = JournalEntry(
         kind=draft.kind,
         amount=draft.amount,
@@ -284,6 +305,9 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
             # The row is locked and its balance fresh, so write the new figure itself rather than
             # "balance + delta": exact on every database (SQLite would add in floating point).
             Account.objects.filter(pk=pk).update(balance=accounts[pk].balance + delta)
+    for kind, delta in kind_delta.items():
+        if delta:
+            AccountKindTotal.objects.filter(pk=totals[kind].pk).update(balance=totals[kind].balance + delta)
     if draft.lot_moves:
         for move in draft.lot_moves:
             move.entry = entry

@@ -252,6 +252,29 @@ class Account(models.Model):
         return self.code
 
 
+# Kinds with an account per grant: their totals are also kept in AccountKindTotal, so the pool
+# summary reads a handful of rows however many grants there are.
+ROLLED_UP = (AccountKind.COMMITTED, AccountKind.PAID)
+
+
+class AccountKindTotal(models.Model):
+    """The sum of the balances of every account of one kind (committed, paid), kept by the ledger
+    under a row lock in the same transaction as the postings; ledger_verify checks it."""
+
+    kind = models.CharField(max_length=20, choices=AccountKind.choices)
+    currency = models.CharField(max_length=3)
+    balance = models.DecimalField(default=Decimal("0"), **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "currency"], name="kindtotal_unique"),
+            models.CheckConstraint(name="kindtotal_not_negative", condition=Q(balance__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.currency}: {self.balance}"
+
+
 class Commitment(models.Model):
     """Money set aside under an opaque reference (a grant, a capacity-building sum, …) for one
     purpose. Its committed and paid accounts hold the money; the lot movements say whose it was."""

@@ -11,8 +11,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from .models import (
+    ROLLED_UP,
     Account,
     AccountKind,
+    AccountKindTotal,
     Commitment,
     Inflow,
     JournalEntry,
@@ -97,22 +99,19 @@ def pledged_outstanding(*, currency: str | None = None) -> Decimal:
 
 
 def pool_summary(*, currency: str | None = None) -> dict:
-    """Where the pool stands now, from the accounts' cached balances: its cost follows the number
-    of accounts, not the number of postings."""
+    """Where the pool stands now, from cached balances: a handful of rows (sources, restriction
+    buckets, the running totals of committed and paid money), however many postings or grants."""
     currency = currency or pool_currency()
-    rows = (
-        Account.objects.filter(currency=currency)
-        .values("kind", "source_type", "restriction_kind", "theme_id", "call_ref")
-        .annotate(total=Sum("balance"))
-        .order_by()
-    )
-    # Committed and paid accounts (one pair per grant) all fold into one row per kind above,
-    # because they carry no source type or restriction.
+    rows = [
+        _Row(a.kind, a.source_type, a.restriction_kind, a.theme_id, a.call_ref, a.balance)
+        for a in Account.objects.filter(currency=currency).exclude(kind__in=ROLLED_UP)
+    ]
+    rows += [
+        _Row(t.kind, "", "", None, "", t.balance)
+        for t in AccountKindTotal.objects.filter(currency=currency, kind__in=ROLLED_UP)
+    ]
     return _summarise(
-        (
-            _Row(r["kind"], r["source_type"], r["restriction_kind"], r["theme_id"], r["call_ref"], r["total"])
-            for r in rows
-        ),
+        rows,
         currency=currency,
         as_of=timezone.now(),
         pledged_outstanding=pledged_outstanding(currency=currency),

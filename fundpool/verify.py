@@ -13,8 +13,10 @@ from django.db.models.functions import Coalesce, Round
 from .models import (
     MAY_GO_NEGATIVE,
     MONEY,
+    ROLLED_UP,
     Account,
     AccountKind,
+    AccountKindTotal,
     Commitment,
     Inflow,
     JournalEntry,
@@ -85,6 +87,24 @@ def check_cached_balances(report: Report, limit: int = LIMIT) -> None:
     )
     for code, balance, posted in bad:
         report.add("balance_cache", f"account {code}: cached {balance}, postings sum to {posted}")
+
+
+def check_kind_totals(report: Report, limit: int = LIMIT) -> None:
+    """The running totals of committed and paid money equal the sum of those accounts."""
+    sums = {
+        (r["kind"], r["currency"]): q(r["t"])
+        for r in Account.objects.filter(kind__in=ROLLED_UP)
+        .values("kind", "currency")
+        .annotate(t=Sum("balance"))
+        .order_by()
+    }
+    kept = {(t.kind, t.currency): q(t.balance) for t in AccountKindTotal.objects.all()}
+    for key in sorted(set(sums) | set(kept)):
+        if sums.get(key, q(0)) != kept.get(key, q(0)):
+            report.add(
+                "kind_total",
+                f"{key[0]} {key[1]}: running total {kept.get(key, q(0))}, accounts sum to {sums.get(key, q(0))}",
+            )
 
 
 def check_no_negative_pool(report: Report, limit: int = LIMIT) -> None:
@@ -256,6 +276,7 @@ def check_reversals(report: Report, limit: int = LIMIT) -> None:
 CHECKS = [
     check_entries_balance,
     check_cached_balances,
+    check_kind_totals,
     check_no_negative_pool,
     check_lots,
     check_commitments,

@@ -115,3 +115,19 @@ def test_restricted_buckets_are_listed_by_kind(receive, gov):
     receive("20", funder=gov, restriction=Restriction(kind=RestrictionKind.CALL, call_ref="call:7"))
     kinds = [(r["kind"], r["call"]) for r in pool_summary()["by_restriction"]]
     assert kinds == [("call", "call:7"), ("capacity", None)]
+
+
+def test_pool_summary_reads_the_same_rows_however_many_grants(pool):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    services.commitment_commit(reference="grant:q0", amount="10")
+    with CaptureQueriesContext(connection) as one_grant:
+        pool_summary()
+    for i in range(1, 25):
+        services.commitment_commit(reference=f"grant:q{i}", amount="10")
+        services.commitment_disburse(reference=f"grant:q{i}", amount="4")
+    with CaptureQueriesContext(connection) as many_grants:
+        s = pool_summary()
+    assert len(many_grants) == len(one_grant)
+    assert (s["committed"], s["paid"]) == (Decimal("154.00"), Decimal("96.00"))

@@ -64,3 +64,10 @@ def test_the_database_itself_refuses_a_negative_pool_balance(ledger):
     with pytest.raises(IntegrityError), transaction.atomic():
         Inflow.objects.filter(source_type="donation").update(available=Decimal("-0.01"))
     assert verify().ok
+
+
+def test_a_running_total_out_of_step_is_found(ledger):
+    from fundpool.models import AccountKindTotal
+
+    AccountKindTotal.objects.filter(kind="paid").update(balance=Decimal("1.00"))
+    assert "kind_total" in {check for check, _ in verify().problems}
