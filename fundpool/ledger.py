@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, IntegerField, Q, Value, When
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -172,32 +172,69 @@ def lock_lots(ids: Iterable[int]) -> dict[int, Inflow]:
 
 def lock_kind_totals(kinds, currency: str) -> dict[str, AccountKindTotal]:
     """Lock the running totals of these account kinds (after the accounts: always the same order)."""
-    for kind in kinds:
-        if not AccountKindTotal.objects.filter(kind=kind, currency=currency).exists():
-            try:
-                with transaction.atomic():
-                    AccountKindTotal.objects.create(kind=kind, currency=currency)
-            except IntegrityError:
-                pass  # a concurrent transaction made it
-    rows = AccountKindTotal.objects.select_for_update().filter(kind__in=list(kinds), currency=currency).order_by("pk")
-    return {row.kind: row for row in rows}
+    kinds = sorted(kinds)
+    rows = AccountKindTotal.objects.select_for_update().filter(kind__in=kinds, currency=currency).order_by("pk")
+    found = {row.kind: row for row in rows}
+    if len(found) < len(kinds):  # the first time money of these kinds moves
+        for kind in kinds:
+            if kind not in found:
+                try:
+                    with transaction.atomic():
+                        AccountKindTotal.objects.create(kind=kind, currency=currency)
+                except IntegrityError:
+                    pass  # a concurrent transaction made it
+        rows = AccountKindTotal.objects.select_for_update().filter(kind__in=kinds, currency=currency).order_by("pk")
+        found = {row.kind: row for row in rows}
+    return found
 
 
-def drawable_lots(purpose: Purpose, currency: str, today: date):
-    """Lots this purpose may draw, in drawing order: matching restricted money first, soonest
-    expiry first, then unrestricted money, oldest first."""
-    return (
-        Inflow.objects.filter(purpose.bucket_filter(), currency=currency, available__gt=0)
-        .filter(Q(expires_on__isnull=True) | Q(expires_on__gte=today))
-        .annotate(
-            unrestricted_last=Case(
-                When(restriction_kind=RestrictionKind.UNRESTRICTED, then=Value(1)),
-                default=Value(0),
-                output_field=IntegerField(),
-            )
-        )
-        .order_by("unrestricted_last", F("expires_on").asc(nulls_last=True), "received_on", "pk")
+def drawing_order(purpose: Purpose, currency: str, today: date) -> list:
+    """The lots this purpose may draw, as querysets to take from in turn: matching restricted
+    money first (soonest expiry first), then unrestricted money (soonest expiry, then oldest
+    first). Each is ordered along the partial index on lots with money left, so taking the first
+    few lots costs the same however many small donations the pool holds."""
+    order = (F("expires_on").asc(nulls_last=True), "received_on", "pk")
+    usable = Inflow.objects.filter(currency=currency, available__gt=0).filter(
+        Q(expires_on__isnull=True) | Q(expires_on__gte=today)
     )
+    # (Unrestricted lots name no theme or call: a check constraint says so.)
+    unrestricted = usable.filter(restriction_kind=RestrictionKind.UNRESTRICTED)
+    if not (purpose.theme or purpose.call_ref or purpose.capacity_building):
+        return [unrestricted.order_by(*order)]
+    restricted = (
+        usable.filter(purpose.bucket_filter())
+        .exclude(restriction_kind=RestrictionKind.UNRESTRICTED)
+        .select_related("theme")
+    )
+    return [restricted.order_by(*order), unrestricted.order_by(*order)]
+
+
+def take_in_order(querysets, amount: Decimal, *, first_batch: int = 8) -> list[tuple[Inflow, Decimal]]:
+    """Lock lots in the given order and take from each until `amount` is covered. Reads a few lots
+    first and twice as many each time more are needed: most commitments need only a handful."""
+    takes: list[tuple[Inflow, Decimal]] = []
+    remaining = amount
+    for queryset in querysets:
+        locked = queryset.select_for_update(of=("self",))
+        offset, batch = 0, first_batch
+        # Nothing changes these lots until the caller posts, so paging by offset is stable.
+        while remaining > 0:
+            rows = list(locked[offset : offset + batch])
+            if not rows:
+                break
+            offset += len(rows)
+            batch = min(batch * 2, 1000)
+            for lot in rows:
+                take = min(lot.available, remaining)
+                takes.append((lot, take))
+                remaining -= take
+                if remaining == 0:
+                    break
+        if remaining == 0:
+            break
+    if remaining > 0:  # cannot happen while balances and lots agree; ledger_verify would say so
+        raise InsufficientFunds()
+    return takes
 
 
 # --- posting ----------------------------------------------------------------------------------

@@ -395,9 +395,17 @@ class Inflow(RestrictionFields):
         indexes = [
             # Drawing looks only at lots with money left; keep that index small.
             models.Index(
-                fields=["restriction_kind", "theme", "call_ref", "expires_on", "received_on"],
+                fields=["restriction_kind", "theme", "call_ref", "expires_on", "received_on", "id"],
                 condition=Q(available__gt=0),
                 name="inflow_drawable_idx",
+            ),
+            # Unrestricted money is drawn in this order, from possibly hundreds of thousands of
+            # small donations: an index that gives the first lots without sorting them all.
+            # (PostgreSQL sorts NULLs last in ascending order, as drawing wants.)
+            models.Index(
+                fields=["expires_on", "received_on", "id"],
+                condition=Q(available__gt=0, restriction_kind=RestrictionKind.UNRESTRICTED),
+                name="inflow_unrestricted_draw_idx",
             ),
             models.Index(fields=["source_type", "received_on"], name="inflow_source_date_idx"),
         ]

@@ -104,7 +104,7 @@ def pool_summary(*, currency: str | None = None) -> dict:
     currency = currency or pool_currency()
     rows = [
         _Row(a.kind, a.source_type, a.restriction_kind, a.theme_id, a.call_ref, a.balance)
-        for a in Account.objects.filter(currency=currency).exclude(kind__in=ROLLED_UP)
+        for a in Account.objects.filter(currency=currency, kind__in=[k for k in AccountKind if k not in ROLLED_UP])
     ]
     rows += [
         _Row(t.kind, "", "", None, "", t.balance)

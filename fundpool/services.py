@@ -284,39 +284,45 @@ def pledge_cancel(*, pledge: Pledge, reason: str, actor=None) -> Pledge:
 
 
 def _commitment_for(reference: str, purpose: Purpose, currency: str, description: str) -> Commitment:
+    """The commitment under `reference`, made (with its two accounts) the first time. A reference
+    keeps the purpose it was first committed for."""
     reference = (reference or "").strip()
     if not reference or len(reference) > 120:
         raise UnknownReference(_("A commitment needs a reference of 1 to 120 characters."))
-    existing = Commitment.objects.select_related("theme").filter(reference=reference).first()
-    if existing is not None:
-        if (existing.theme_id, existing.call_ref, existing.capacity_building) != (
-            purpose.theme.pk if purpose.theme else None,
-            purpose.call_ref,
-            purpose.capacity_building,
-        ):
-            raise RestrictionMismatch(
-                _("The commitment %(reference)s was made for another purpose; use a new reference."),
-                reference=reference,
-            )
-        return existing
-    try:
-        with transaction.atomic():
-            return Commitment.objects.create(
-                reference=reference,
-                currency=currency,
-                theme=purpose.theme,
-                call_ref=purpose.call_ref,
-                capacity_building=purpose.capacity_building,
-                committed_account=ledger.account_for(
-                    f"committed:{reference}", kind=AccountKind.COMMITTED, currency=currency, reference=reference
-                ),
-                paid_account=ledger.account_for(
-                    f"paid:{reference}", kind=AccountKind.PAID, currency=currency, reference=reference
-                ),
-                description=description[:300],
-            )
-    except IntegrityError:
-        return Commitment.objects.get(reference=reference)
+    for _attempt in range(2):
+        existing = Commitment.objects.select_related("theme").filter(reference=reference).first()
+        if existing is not None:
+            if (existing.theme_id, existing.call_ref, existing.capacity_building) != (
+                purpose.theme.pk if purpose.theme else None,
+                purpose.call_ref,
+                purpose.capacity_building,
+            ):
+                raise RestrictionMismatch(
+                    _("The commitment %(reference)s was made for another purpose; use a new reference."),
+                    reference=reference,
+                )
+            return existing
+        try:
+            with transaction.atomic():
+                committed, paid = Account.objects.bulk_create(
+                    [
+                        Account(code=f"{kind}:{reference}", kind=kind, currency=currency, reference=reference)
+                        for kind in (AccountKind.COMMITTED, AccountKind.PAID)
+                    ]
+                )
+                return Commitment.objects.create(
+                    reference=reference,
+                    currency=currency,
+                    theme=purpose.theme,
+                    call_ref=purpose.call_ref,
+                    capacity_building=purpose.capacity_building,
+                    committed_account=committed,
+                    paid_account=paid,
+                    description=description[:300],
+                )
+        except IntegrityError:
+            continue  # made by a concurrent transaction: read it (and check its purpose) again
+    raise UnknownReference(_("A commitment needs a reference of 1 to 120 characters."))
 
 
 def _purpose_of(commitment: Commitment) -> Purpose:
@@ -393,24 +399,11 @@ def commitment_commit(
     draft = Draft(
         kind=EntryKind.COMMIT, amount=amount, currency=currency, memo=description, reference=commitment.reference
     )
-    remaining = amount
     drawn_from: OrderedDict[str, Decimal] = OrderedDict()
-    lots = ledger.drawable_lots(purpose, currency, today).select_related("theme").select_for_update(of=("self",))
-    offset = 0
-    # Nothing changes the lots until the entry is posted, so paging by offset is stable.
-    while remaining > 0:
-        batch = list(lots[offset : offset + 200])
-        if not batch:  # cannot happen while balances and lots agree; ledger_verify would say so
-            raise InsufficientFunds()
-        offset += len(batch)
-        for lot in batch:
-            take = min(lot.available, remaining)
-            draft.move(lot, LotMovement.Kind.DRAW, commitment=commitment, available=-take, committed=take)
-            code = ledger.bucket_code(lot.restriction_kind, lot.theme, lot.call_ref)
-            drawn_from[code] = drawn_from.get(code, ZERO) + take
-            remaining -= take
-            if remaining == 0:
-                break
+    for lot, take in ledger.take_in_order(ledger.drawing_order(purpose, currency, today), amount):
+        draft.move(lot, LotMovement.Kind.DRAW, commitment=commitment, available=-take, committed=take)
+        code = ledger.bucket_code(lot.restriction_kind, lot.theme, lot.call_ref)
+        drawn_from[code] = drawn_from.get(code, ZERO) + take
     for code, total in drawn_from.items():
         draft.transfer(by_code[code], locked[commitment.committed_account_id], total)
     return _post(draft, actor=actor)
@@ -632,23 +625,17 @@ def shortfall_cover(*, amount=None, currency: str | None = None, description: st
     amount = owed if amount is None else parse_amount(amount, currency)
     if amount > owed:
         raise OverCommitment(_("The shortfall is only %(owed)s."), owed=owed)
-    today = timezone.localdate()
-    lots = list(
-        ledger.drawable_lots(Purpose(), currency, today)
-        .filter(restriction_kind="unrestricted")
-        .select_for_update()[:500]
-    )
-    if sum((lot.available for lot in lots), ZERO) < amount:
-        raise InsufficientFunds(_("There is not enough unrestricted money to cover %(amount)s."), amount=amount)
+    unrestricted_lots = ledger.drawing_order(Purpose(), currency, timezone.localdate())
+    try:
+        takes = ledger.take_in_order(unrestricted_lots, amount)
+    except InsufficientFunds:
+        raise InsufficientFunds(
+            _("There is not enough unrestricted money to cover %(amount)s."), amount=amount
+        ) from None
     draft = Draft(kind=EntryKind.COVER, amount=amount, currency=currency, memo=description)
     draft.transfer(locked[unrestricted.pk], locked[shortfall.pk], amount)
-    remaining = amount
-    for lot in lots:
-        take = min(lot.available, remaining)
+    for lot, take in takes:
         draft.move(lot, LotMovement.Kind.CHARGE, available=-take)
-        remaining -= take
-        if remaining == 0:
-            break
     return _post(draft, actor=actor)
 
 
