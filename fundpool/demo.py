@@ -448,13 +448,15 @@ def seed_bulk(
 
     with transaction.atomic():
         for pk, delta in balances.items():
-            account = Account.objects.select_for_update().get(pk=pk)
+            account = Account.objects.select_for_update(no_key=True).get(pk=pk)
             account.balance += delta
             account.save(update_fields=["balance"])
         committed_total = sum((want - paid for _r, want, _d, _day, paid in plans), Decimal(0))
         paid_total = sum((paid for *_rest, paid in plans), Decimal(0))
         for kind, delta in ((AccountKind.COMMITTED, committed_total), (AccountKind.PAID, paid_total)):
-            total, _ = AccountKindTotal.objects.select_for_update().get_or_create(kind=kind, currency=currency)
+            total, _ = AccountKindTotal.objects.select_for_update(no_key=True).get_or_create(
+                kind=kind, currency=currency
+            )
             total.balance += delta
             total.save(update_fields=["balance"])
     if connection.vendor == "postgresql":

@@ -160,20 +160,26 @@ def system_account(kind: str, currency: str) -> Account:
 
 def lock_accounts(accounts: Iterable[Account]) -> dict[int, Account]:
     """Lock account rows in primary-key order (so two operations never wait on each other in a
-    circle) and return fresh copies with their current balances."""
+    circle) and return fresh copies with their current balances.
+
+    Every ledger lock is FOR NO KEY UPDATE: we change balances, never keys, and a plain FOR UPDATE
+    would also block other transactions' foreign-key checks (a disbursement's lot records point at
+    lots a concurrent commitment holds), which deadlocks."""
     ids = sorted({a.pk for a in accounts})
-    return {a.pk: a for a in Account.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return {a.pk: a for a in Account.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
 
 
 def lock_lots(ids: Iterable[int]) -> dict[int, Inflow]:
     ids = sorted(set(ids))
-    return {lot.pk: lot for lot in Inflow.objects.select_for_update().filter(pk__in=ids).order_by("pk")}
+    return {lot.pk: lot for lot in Inflow.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
 
 
 def lock_kind_totals(kinds, currency: str) -> dict[str, AccountKindTotal]:
     """Lock the running totals of these account kinds (after the accounts: always the same order)."""
     kinds = sorted(kinds)
-    rows = AccountKindTotal.objects.select_for_update().filter(kind__in=kinds, currency=currency).order_by("pk")
+    rows = (
+        AccountKindTotal.objects.select_for_update(no_key=True).filter(kind__in=kinds, currency=currency).order_by("pk")
+    )
     found = {row.kind: row for row in rows}
     if len(found) < len(kinds):  # the first time money of these kinds moves
         for kind in kinds:
@@ -183,7 +189,11 @@ def lock_kind_totals(kinds, currency: str) -> dict[str, AccountKindTotal]:
                         AccountKindTotal.objects.create(kind=kind, currency=currency)
                 except IntegrityError:
                     pass  # a concurrent transaction made it
-        rows = AccountKindTotal.objects.select_for_update().filter(kind__in=kinds, currency=currency).order_by("pk")
+        rows = (
+            AccountKindTotal.objects.select_for_update(no_key=True)
+            .filter(kind__in=kinds, currency=currency)
+            .order_by("pk")
+        )
         found = {row.kind: row for row in rows}
     return found
 
@@ -215,7 +225,7 @@ def take_in_order(querysets, amount: Decimal, *, first_batch: int = 8) -> list[t
     takes: list[tuple[Inflow, Decimal]] = []
     remaining = amount
     for queryset in querysets:
-        locked = queryset.select_for_update(of=("self",))
+        locked = queryset.select_for_update(of=("self",), no_key=True)
         offset, batch = 0, first_batch
         # Nothing changes these lots until the caller posts, so paging by offset is stable.
         while remaining > 0:

@@ -235,7 +235,9 @@ def pledge_receive(
     actor=None,
 ) -> Inflow:
     """Part (or all) of a pledge arrives: it becomes an inflow with the pledge's restriction."""
-    pledge = Pledge.objects.select_for_update(of=("self",)).select_related("funder", "theme").get(pk=pledge.pk)
+    pledge = (
+        Pledge.objects.select_for_update(of=("self",), no_key=True).select_related("funder", "theme").get(pk=pledge.pk)
+    )
     amount = parse_amount(amount, pledge.currency)
     if pledge.status != PledgeStatus.OPEN:
         raise PledgeError(_("This pledge is %(status)s; it takes no more money."), status=pledge.get_status_display())
@@ -269,7 +271,7 @@ def pledge_receive(
 @transaction.atomic
 def pledge_cancel(*, pledge: Pledge, reason: str, actor=None) -> Pledge:
     """The rest of a pledge will not come. What was received stays received."""
-    pledge = Pledge.objects.select_for_update().get(pk=pledge.pk)
+    pledge = Pledge.objects.select_for_update(no_key=True).get(pk=pledge.pk)
     if pledge.status != PledgeStatus.OPEN:
         raise PledgeError(_("Only an open pledge can be cancelled."))
     if not (reason or "").strip():
@@ -697,7 +699,7 @@ def entry_reverse(*, entry: JournalEntry, reason: str, actor=None) -> JournalEnt
             _("Later movements depend on this entry (the money has moved on); reverse those first.")
         ) from None
     if inflow is not None and inflow.pledge_id:
-        pledge = Pledge.objects.select_for_update().get(pk=inflow.pledge_id)
+        pledge = Pledge.objects.select_for_update(no_key=True).get(pk=inflow.pledge_id)
         pledge.received -= inflow.amount
         if pledge.status == PledgeStatus.FULFILLED:
             pledge.status = PledgeStatus.OPEN

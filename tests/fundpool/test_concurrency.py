@@ -85,3 +85,27 @@ def test_disbursements_racing_for_one_commitment_never_overpay(receive, gov):
     assert all(isinstance(r, (JournalEntry, FundpoolError)) for r in results), results
     assert Account.objects.get(code="paid:grant:over").balance == Decimal("500.00")
     assert verify().ok
+
+
+def test_commits_and_disbursements_interleaved_never_deadlock(receive, gov):
+    """Grants drawing the same small gifts while others are being paid: a disbursement's lot
+    records point at lots a concurrent commitment holds locked. Locks must not wait in a circle."""
+    for _ in range(60):
+        receive("35.00")
+    errors = []
+
+    def work(i):
+        for n in range(6):
+            ref = f"mix:{i}:{n}"
+            try:
+                services.commitment_commit(reference=ref, amount="30.00")
+                services.commitment_disburse(reference=ref, amount="18.00")
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+        return None
+
+    race(4, work)
+    assert errors == []
+    assert JournalEntry.objects.filter(kind=EntryKind.DISBURSE).count() == 24
+    report = verify()
+    assert report.ok, report.problems
