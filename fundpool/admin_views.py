@@ -3,15 +3,19 @@ service, and a refusal comes back as a form error in the staff member's language
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import ProtectedError
+from django.db.models import Exists, OuterRef, ProtectedError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
-from wagtail.admin.views.generic import DeleteView, InspectView
+from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import selectors, services
@@ -309,19 +313,47 @@ class InflowDocumentDownloadView(View):
         return FileResponse(handle, as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
 
 
-class InflowInspectView(InspectView):
+class LocalInspectView(InspectView):
+    """Wagtail's inspect view, with times in the site's time zone and empty or yes/no values in
+    words rather than None / True / False."""
+
+    def get_field_display_value(self, field_name, field):
+        value = super().get_field_display_value(field_name, field)
+        if isinstance(value, datetime):
+            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        return value
+
+
+class InflowIndexView(IndexView):
+    def get_base_queryset(self):
+        return (
+            super()
+            .get_base_queryset()
+            .annotate(reversed=Exists(JournalEntry.objects.filter(reversal_of_id=OuterRef("entry_id"))))
+            .select_related("funder")
+        )
+
+
+class InflowInspectView(LocalInspectView):
     template_name = "fundpool/admin/inflow_inspect.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["usage"] = selectors.inflow_usage(inflow=self.object)
+        context["reversed_by"] = JournalEntry.objects.filter(reversal_of_id=self.object.entry_id).first()
         context["documents"] = self.object.documents.all()
         context["may_add"] = self.request.user.has_perm("fundpool.add_inflow")
-        context["may_charge"] = self.request.user.has_perm("fundpool.reverse_journalentry")
+        context["may_charge"] = (
+            self.request.user.has_perm("fundpool.reverse_journalentry") and not context["reversed_by"]
+        )
         return context
 
 
-class PledgeInspectView(InspectView):
+class PledgeInspectView(LocalInspectView):
     template_name = "fundpool/admin/pledge_inspect.html"
 
     def get_context_data(self, **kwargs):
@@ -332,7 +364,7 @@ class PledgeInspectView(InspectView):
         return context
 
 
-class EntryInspectView(InspectView):
+class EntryInspectView(LocalInspectView):
     template_name = "fundpool/admin/entry_inspect.html"
 
     def get_context_data(self, **kwargs):
@@ -344,7 +376,7 @@ class EntryInspectView(InspectView):
         return context
 
 
-class CommitmentInspectView(InspectView):
+class CommitmentInspectView(LocalInspectView):
     template_name = "fundpool/admin/commitment_inspect.html"
 
     def get_context_data(self, **kwargs):

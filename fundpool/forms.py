@@ -12,6 +12,11 @@ from .models import Funder, RestrictionKind, SourceType, Theme
 from .money import check_currency, parse_amount, pool_currency
 
 
+def _date_widget():
+    # <input type=date> takes ISO dates only, whatever the page's language.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class AmountField(forms.CharField):
     """A money amount typed by a person: exact decimals only, the pool's rules, clear messages."""
 
@@ -66,7 +71,7 @@ class RestrictionFormMixin:
         self.fields["expires_on"] = forms.DateField(
             label=_("Expires on"),
             required=False,
-            widget=forms.DateInput(attrs={"type": "date"}),
+            widget=_date_widget(),
             help_text=_("Fiscal-year money: after this date it can no longer be committed."),
         )
 
@@ -78,10 +83,6 @@ class RestrictionFormMixin:
             call_ref=(c.get("call_ref") or "").strip(),
             expires_on=c.get("expires_on"),
         )
-
-
-def _date_widget():
-    return forms.DateInput(attrs={"type": "date"})
 
 
 class InflowForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):

@@ -116,7 +116,7 @@ class Funder(models.Model):
     contact_name = models.CharField(_("contact person"), max_length=100, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     notes = models.TextField(_("notes"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["name"]
@@ -189,8 +189,10 @@ class Pledge(RestrictionFields):
     status = models.CharField(_("status"), max_length=12, choices=PledgeStatus.choices, default=PledgeStatus.OPEN)
     description = models.CharField(_("description"), max_length=300, blank=True)
     cancel_reason = models.TextField(_("reason for cancelling"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-pledged_on", "-id"]
@@ -229,12 +231,12 @@ class Account(models.Model):
     source_type = models.CharField(_("source type"), max_length=20, choices=SourceType.choices, blank=True)
     # For available accounts (one per restriction bucket):
     restriction_kind = models.CharField(_("restriction"), max_length=20, choices=RestrictionKind.choices, blank=True)
-    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.PROTECT)
+    theme = models.ForeignKey(Theme, verbose_name=_("theme"), null=True, blank=True, on_delete=models.PROTECT)
     call_ref = models.CharField(_("call reference"), max_length=64, blank=True)
     # For committed and paid accounts:
     reference = models.CharField(_("reference"), max_length=120, blank=True, db_index=True)
     balance = models.DecimalField(_("balance"), default=Decimal("0"), **MONEY)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["kind", "code"]
@@ -284,10 +286,14 @@ class Commitment(models.Model):
     theme = models.ForeignKey(Theme, verbose_name=_("theme"), null=True, blank=True, on_delete=models.PROTECT)
     call_ref = models.CharField(_("call reference"), max_length=64, blank=True)
     capacity_building = models.BooleanField(_("capacity building"), default=False)
-    committed_account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="+")
-    paid_account = models.OneToOneField(Account, on_delete=models.PROTECT, related_name="+")
+    committed_account = models.OneToOneField(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("committed account")
+    )
+    paid_account = models.OneToOneField(
+        Account, on_delete=models.PROTECT, related_name="+", verbose_name=_("paid account")
+    )
     description = models.CharField(_("description"), max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-id"]
@@ -379,9 +385,13 @@ class Inflow(RestrictionFields):
     # Donor's name as given, for acknowledgements only: never on public pages.
     payer_name = models.CharField(_("payer name (private)"), max_length=200, blank=True)
     anonymous = models.BooleanField(_("anonymous"), default=False)
-    entry = models.OneToOneField(JournalEntry, on_delete=models.PROTECT, related_name="inflow_record")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    created_at = models.DateTimeField(auto_now_add=True)
+    entry = models.OneToOneField(
+        JournalEntry, on_delete=models.PROTECT, related_name="inflow_record", verbose_name=_("journal entry")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, verbose_name=_("recorded by")
+    )
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-received_on", "-id"]

@@ -538,6 +538,8 @@ def _charge(*, kind: str, target_kind: str, inflow: Inflow, amount, external_ref
     shortfall = ledger.system_account(AccountKind.SHORTFALL, lot.currency)
     locked = ledger.lock_accounts([bucket, target, shortfall])
     lot = ledger.lock_lots([lot.pk])[lot.pk]
+    if JournalEntry.objects.filter(reversal_of_id=lot.entry_id).exists():
+        raise NotReversible(_("This inflow was reversed: nothing more can be charged against it."))
     if kind in (EntryKind.REFUND, EntryKind.CHARGEBACK):
         already = q(
             JournalEntry.objects.filter(

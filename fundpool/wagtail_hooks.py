@@ -10,6 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from . import admin_views
@@ -34,6 +35,7 @@ class FunderViewSet(ModelViewSet):
     list_filter = ["source_type"]
     search_fields = ["name"]
     inspect_view_enabled = True
+    inspect_view_class = admin_views.LocalInspectView
     delete_view_class = admin_views.ProtectedDeleteView
 
 
@@ -42,6 +44,7 @@ class LedgerViewSet(ModelViewSet):
     create view, and there is no edit, delete or copy view at all."""
 
     inspect_view_enabled = True
+    inspect_view_class = admin_views.LocalInspectView
     copy_view_enabled = False
     service_add_view = None
     extra_views: list = []
@@ -74,7 +77,14 @@ class PledgeViewSet(LedgerViewSet):
     model = Pledge
     icon = "calendar"
     menu_label = _("Pledges")
-    list_display = ["funder", "amount", "received", "status", "pledged_on", "restriction_label"]
+    list_display = [
+        "funder",
+        "amount",
+        "received",
+        "status",
+        "pledged_on",
+        Column("restriction_label", label=_("Restriction")),
+    ]
     list_filter = ["status", "restriction_kind"]
     inspect_view_class = admin_views.PledgeInspectView
     service_add_view = admin_views.PledgeCreateView
@@ -88,7 +98,16 @@ class InflowViewSet(LedgerViewSet):
     model = Inflow
     icon = "download"
     menu_label = _("Inflows")
-    list_display = ["__str__", "source_type", "amount", "available", "restriction_label", "received_on"]
+    list_display = [
+        "__str__",
+        "source_type",
+        "amount",
+        "available",
+        Column("restriction_label", label=_("Restriction")),
+        Column("reversed", label=_("Reversed"), accessor=lambda inflow: gettext("Yes") if inflow.reversed else ""),
+        "received_on",
+    ]
+    index_view_class = admin_views.InflowIndexView
     list_filter = ["source_type", "restriction_kind", "received_on"]
     inspect_view_class = admin_views.InflowInspectView
     inspect_view_fields_exclude = ["payer_name"]
@@ -139,7 +158,8 @@ class FundPoolGroup(ModelViewSetGroup):
         ThemeViewSet("theme"),
         CommitmentViewSet("commitment"),
         EntryViewSet("journalentry"),
-        AccountViewSet("account"),
+        # Not "account": Wagtail's own profile page lives at /admin/account/.
+        AccountViewSet("ledger-account"),
     )
 
 

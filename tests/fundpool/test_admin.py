@@ -2,6 +2,7 @@
 or deleted, and bad input comes back as a clear form error with nothing written."""
 
 import io
+import re
 import zipfile
 from datetime import timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from cms.roles import ensure_roles
 from fundpool import services
@@ -62,7 +64,9 @@ def inflow_form(funder, **overrides):
     return data
 
 
-@pytest.mark.parametrize("name", ["inflow", "pledge", "funder", "theme", "commitment", "journalentry", "account"])
+@pytest.mark.parametrize(
+    "name", ["inflow", "pledge", "funder", "theme", "commitment", "journalentry", "ledger-account"]
+)
 def test_staff_can_open_every_fund_pool_list(staff_client, name):
     response = staff_client.get(reverse(f"{name}:index"))
     assert response.status_code == 200
@@ -122,7 +126,7 @@ def test_messages_follow_the_staff_members_language(staff_client, gov):
 
 def test_money_rows_have_no_edit_or_delete_views(staff_client, receive, gov):
     lot = receive("100", funder=gov)
-    for name in ("inflow", "journalentry", "pledge", "account", "commitment"):
+    for name in ("inflow", "journalentry", "pledge", "ledger-account", "commitment"):
         for action in ("edit", "delete"):
             with pytest.raises(NoReverseMatch):
                 reverse(f"{name}:{action}", args=[1])
@@ -254,3 +258,33 @@ def test_someone_who_recorded_money_is_deactivated_not_deleted(client, gov, yest
     assert response.status_code == 302 and response["Location"] == f"/admin/users/edit/{recorder.pk}/"
     assert any("不能删除" in str(m) for m in get_messages(response.wsgi_request))
     assert type(recorder).objects.filter(pk=recorder.pk).exists()
+
+
+def test_nothing_more_is_charged_against_a_reversed_inflow(finance_client, receive, gov):
+    lot = receive("5000", funder=gov)
+    services.entry_reverse(entry=lot.entry, reason="重复录入")
+    page = finance_client.get(reverse("inflow:inspect", args=[lot.pk])).content.decode()
+    assert "已被冲销" in page and reverse("inflow:charge", args=[lot.pk]) not in page
+    response = finance_client.post(reverse("inflow:charge", args=[lot.pk]), {"kind": "refund", "amount": "100"})
+    assert "已被冲销" in response.content.decode()
+    assert not JournalEntry.objects.filter(kind=EntryKind.REFUND).exists()
+
+
+def test_the_ledger_accounts_list_does_not_hide_behind_wagtails_profile_page(staff_client, receive, gov):
+    receive("100", funder=gov)
+    html = staff_client.get(reverse("ledger-account:index")).content.decode()
+    assert "income:government" in html and "available:unrestricted" in html
+
+
+def test_date_inputs_carry_iso_dates_in_chinese(staff_client):
+    html = staff_client.get(reverse("inflow:add")).content.decode()
+    assert 'type="date"' in html
+    assert re.search(r'name="received_on" value="\d{4}-\d{2}-\d{2}"', html)
+
+
+def test_inspect_pages_show_local_time_and_words(staff_client, receive, gov, yesterday):
+    lot = receive("100", funder=gov)
+    html = staff_client.get(reverse("journalentry:inspect", args=[lot.entry_id])).content.decode()
+    local = timezone.localtime(lot.entry.effective_at)
+    assert f"{local.year}年{local.month}月{local.day}日" in html
+    assert ">None<" not in html and ">False<" not in html
