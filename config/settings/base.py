@@ -143,6 +143,8 @@ LOGIN_URL = "wagtailadmin_login"
 
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.
+WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "pdf", "xlsx", "jpg", "jpeg", "png"]
 WAGTAILDOCS_MAX_UPLOAD_SIZE = 10 * 1024 * 1024
