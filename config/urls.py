@@ -21,7 +21,9 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
+    path("accounts/", include("allauth.urls")),
     path("", include("fundpool.urls")),
+    path("", include("grants.urls")),
 ]
 
 if settings.DEBUG:

@@ -12,7 +12,7 @@ from .models import Funder, RestrictionKind, SourceType, Theme
 from .money import check_currency, parse_amount, pool_currency
 
 
-def _date_widget():
+def date_widget():
     # <input type=date> takes ISO dates only, whatever the page's language.
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -71,7 +71,7 @@ class RestrictionFormMixin:
         self.fields["expires_on"] = forms.DateField(
             label=_("Expires on"),
             required=False,
-            widget=_date_widget(),
+            widget=date_widget(),
             help_text=_("Fiscal-year money: after this date it can no longer be committed."),
         )
 
@@ -97,7 +97,7 @@ class InflowForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):
     )
     amount = AmountField(label=_("Amount received"))
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
-    received_on = forms.DateField(label=_("Received on"), widget=_date_widget())
+    received_on = forms.DateField(label=_("Received on"), widget=date_widget())
     fee = AmountField(label=_("Processing fee"), required=False)
     external_ref = forms.CharField(
         label=_("Bank or platform reference"),
@@ -120,8 +120,8 @@ class PledgeForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):
     funder = forms.ModelChoiceField(label=_("Funder"), queryset=Funder.objects.order_by("name"))
     amount = AmountField(label=_("Amount pledged"))
     currency = forms.CharField(label=_("Currency"), max_length=3, initial="CNY")
-    pledged_on = forms.DateField(label=_("Pledged on"), widget=_date_widget())
-    expected_by = forms.DateField(label=_("Expected by"), required=False, widget=_date_widget())
+    pledged_on = forms.DateField(label=_("Pledged on"), widget=date_widget())
+    expected_by = forms.DateField(label=_("Expected by"), required=False, widget=date_widget())
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -133,7 +133,7 @@ class PledgeForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):
 
 class PledgeReceiveForm(MoneyFormMixin, forms.Form):
     amount = AmountField(label=_("Amount received"))
-    received_on = forms.DateField(label=_("Received on"), widget=_date_widget())
+    received_on = forms.DateField(label=_("Received on"), widget=date_widget())
     external_ref = forms.CharField(label=_("Bank or platform reference"), max_length=200, required=False)
     description = forms.CharField(label=_("Description"), max_length=300, required=False)
 

@@ -1,9 +1,36 @@
-"""Grants: calls, resident groups, applications and their lifecycle (built out issue by issue).
+"""Grants: the places a fund serves, priority problems, calls, resident groups and applications.
 
-For now: the places a fund serves, which calls, groups and open data refer to."""
+An application's status changes only through the lifecycle (grants/lifecycle.py), called by the
+services (grants/services.py)."""
 
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import storages
 from django.db import models
+from django.db.models import Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField
+from modelcluster.fields import ParentalKey
+from modelcluster.models import ClusterableModel
+from wagtail.models import Orderable
+
+from fundpool.models import MONEY, Theme
+
+from . import lifecycle
+from .validators import validate_credit_code
+
+ZERO = Decimal("0.00")
+
+
+def _private_storage():
+    return storages["private"]
 
 
 class SubDistrict(models.Model):
@@ -25,7 +52,9 @@ class SubDistrict(models.Model):
 class Community(models.Model):
     """社区: a residents' committee area."""
 
-    sub_district = models.ForeignKey(SubDistrict, on_delete=models.PROTECT, related_name="communities")
+    sub_district = models.ForeignKey(
+        SubDistrict, verbose_name=_("sub-district"), on_delete=models.PROTECT, related_name="communities"
+    )
     name = models.CharField(_("name"), max_length=100)
     code = models.SlugField(_("code"), max_length=50, unique=True)
 
@@ -37,3 +66,462 @@ class Community(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class PriorityProblem(models.Model):
+    """A community priority problem from the annual needs survey, with its rank."""
+
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    theme = models.ForeignKey(Theme, verbose_name=_("theme"), on_delete=models.PROTECT, related_name="problems")
+    community = models.ForeignKey(
+        Community,
+        verbose_name=_("community"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text=_("Leave empty for a problem of the whole sub-district."),
+    )
+    survey_year = models.PositiveSmallIntegerField(_("survey year"))
+    rank = models.PositiveSmallIntegerField(_("rank"), help_text=_("1 is the most pressing."))
+
+    class Meta:
+        ordering = ["-survey_year", "rank"]
+        verbose_name = _("priority problem")
+        verbose_name_plural = _("priority problems")
+        constraints = [models.CheckConstraint(name="problem_rank_positive", condition=Q(rank__gte=1))]
+
+    def __str__(self):
+        return f"{self.survey_year} #{self.rank} {self.title}"
+
+
+class GroupType(models.TextChoices):
+    INTEREST = "interest", _("Interest group")
+    MUTUAL_AID = "mutual_aid", _("Mutual-aid group")
+    VOLUNTEER = "volunteer", _("Volunteer team")
+    REGISTERED = "registered", _("Registered organisation")
+
+
+class Track(models.TextChoices):
+    FILED = "filed", _("Filed resident groups")
+    REGISTERED = "registered", _("Registered organisations")
+
+
+class Call(ClusterableModel):
+    """申报批次: a call for applications with its money, window, eligibility, rubric and tranches."""
+
+    title = models.CharField(_("title"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    problems = models.ManyToManyField(PriorityProblem, verbose_name=_("priority problems"), blank=True)
+    budget = models.DecimalField(_("budget envelope"), **MONEY)
+    min_amount = models.DecimalField(_("minimum grant"), **MONEY)
+    max_amount = models.DecimalField(_("maximum grant"), **MONEY)
+    opens_at = models.DateTimeField(_("applications open"))
+    closes_at = models.DateTimeField(_("applications close"))
+    tracks = models.JSONField(
+        _("tracks"), default=list, blank=True, help_text=_("Which groups may apply: filed, registered or both.")
+    )
+    communities = models.ManyToManyField(
+        Community, verbose_name=_("eligible communities"), blank=True, help_text=_("Empty: every community.")
+    )
+    reviewers_per_application = models.PositiveSmallIntegerField(_("reviewers per application"), default=3)
+    notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
+    blind_review = models.BooleanField(_("blind review"), default=False)
+    published = models.BooleanField(_("published"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-opens_at"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        permissions = [("view_lifecycle", "Can see the lifecycle diagram")]
+        constraints = [
+            models.CheckConstraint(
+                name="call_amounts_in_order",
+                condition=Q(
+                    min_amount__gt=0, max_amount__gte=models.F("min_amount"), budget__gte=models.F("max_amount")
+                ),
+            ),
+            models.CheckConstraint(name="call_window_in_order", condition=Q(closes_at__gt=models.F("opens_at"))),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def reference(self) -> str:
+        """How the fund pool knows this call (for call-restricted money)."""
+        return f"call:{self.slug}"
+
+    def is_open(self, at=None) -> bool:
+        at = at or timezone.now()
+        return self.published and self.opens_at <= at < self.closes_at
+
+    def accepts_group(self, group: ResidentGroup) -> bool:
+        track = Track.REGISTERED if group.group_type == GroupType.REGISTERED else Track.FILED
+        if self.tracks and track not in self.tracks:
+            return False
+        community_ids = {c.pk for c in self.communities.all()}
+        return not community_ids or group.community_id in community_ids
+
+    def clean(self):
+        errors = {}
+        if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
+            errors["max_amount"] = _("The maximum grant must not be below the minimum.")
+        if self.max_amount is not None and self.budget is not None and self.max_amount > self.budget:
+            errors["budget"] = _("The budget envelope must cover at least one maximum grant.")
+        if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
+            errors["closes_at"] = _("Applications must close after they open.")
+        bad_tracks = set(self.tracks or []) - set(Track.values)
+        if bad_tracks:
+            errors["tracks"] = _("Unknown track.")
+        if errors:
+            raise ValidationError(errors)
+
+    def criteria_total_weight(self) -> Decimal:
+        return sum((c.weight for c in self.criteria.all()), Decimal(0))
+
+    def tranche_total_share(self) -> Decimal:
+        return sum((t.share for t in self.tranches.all()), Decimal(0))
+
+
+class CallCriterion(Orderable):
+    """A rubric criterion: scored up to `max_points`, weighted; weights of a call sum to 100."""
+
+    call = ParentalKey(Call, on_delete=models.CASCADE, related_name="criteria")
+    name = models.CharField(_("criterion"), max_length=100)
+    description = models.CharField(_("what reviewers look for"), max_length=300, blank=True)
+    max_points = models.PositiveSmallIntegerField(_("maximum points"), default=10)
+    weight = models.DecimalField(_("weight (%)"), max_digits=5, decimal_places=2)
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("rubric criterion")
+        verbose_name_plural = _("rubric criteria")
+        constraints = [
+            models.CheckConstraint(name="criterion_weight_range", condition=Q(weight__gt=0, weight__lte=100)),
+            models.CheckConstraint(name="criterion_points_positive", condition=Q(max_points__gte=1)),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.weight}%)"
+
+
+class TrancheTrigger(models.TextChoices):
+    SIGNING = "signing", _("On signing the agreement")
+    MIDTERM = "midterm", _("Mid-term report accepted")
+    FINAL = "final", _("Final report accepted")
+    DATE = "date", _("On a date")
+
+
+class CallTranche(Orderable):
+    """One instalment of the call's payment plan; shares of a call sum to 100."""
+
+    call = ParentalKey(Call, on_delete=models.CASCADE, related_name="tranches")
+    share = models.DecimalField(_("share (%)"), max_digits=5, decimal_places=2)
+    trigger = models.CharField(_("paid when"), max_length=10, choices=TrancheTrigger.choices)
+    due_after_days = models.PositiveSmallIntegerField(
+        _("days after signing"), null=True, blank=True, help_text=_("Only for a tranche paid on a date.")
+    )
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("tranche")
+        verbose_name_plural = _("tranche plan")
+        constraints = [models.CheckConstraint(name="tranche_share_range", condition=Q(share__gt=0, share__lte=100))]
+
+    def __str__(self):
+        return f"{self.share}% · {self.get_trigger_display()}"
+
+
+class FilingStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting filing")
+    FILED = "filed", _("Filed")
+    RETURNED = "returned", _("Returned for changes")
+
+
+class ResidentGroup(models.Model):
+    """申报主体: a resident group (filed with the sub-district) or a registered organisation."""
+
+    name = models.CharField(_("group name"), max_length=100)
+    group_type = models.CharField(_("type"), max_length=20, choices=GroupType.choices)
+    community = models.ForeignKey(
+        Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="groups"
+    )
+    leader_name = models.CharField(_("leader's name"), max_length=50)
+    leader_phone = models.CharField(_("leader's phone"), max_length=30)
+    member_count = models.PositiveSmallIntegerField(_("number of members"))
+    member_list = models.TextField(_("members"), help_text=_("One member per line: name and building/unit."))
+    introduction = models.TextField(_("what the group does"), blank=True)
+    charter = models.FileField(_("charter"), upload_to="grants/charters/%Y/%m/", storage=_private_storage, blank=True)
+    credit_code = models.CharField(
+        _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
+    )
+    filing_status = models.CharField(
+        _("filing"), max_length=10, choices=FilingStatus.choices, default=FilingStatus.PENDING
+    )
+    filing_number = models.CharField(_("filing number"), max_length=50, blank=True)
+    filed_on = models.DateField(_("filed on"), null=True, blank=True)
+    filing_note = models.TextField(_("note from staff"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["community__name", "name"]
+        verbose_name = _("resident group")
+        verbose_name_plural = _("resident groups")
+        permissions = [("file_residentgroup", "Can file (备案) resident groups")]
+        constraints = [
+            models.UniqueConstraint(fields=["community", "name"], name="group_unique_name_in_community"),
+            models.UniqueConstraint(
+                fields=["credit_code"], condition=~Q(credit_code=""), name="group_unique_credit_code"
+            ),
+            models.CheckConstraint(
+                name="group_filed_has_number",
+                condition=~Q(filing_status="filed") | (~Q(filing_number="") & Q(filed_on__isnull=False)),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_filed(self) -> bool:
+        return self.filing_status == FilingStatus.FILED
+
+    def clean(self):
+        errors = {}
+        if self.group_type == GroupType.REGISTERED and not self.credit_code:
+            errors["credit_code"] = _("A registered organisation gives its unified social credit code.")
+        if self.group_type != GroupType.REGISTERED and self.member_count is not None and self.member_count < 3:
+            errors["member_count"] = _("A resident group needs at least 3 organisers or 10 members.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class MemberRole(models.TextChoices):
+    LEADER = "leader", _("Leader")
+    MEMBER = "member", _("Member")
+
+
+class GroupMembership(models.Model):
+    group = models.ForeignKey(ResidentGroup, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="group_memberships")
+    role = models.CharField(_("role"), max_length=10, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_unique")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.group}"
+
+
+def _invitation_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+class GroupInvitation(models.Model):
+    group = models.ForeignKey(ResidentGroup, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(_("email"))
+    token = models.CharField(max_length=64, unique=True, default=_invitation_token)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    INVITATION_DAYS = 14
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} → {self.group}"
+
+    @property
+    def expired(self) -> bool:
+        return timezone.now() > self.created_at + timedelta(days=self.INVITATION_DAYS)
+
+
+class Application(lifecycle.ApplicationLifecycle, models.Model):
+    call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="applications")
+    group = models.ForeignKey(
+        ResidentGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="applications"
+    )
+    status = FSMField(
+        _("status"),
+        max_length=20,
+        choices=lifecycle.CHOICES,
+        default=lifecycle.Status.DRAFT,
+        protected=True,
+        db_index=True,
+    )
+    title = models.CharField(_("project title"), max_length=120)
+    summary = models.TextField(_("summary"), blank=True)
+    problem = models.ForeignKey(
+        PriorityProblem,
+        verbose_name=_("priority problem addressed"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    activities = models.TextField(_("activities"), blank=True)
+    beneficiaries = models.CharField(_("who benefits"), max_length=300, blank=True)
+    beneficiary_count = models.PositiveIntegerField(_("how many people benefit"), null=True, blank=True)
+    team = models.TextField(_("team"), blank=True)
+    own_contribution = models.DecimalField(_("group's own contribution"), default=ZERO, **MONEY)
+    matched_contribution = models.DecimalField(_("matched contributions secured"), default=ZERO, **MONEY)
+    requested_amount = models.DecimalField(_("amount requested"), default=ZERO, **MONEY)
+    awarded_amount = models.DecimalField(_("amount awarded"), null=True, blank=True, **MONEY)
+    notice_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last saved"), auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        permissions = [
+            ("screen_application", "Can screen applications and manage review"),
+            ("decide_application", "Can decide awards and terminate grants"),
+            ("manage_delivery", "Can manage agreements, delivery and reports"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                name="application_amounts_not_negative",
+                condition=Q(requested_amount__gte=0, own_contribution__gte=0, matched_contribution__gte=0),
+            ),
+            models.CheckConstraint(
+                name="application_award_within_request",
+                condition=Q(awarded_amount__isnull=True)
+                | Q(awarded_amount__gt=0, awarded_amount__lte=models.F("requested_amount")),
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def reference(self) -> str:
+        """The fund pool's reference for this grant's money."""
+        return f"grant:{self.pk}"
+
+    @property
+    def applicant_status(self) -> str:
+        return lifecycle.applicant_label(self.status)
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (lifecycle.Status.DRAFT, lifecycle.Status.RETURNED)
+
+    def budget_total(self) -> Decimal:
+        return self.budget_lines.aggregate(total=Sum("amount"))["total"] or ZERO
+
+    def active_reviewer_count(self) -> int:
+        return self.review_assignments.filter(recused=False).count()
+
+    def has_open_objection(self) -> bool:
+        # Objections arrive with the public notice (review and award issue); none can be open before.
+        return False
+
+    def submission_problems(self) -> list[str]:
+        """Everything that stops this application being submitted, in words for the applicant."""
+        from .selectors import application_submission_problems
+
+        return application_submission_problems(application=self)
+
+
+class BudgetLine(models.Model):
+    class Category(models.TextChoices):
+        MATERIALS = "materials", _("Materials and supplies")
+        VENUE = "venue", _("Venue")
+        SERVICES = "services", _("Services and fees")
+        TRAVEL = "travel", _("Transport")
+        PUBLICITY = "publicity", _("Publicity and printing")
+        FOOD = "food", _("Food and drink")
+        OTHER = "other", _("Other")
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="budget_lines")
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    item = models.CharField(_("item"), max_length=100)
+    unit_cost = models.DecimalField(_("unit cost"), **MONEY)
+    quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("budget line")
+        verbose_name_plural = _("budget lines")
+        constraints = [
+            models.CheckConstraint(
+                name="budget_line_positive", condition=Q(unit_cost__gt=0, quantity__gt=0, amount__gt=0)
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.item}: {self.amount}"
+
+
+class Milestone(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="milestones")
+    title = models.CharField(_("milestone"), max_length=120)
+    due_on = models.DateField(_("by"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["due_on", "position", "pk"]
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+
+    def __str__(self):
+        return self.title
+
+
+class ApplicationAttachment(models.Model):
+    MAX_FILES = 10
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
+    title = models.CharField(_("title"), max_length=120)
+    file = models.FileField(_("file"), upload_to="grants/attachments/%Y/%m/", storage=_private_storage)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    # Blind review hides attachments that would identify the group.
+    identifying = models.BooleanField(_("identifies the group"), default=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.title
+
+
+class ReviewAssignment(models.Model):
+    """A reviewer assigned to an application (assignment and scoring are built out with review)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="review_assignments")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments")
+    recused = models.BooleanField(_("recused"), default=False)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "reviewer"], name="assignment_unique")]
+
+    def __str__(self):
+        return f"{self.reviewer} → {self.application}"

@@ -22,6 +22,9 @@ INSTALLED_APPS = [
     "fundpool",
     "reports",
     "django_fsm_log",
+    "allauth",
+    "allauth.account",
+    "axes",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -54,7 +57,17 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout page.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses further attempts once an account or address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,7 +152,30 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
-LOGIN_URL = "wagtailadmin_login"
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/dashboard/"
+
+# Accounts (django-allauth): sign in with email, verified before first use.
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[社区公益基金池] "
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_PASSWORD_MIN_LENGTH = 8
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip", "reset_password": "20/m/ip,5/m/key"}
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区公益基金池 <noreply@fund.invalid>")
+
+# Brute-force protection (django-axes) for the site's login and Wagtail's admin login alike.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = 0.25  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "cms.auth.axes_username"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_VERBOSE = False
 
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")

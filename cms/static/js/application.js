@@ -1,0 +1,81 @@
+// The application form: add rows, work out line amounts and the total, and save as you type.
+(function () {
+  "use strict";
+  var form = document.getElementById("application-form");
+  if (!form) return;
+
+  function cents(text) {
+    var s = String(text || "").replace(/[,，\s¥￥]/g, "");
+    if (!/^\d+(\.\d{1,2})?$/.test(s)) return null;
+    var parts = s.split(".");
+    return parseInt(parts[0], 10) * 100 + (parts[1] ? parseInt((parts[1] + "0").slice(0, 2), 10) : 0);
+  }
+  function fmt(c) { return (c / 100).toFixed(2); }
+
+  function recompute() {
+    var total = 0, ok = true;
+    form.querySelectorAll(".budget-line").forEach(function (row) {
+      var del = row.querySelector('input[name$="-DELETE"]');
+      if (del && del.checked) return;
+      var unit = row.querySelector('input[name$="-unit_cost"]');
+      var qty = row.querySelector('input[name$="-quantity"]');
+      var amount = row.querySelector('input[name$="-amount"]');
+      var u = cents(unit && unit.value), q = parseFloat(qty && qty.value);
+      if (u !== null && !isNaN(q) && amount && document.activeElement !== amount) {
+        amount.value = fmt(Math.round(u * q));
+      }
+      var a = cents(amount && amount.value);
+      if (a === null) { if (amount && amount.value) ok = false; } else { total += a; }
+    });
+    var out = form.querySelector("[data-budget-total]");
+    if (out) out.textContent = ok ? "¥" + fmt(total) : "—";
+    var requested = form.querySelector('input[name="requested_amount"]');
+    if (requested && ok && total > 0 && !requested.dataset.touched) requested.value = fmt(total);
+  }
+
+  form.querySelectorAll("[data-add-row]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var prefix = button.getAttribute("data-add-row");
+      var rows = form.querySelector('[data-rows="' + prefix + '"]');
+      var totalInput = form.querySelector("#id_" + prefix + "-TOTAL_FORMS");
+      var last = rows.lastElementChild;
+      if (!last || !totalInput) return;
+      var n = parseInt(totalInput.value, 10);
+      var copy = last.cloneNode(true);
+      copy.querySelectorAll("input, select, textarea, label").forEach(function (el) {
+        ["name", "id", "for"].forEach(function (attr) {
+          var v = el.getAttribute(attr);
+          if (v) el.setAttribute(attr, v.replace(new RegExp(prefix + "-\\d+-"), prefix + "-" + n + "-"));
+        });
+        if (el.tagName === "INPUT" && el.type !== "checkbox") el.value = "";
+        if (el.type === "checkbox") el.checked = false;
+      });
+      copy.querySelectorAll(".errorlist").forEach(function (e) { e.remove(); });
+      rows.appendChild(copy);
+      totalInput.value = n + 1;
+    });
+  });
+
+  var requested = form.querySelector('input[name="requested_amount"]');
+  if (requested) requested.addEventListener("input", function () { requested.dataset.touched = "1"; });
+
+  var status = form.querySelector("[data-autosave-status]");
+  var dirty = false, saving = false;
+  form.addEventListener("input", function () { dirty = true; recompute(); });
+  form.addEventListener("change", function () { dirty = true; recompute(); });
+
+  function autosave() {
+    if (!dirty || saving) return;
+    saving = true; dirty = false;
+    fetch(form.getAttribute("data-autosave-url"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        if (status) status.textContent = data.saved ? ("✓ " + (document.documentElement.lang.indexOf("zh") === 0 ? "草稿已自动保存 " : "Draft saved ") + data.at) : (data.error || "");
+      })
+      .catch(function () { dirty = true; })
+      .finally(function () { saving = false; });
+  }
+  setInterval(autosave, 8000);
+  window.addEventListener("beforeunload", function () { if (dirty && navigator.sendBeacon) navigator.sendBeacon(form.getAttribute("data-autosave-url"), new FormData(form)); });
+  recompute();
+})();

@@ -1,0 +1,206 @@
+"""Staff pages in the Wagtail admin: applications per call (filters, CSV), one application with
+its lifecycle steps, filing resident groups, and the lifecycle diagram."""
+
+from __future__ import annotations
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fundpool.models import Theme
+
+from . import diagram, lifecycle, selectors, services
+from .forms import AwardForm, FilingForm, ReasonForm
+from .models import Call, Community, ResidentGroup
+from .services import GrantsError
+
+
+def _require(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied
+
+
+def call_index(request):
+    _require(request, "grants.view_application")
+    return render(request, "grants/admin/call_index.html", {"calls": selectors.call_list_for_staff()})
+
+
+def _filters(request) -> selectors.StaffFilters:
+    g = request.GET
+    return selectors.StaffFilters(
+        status=g.get("status", ""),
+        theme=g.get("theme", ""),
+        community=g.get("community", ""),
+        track=g.get("track", ""),
+        q=(g.get("q", "") or "")[:100],
+    )
+
+
+def call_applications(request, pk):
+    _require(request, "grants.view_application")
+    call = get_object_or_404(Call, pk=pk)
+    filters = _filters(request)
+    if request.GET.get("format") == "csv":
+        return _csv(call, filters)
+    return render(
+        request,
+        "grants/admin/call_applications.html",
+        {
+            "call": call,
+            "filters": filters,
+            "applications": selectors.application_list_for_call(call=call, filters=filters),
+            "states": _states_with_counts(call),
+            "themes": Theme.objects.order_by("code"),
+            "communities": Community.objects.order_by("name"),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _states_with_counts(call: Call) -> list[dict]:
+    counts = selectors.application_status_counts(call=call)
+    return [
+        {"value": s.value, "label": s.staff_label, "count": counts.get(s.value, 0)}
+        for s in lifecycle.STATES
+        if s.value != lifecycle.Status.DRAFT
+    ]
+
+
+def _csv(call: Call, filters) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="call-{call.slug}-applications.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the Chinese as UTF-8
+    writer = csv.writer(response)
+    writer.writerow(
+        [
+            _("ID"),
+            _("Title"),
+            _("Group"),
+            _("Community"),
+            _("Type"),
+            _("Status"),
+            _("Theme"),
+            _("Requested"),
+            _("Own contribution"),
+            _("Matched"),
+            _("Beneficiaries"),
+            _("Submitted"),
+            _("Attachments"),
+        ]
+    )
+    for a in selectors.applications_for_export(call=call, filters=filters):
+        writer.writerow(
+            [
+                a.pk,
+                _safe_cell(a.title),
+                _safe_cell(a.group.name),
+                a.group.community.name,
+                a.group.get_group_type_display(),
+                lifecycle.STATE[a.status].staff_label,
+                a.problem.theme.name if a.problem_id else "",
+                a.requested_amount,
+                a.own_contribution,
+                a.matched_contribution,
+                a.beneficiary_count or "",
+                timezone.localtime(a.submitted_at).strftime("%Y-%m-%d %H:%M") if a.submitted_at else "",
+                a.attachment_count,
+            ]
+        )
+    return response
+
+
+def _safe_cell(value: str) -> str:
+    """Spreadsheet programs run cells that start like a formula; make them plain text."""
+    value = str(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def application_detail(request, pk):
+    _require(request, "grants.view_application")
+    application = selectors.application_for_staff(pk=pk)
+    steps = services.available_transitions(application=application, user=request.user)
+    return render(
+        request,
+        "grants/admin/application_detail.html",
+        {
+            "application": application,
+            "timeline": selectors.application_timeline(application=application, for_applicant=False),
+            "steps": steps,
+            "reason_form": ReasonForm(),
+            "award_form": AwardForm(initial={"amount": application.requested_amount}),
+            "state": lifecycle.STATE[application.status],
+        },
+    )
+
+
+@require_POST
+def application_step(request, pk, name):
+    _require(request, "grants.view_application")
+    application = selectors.application_for_staff(pk=pk)
+    form = AwardForm(request.POST) if name == "propose_award" else ReasonForm(request.POST)
+    form.is_valid()
+    params = {"amount": request.POST.get("amount")} if name == "propose_award" else {}
+    try:
+        services.application_transition(
+            application=application, name=name, user=request.user, reason=request.POST.get("reason", ""), **params
+        )
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Done: %(step)s.") % {"step": lifecycle.TRANSITIONS[name].label})
+    return redirect("grants_admin:application", pk=application.pk)
+
+
+def group_filing(request, pk):
+    _require(request, "grants.file_residentgroup")
+    group = get_object_or_404(ResidentGroup.objects.select_related("community"), pk=pk)
+    file_form = FilingForm(
+        request.POST if request.POST.get("action") == "file" else None, initial={"filed_on": timezone.localdate()}
+    )
+    return_form = ReasonForm(request.POST if request.POST.get("action") == "return" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "file" and file_form.is_valid():
+                services.group_file(group=group, actor=request.user, **file_form.cleaned_data)
+                messages.success(request, _("%(group)s is filed.") % {"group": group.name})
+                return redirect("grants_admin:group_filing", pk=group.pk)
+            if request.POST.get("action") == "return" and return_form.is_valid():
+                services.group_return(group=group, reason=return_form.cleaned_data["reason"], actor=request.user)
+                messages.success(request, _("Returned to the group."))
+                return redirect("grants_admin:group_filing", pk=group.pk)
+        except GrantsError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+    return render(
+        request,
+        "grants/admin/group_filing.html",
+        {
+            "group": group,
+            "file_form": file_form,
+            "return_form": return_form,
+            "members": selectors.group_members(group=group),
+        },
+    )
+
+
+def lifecycle_page(request):
+    _require(request, "grants.view_application")
+    svg = diagram.to_svg()
+    return render(
+        request,
+        "grants/admin/lifecycle.html",
+        {
+            "svg": mark_safe(svg) if svg else None,  # noqa: S308 - drawn by Graphviz from our own labels
+            "dot": diagram.to_dot(),
+            "states": lifecycle.STATES,
+            "transitions": lifecycle.TRANSITIONS.values(),
+        },
+    )

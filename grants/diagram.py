@@ -1,0 +1,76 @@
+"""The lifecycle drawn from the code itself: DOT for Graphviz, Mermaid for Markdown, SVG via `dot`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import lru_cache
+
+from django.utils import translation
+
+from . import lifecycle
+
+
+def _edges() -> list[tuple[str, str, str]]:
+    from .models import Application
+
+    field = Application._meta.get_field("status")
+    edges = set()
+    for t in field.get_all_transitions(Application):
+        edges.add((t.source, t.target, t.name))
+    return sorted(edges)
+
+
+PHASE_COLOURS = {
+    "application": "#e8f1fb",
+    "review": "#fdf3e1",
+    "award": "#e9f7ef",
+    "delivery": "#f3e9f7",
+    "report": "#eaf4f4",
+}
+
+
+def to_dot() -> str:
+    with translation.override("zh-hans"):
+        lines = [
+            "digraph lifecycle {",
+            '  rankdir=LR; bgcolor="white";',
+            '  node [shape=box, style="rounded,filled", fontname="WenQuanYi Micro Hei", fontsize=11];',
+            '  edge [fontname="WenQuanYi Micro Hei", fontsize=9, color="#52606d"];',
+        ]
+        for state in lifecycle.STATES:
+            label = f"{state.staff_label}\\n{state.value}"
+            shape = ", peripheries=2" if state.final else ""
+            lines.append(f'  {state.value} [label="{label}", fillcolor="{PHASE_COLOURS[state.phase]}"{shape}];')
+        for source, target, name in _edges():
+            info = lifecycle.TRANSITIONS[name]
+            lines.append(f'  {source} -> {target} [label="{info.label}"];')
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def to_mermaid() -> str:
+    with translation.override("zh-hans"):
+        lines = ["stateDiagram-v2"]
+        for state in lifecycle.STATES:
+            lines.append(f"    {state.value}: {state.staff_label} ({state.value})")
+        lines.append(f"    [*] --> {lifecycle.Status.DRAFT}")
+        for source, target, name in _edges():
+            lines.append(f"    {source} --> {target}: {lifecycle.TRANSITIONS[name].label}")
+        for state in lifecycle.STATES:
+            if state.final:
+                lines.append(f"    {state.value} --> [*]")
+    return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=1)
+def to_svg() -> str | None:
+    """SVG drawn by Graphviz's `dot`, or None where it isn't installed."""
+    dot = shutil.which("dot")
+    if not dot:
+        return None
+    result = subprocess.run([dot, "-Tsvg"], input=to_dot().encode(), capture_output=True, timeout=30, check=False)
+    if result.returncode != 0:
+        return None
+    svg = result.stdout.decode()
+    return svg[svg.index("<svg") :] if "<svg" in svg else None

@@ -1,0 +1,186 @@
+"""Forms for groups and applications. They read input; the services decide and write."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+from django.forms import formset_factory
+from django.utils.translation import gettext_lazy as _
+
+from fundpool.errors import FundpoolError
+from fundpool.forms import AmountField, date_widget
+from fundpool.money import parse_amount
+
+from .models import BudgetLine, Community, GroupType, PriorityProblem, ResidentGroup
+from .validators import validate_credit_code
+
+TEXTAREA = {"rows": 4}
+
+
+def _money(value, *, allow_zero=False):
+    try:
+        return parse_amount(value, allow_zero=allow_zero)
+    except FundpoolError as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
+class GroupForm(forms.ModelForm):
+    charter = forms.FileField(
+        label=_("Charter"), required=False, help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 10 MB.")
+    )
+
+    class Meta:
+        model = ResidentGroup
+        fields = [
+            "name",
+            "group_type",
+            "community",
+            "leader_name",
+            "leader_phone",
+            "member_count",
+            "member_list",
+            "introduction",
+            "credit_code",
+        ]
+        widgets = {
+            "member_list": forms.Textarea(attrs=TEXTAREA),
+            "introduction": forms.Textarea(attrs=TEXTAREA),
+            "leader_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+            "member_count": forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = Community.objects.select_related("sub_district").order_by("name")
+        self.fields["credit_code"].help_text = _("Only for registered organisations: 18 characters.")
+
+    def clean_credit_code(self):
+        code = (self.cleaned_data.get("credit_code") or "").strip().upper()
+        validate_credit_code(code)
+        return code
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("group_type") == GroupType.REGISTERED and not cleaned.get("credit_code"):
+            self.add_error("credit_code", _("A registered organisation gives its unified social credit code."))
+        return cleaned
+
+    def validate_unique(self):
+        # The service reports a duplicate name in the group's words.
+        pass
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email of the person to invite"))
+
+
+class ApplicationForm(forms.Form):
+    """The group's own fields. Status, award and anything staff decide are not here at all."""
+
+    title = forms.CharField(label=_("Project title"), max_length=120)
+    problem = forms.ModelChoiceField(
+        label=_("Priority problem addressed"), queryset=PriorityProblem.objects.none(), required=False
+    )
+    summary = forms.CharField(
+        label=_("Summary"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000
+    )
+    activities = forms.CharField(
+        label=_("Activities"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000
+    )
+    beneficiaries = forms.CharField(label=_("Who benefits"), required=False, max_length=300)
+    beneficiary_count = forms.IntegerField(
+        label=_("How many people benefit"),
+        required=False,
+        min_value=1,
+        max_value=1_000_000,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    team = forms.CharField(label=_("Team"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000)
+    own_contribution = AmountField(label=_("Group's own contribution"), required=False)
+    matched_contribution = AmountField(label=_("Matched contributions secured"), required=False)
+    requested_amount = AmountField(
+        label=_("Amount requested"), required=False, help_text=_("Must equal the total of the budget lines.")
+    )
+
+    def __init__(self, *args, call=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        problems = PriorityProblem.objects.select_related("theme").order_by("rank")
+        if call is not None and call.pk and call.problems.exists():
+            problems = problems.filter(pk__in=call.problems.values("pk"))
+        self.fields["problem"].queryset = problems
+
+    def clean_own_contribution(self):
+        value = self.cleaned_data.get("own_contribution")
+        return _money(value, allow_zero=True) if value not in (None, "") else Decimal("0.00")
+
+    def clean_matched_contribution(self):
+        value = self.cleaned_data.get("matched_contribution")
+        return _money(value, allow_zero=True) if value not in (None, "") else Decimal("0.00")
+
+    def clean_requested_amount(self):
+        value = self.cleaned_data.get("requested_amount")
+        return _money(value, allow_zero=True) if value not in (None, "") else Decimal("0.00")
+
+
+class BudgetLineForm(forms.Form):
+    category = forms.ChoiceField(label=_("Category"), choices=BudgetLine.Category.choices)
+    item = forms.CharField(label=_("Item"), max_length=100)
+    unit_cost = AmountField(label=_("Unit cost"))
+    quantity = forms.DecimalField(
+        label=_("Quantity"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+    )
+    amount = AmountField(label=_("Amount"))
+
+    def clean_unit_cost(self):
+        return _money(self.cleaned_data.get("unit_cost"))
+
+    def clean_amount(self):
+        return _money(self.cleaned_data.get("amount"))
+
+    def clean(self):
+        cleaned = super().clean()
+        unit, qty, amount = cleaned.get("unit_cost"), cleaned.get("quantity"), cleaned.get("amount")
+        if unit is not None and qty is not None and amount is not None and unit * qty != amount:
+            self.add_error(
+                "amount",
+                _("%(unit)s × %(qty)s is %(product)s, not %(amount)s.")
+                % {"unit": unit, "qty": qty, "product": (unit * qty).quantize(Decimal("0.01")), "amount": amount},
+            )
+        return cleaned
+
+
+class MilestoneForm(forms.Form):
+    title = forms.CharField(label=_("Milestone"), max_length=120)
+    due_on = forms.DateField(label=_("By"), widget=date_widget())
+
+
+BudgetLineFormSet = formset_factory(BudgetLineForm, extra=1, max_num=50, validate_max=True, can_delete=True)
+MilestoneFormSet = formset_factory(MilestoneForm, extra=1, max_num=20, validate_max=True, can_delete=True)
+
+
+class AttachmentForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120, required=False)
+    file = forms.FileField(
+        label=_("File"), help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 10 MB; at most 10 files.")
+    )
+    identifying = forms.BooleanField(label=_("This file names the group or its members"), required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AwardForm(ReasonForm):
+    amount = AmountField(label=_("Amount awarded"))
+
+
+class FilingForm(forms.Form):
+    filing_number = forms.CharField(label=_("Filing number"), max_length=50)
+    filed_on = forms.DateField(label=_("Filed on"), widget=date_widget())

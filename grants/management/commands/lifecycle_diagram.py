@@ -1,0 +1,33 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from grants import diagram
+
+
+class Command(BaseCommand):
+    help = "Write the application lifecycle, drawn from the code, to docs/lifecycle.{dot,md,svg}."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--out", default=str(Path(settings.BASE_DIR) / "docs"))
+
+    def handle(self, *args, out, **options):
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "lifecycle.dot").write_text(diagram.to_dot(), encoding="utf-8")
+        (out / "lifecycle.md").write_text(
+            "# The application lifecycle\n\nGenerated from `grants/lifecycle.py` by "
+            "`python manage.py lifecycle_diagram`; do not edit by hand.\n\n```mermaid\n"
+            + diagram.to_mermaid()
+            + "```\n\n![lifecycle](lifecycle.svg)\n",
+            encoding="utf-8",
+        )
+        written = ["lifecycle.dot", "lifecycle.md"]
+        svg = diagram.to_svg()
+        if svg:
+            (out / "lifecycle.svg").write_text(svg, encoding="utf-8")
+            written.append("lifecycle.svg")
+        else:
+            self.stderr.write("Graphviz `dot` not found: lifecycle.svg not written.")
+        self.stdout.write(f"lifecycle_diagram: wrote {', '.join(written)} to {out}")

@@ -1,0 +1,76 @@
+"""Emails to groups and staff, in the group's words. Called after the transaction commits."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+
+def _send(subject: str, template: str, context: dict, recipients: list[str]) -> None:
+    recipients = sorted({r for r in recipients if r})
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(template, {"site_url": settings.WAGTAILADMIN_BASE_URL, **context})
+        try:
+            send_mail(str(subject), body, None, recipients)
+        except Exception:  # noqa: BLE001 - a mail server hiccup must not undo a committed change
+            logger.exception("could not send %s to %s", template, recipients)
+
+
+def _member_emails(group) -> list[str]:
+    return list(group.memberships.values_list("user__email", flat=True))
+
+
+def group_registered(group) -> None:
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("Your group %(name)s is registered") % {"name": group.name},
+            "grants/email/group_registered.txt",
+            {"group": group},
+            _member_emails(group),
+        )
+
+
+def group_filing_changed(group) -> None:
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("Filing of %(name)s: %(status)s") % {"name": group.name, "status": group.get_filing_status_display()},
+            "grants/email/group_filing.txt",
+            {"group": group},
+            _member_emails(group),
+        )
+
+
+def group_invitation(invitation) -> None:
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("You are invited to join %(name)s") % {"name": invitation.group.name},
+            "grants/email/invitation.txt",
+            {"invitation": invitation},
+            [invitation.email],
+        )
+
+
+def application_status_changed(application, reason: str) -> None:
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("%(title)s: %(status)s") % {"title": application.title, "status": application.applicant_status},
+            "grants/email/status_changed.txt",
+            {"application": application, "reason": reason},
+            _member_emails(application.group),
+        )

@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "grants"
+urlpatterns = [
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("groups/new/", views.group_create, name="group_create"),
+    path("groups/<int:pk>/", views.group_detail, name="group_detail"),
+    path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
+    path("groups/join/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("calls/", views.call_list, name="call_list"),
+    path("calls/<slug:slug>/apply/", views.call_apply, name="call_apply"),
+    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
+    path("applications/<int:pk>/autosave/", views.application_autosave, name="application_autosave"),
+    path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
+    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
+]

@@ -1,0 +1,350 @@
+"""Pages for resident groups (applicants). Each view reads input, calls one service, shows the
+result. Objects are fetched through selectors that return 404 to anyone who may not see them."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .forms import (
+    ApplicationForm,
+    AttachmentForm,
+    BudgetLineFormSet,
+    GroupForm,
+    InviteForm,
+    MilestoneFormSet,
+    ReasonForm,
+)
+from .models import Call, FilingStatus
+from .services import GrantsError, LineInput, MilestoneInput
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    applications = list(selectors.application_list_for_user(user=request.user))
+    for application in applications:
+        application.next_steps = selectors.application_next_steps(application=application)
+    return render(
+        request,
+        "grants/dashboard.html",
+        {
+            "groups": selectors.group_list_for_user(user=request.user),
+            "applications": applications,
+            "open_calls": selectors.call_list_open(),
+        },
+    )
+
+
+# --- groups -----------------------------------------------------------------------------------
+
+
+@login_required
+def group_create(request):
+    form = GroupForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = services.group_register(
+                user=request.user, charter=form.cleaned_data.pop("charter") or None, **form.cleaned_data
+            )
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Group registered. Staff will file it with the sub-district."))
+            return redirect("grants:group_detail", pk=group.pk)
+    return render(request, "grants/group_form.html", {"form": form, "creating": True})
+
+
+@login_required
+def group_edit(request, pk):
+    group = selectors.group_for_member(user=request.user, pk=pk)
+    if group.filing_status == FilingStatus.FILED:
+        messages.info(request, _("A filed group's details are changed through fund staff."))
+        return redirect("grants:group_detail", pk=group.pk)
+    form = GroupForm(request.POST or None, request.FILES or None, instance=group)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            services.group_update(group=group, user=request.user, **data)
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("grants:group_detail", pk=group.pk)
+    return render(request, "grants/group_form.html", {"form": form, "group": group})
+
+
+@login_required
+def group_detail(request, pk):
+    group = selectors.group_for_member(user=request.user, pk=pk)
+    invite_form = InviteForm(request.POST or None)
+    if request.method == "POST" and invite_form.is_valid():
+        try:
+            services.group_invite(group=group, email=invite_form.cleaned_data["email"], actor=request.user)
+        except GrantsError as exc:
+            invite_form.add_error("email", str(exc))
+        else:
+            messages.success(request, _("Invitation sent."))
+            return redirect("grants:group_detail", pk=group.pk)
+    return render(
+        request,
+        "grants/group_detail.html",
+        {
+            "group": group,
+            "members": selectors.group_members(group=group),
+            "invite_form": invite_form,
+            "applications": group.applications.select_related("call").order_by("-updated_at"),
+        },
+    )
+
+
+@login_required
+def invitation_accept(request, token):
+    if request.method == "POST":
+        try:
+            membership = services.invitation_accept(token=token, user=request.user)
+        except GrantsError as exc:
+            messages.error(request, str(exc))
+            return redirect("grants:dashboard")
+        messages.success(request, _("You are now a member of %(group)s.") % {"group": membership.group.name})
+        return redirect("grants:group_detail", pk=membership.group_id)
+    return render(request, "grants/invitation_accept.html", {"token": token})
+
+
+# --- calls and applying -----------------------------------------------------------------------
+
+
+@require_GET
+def call_list(request):
+    return render(request, "grants/call_list.html", {"calls": selectors.call_list_open()})
+
+
+@login_required
+def call_apply(request, slug):
+    call = get_object_or_404(Call, slug=slug, published=True)
+    groups = selectors.group_list_for_user(user=request.user)
+    if request.method == "POST":
+        group = groups.filter(pk=request.POST.get("group") or 0).first()
+        if group is None:
+            messages.error(request, _("Choose one of your groups."))
+        else:
+            try:
+                application = services.application_start(call=call, group=group, user=request.user)
+            except GrantsError as exc:
+                messages.error(request, str(exc))
+            else:
+                return redirect("grants:application_edit", pk=application.pk)
+    return render(request, "grants/call_apply.html", {"call": call, "groups": groups})
+
+
+def _lines_from(formset):
+    return [
+        LineInput(
+            f.cleaned_data["category"],
+            f.cleaned_data["item"],
+            f.cleaned_data["unit_cost"],
+            f.cleaned_data["quantity"],
+            f.cleaned_data["amount"],
+        )
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+
+
+def _milestones_from(formset):
+    return [
+        MilestoneInput(f.cleaned_data["title"], f.cleaned_data["due_on"])
+        for f in formset.forms
+        if f.cleaned_data and not f.cleaned_data.get("DELETE")
+    ]
+
+
+def _initial(application):
+    form_initial = {
+        "title": application.title,
+        "problem": application.problem_id,
+        "summary": application.summary,
+        "activities": application.activities,
+        "beneficiaries": application.beneficiaries,
+        "beneficiary_count": application.beneficiary_count,
+        "team": application.team,
+        "own_contribution": application.own_contribution,
+        "matched_contribution": application.matched_contribution,
+        "requested_amount": application.requested_amount,
+    }
+    lines = [
+        {"category": b.category, "item": b.item, "unit_cost": b.unit_cost, "quantity": b.quantity, "amount": b.amount}
+        for b in application.budget_lines.all()
+    ]
+    milestones = [{"title": m.title, "due_on": m.due_on} for m in application.milestones.all()]
+    return form_initial, lines, milestones
+
+
+@login_required
+def application_edit(request, pk):
+    application = selectors.application_for_member(user=request.user, pk=pk)
+    if not application.is_editable:
+        return redirect("grants:application_detail", pk=application.pk)
+    form_initial, lines, milestones = _initial(application)
+    if request.method == "POST":
+        form = ApplicationForm(request.POST, call=application.call)
+        budget = BudgetLineFormSet(request.POST, prefix="lines")
+        plan = MilestoneFormSet(request.POST, prefix="milestones")
+    else:
+        form = ApplicationForm(initial=form_initial, call=application.call)
+        budget = BudgetLineFormSet(initial=lines, prefix="lines")
+        plan = MilestoneFormSet(initial=milestones, prefix="milestones")
+    submission_problems = []
+    if request.method == "POST":
+        if form.is_valid() and budget.is_valid() and plan.is_valid():
+            try:
+                application = services.application_save_draft(
+                    application=application,
+                    user=request.user,
+                    fields=form.cleaned_data,
+                    lines=_lines_from(budget),
+                    milestones=_milestones_from(plan),
+                )
+                if "submit" in request.POST:
+                    services.application_submit(application=application, user=request.user)
+                    messages.success(request, _("Submitted. You will get an email at every step."))
+                    return redirect("grants:application_detail", pk=application.pk)
+            except GrantsError as exc:
+                submission_problems = exc.messages
+            else:
+                messages.success(request, _("Draft saved."))
+                return redirect("grants:application_edit", pk=application.pk)
+        else:
+            submission_problems = [_("Some fields need attention; see the messages beside them.")]
+    return render(
+        request,
+        "grants/application_form.html",
+        {
+            "application": application,
+            "form": form,
+            "budget": budget,
+            "plan": plan,
+            "attachment_form": AttachmentForm(),
+            "submission_problems": submission_problems,
+            "attachments": application.attachments.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_autosave(request, pk):
+    """Saves what is typed every few seconds; answers JSON. Fields not valid yet are kept as they
+    were, so a half-typed amount never loses the rest of the draft."""
+    application = selectors.application_for_member(user=request.user, pk=pk)
+    if not application.is_editable:
+        return JsonResponse({"saved": False, "error": _("This application can no longer be changed.")}, status=409)
+    form = ApplicationForm(request.POST, call=application.call)
+    form.is_valid()
+    fields = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+    budget = BudgetLineFormSet(request.POST, prefix="lines")
+    plan = MilestoneFormSet(request.POST, prefix="milestones")
+    try:
+        services.application_save_draft(
+            application=application,
+            user=request.user,
+            fields=fields,
+            lines=_lines_from(budget) if budget.is_valid() else None,
+            milestones=_milestones_from(plan) if plan.is_valid() else None,
+        )
+    except GrantsError as exc:
+        return JsonResponse({"saved": False, "error": str(exc)}, status=400)
+    return JsonResponse(
+        {"saved": True, "at": timezone.localtime().strftime("%H:%M:%S"), "pending": sorted(form.errors)}
+    )
+
+
+@login_required
+def application_detail(request, pk):
+    application = selectors.application_for_member(user=request.user, pk=pk)
+    return render(
+        request,
+        "grants/application_detail.html",
+        {
+            "application": application,
+            "timeline": selectors.application_timeline(application=application, for_applicant=True),
+            "next_steps": selectors.application_next_steps(application=application),
+            "can_withdraw": application.status in services.lifecycle.BEFORE_DELIVERY,
+            "withdraw_form": ReasonForm(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_withdraw(request, pk):
+    application = selectors.application_for_member(user=request.user, pk=pk)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    try:
+        services.application_transition(
+            application=application, name="withdraw", user=request.user, reason=form.cleaned_data.get("reason", "")
+        )
+    except GrantsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The application is withdrawn."))
+    return redirect("grants:application_detail", pk=application.pk)
+
+
+@login_required
+@require_POST
+def attachment_add(request, pk):
+    application = selectors.application_for_member(user=request.user, pk=pk)
+    form = AttachmentForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            services.application_attach(
+                application=application,
+                user=request.user,
+                file=form.cleaned_data["file"],
+                title=form.cleaned_data["title"],
+                identifying=form.cleaned_data["identifying"],
+            )
+        except GrantsError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Attachment added."))
+    else:
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+    return redirect("grants:application_edit", pk=application.pk)
+
+
+@login_required
+@require_POST
+def attachment_delete(request, pk):
+    attachment = selectors.attachment_for(user=request.user, pk=pk)
+    try:
+        services.application_detach(attachment=attachment, user=request.user)
+    except GrantsError as exc:
+        messages.error(request, str(exc))
+    return redirect("grants:application_edit", pk=attachment.application_id)
+
+
+@login_required
+@require_GET
+def attachment_download(request, pk):
+    attachment = selectors.attachment_for(user=request.user, pk=pk)
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.file.name.rsplit("/", 1)[-1],
+        content_type=attachment.content_type,
+    )

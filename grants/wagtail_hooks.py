@@ -1,0 +1,180 @@
+"""Grants in the Wagtail admin: calls (with rubric and tranche plan), priority problems, places,
+resident groups and their filing, applications per call, and the lifecycle diagram."""
+
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.menu import MenuItem
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.ui.tables import TitleColumn
+from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
+
+from . import admin_urls
+from .models import Call, Community, PriorityProblem, ResidentGroup, SubDistrict
+
+
+class CallAdminForm(WagtailAdminModelForm):
+    """Rubric weights and tranche shares must each sum to 100."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, field, message in (
+            ("criteria", "weight", _("The rubric's weights must add up to 100 (now %(total)s).")),
+            ("tranches", "share", _("The tranche shares must add up to 100% (now %(total)s).")),
+        ):
+            formset = self.formsets.get(name)
+            if formset is None:
+                continue
+            total = sum(
+                (f.cleaned_data.get(field) or 0)
+                for f in formset.forms
+                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+            )
+            if total != 100:
+                self.add_error(None, message % {"total": total})
+        return cleaned
+
+
+class CallViewSet(ModelViewSet):
+    model = Call
+    icon = "list-ul"
+    menu_label = _("Calls")
+    list_display = ["title", "opens_at", "closes_at", "budget", "published"]
+    list_filter = ["published"]
+    search_fields = ["title"]
+    inspect_view_enabled = True
+    panels = [
+        MultiFieldPanel(
+            [FieldPanel("title"), FieldPanel("slug"), FieldPanel("description"), FieldPanel("published")],
+            heading=_("Call"),
+        ),
+        MultiFieldPanel(
+            [FieldRowPanel([FieldPanel("opens_at"), FieldPanel("closes_at")]), FieldPanel("notice_days")],
+            heading=_("Dates"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("budget"), FieldRowPanel([FieldPanel("min_amount"), FieldPanel("max_amount")])],
+            heading=_("Money"),
+        ),
+        MultiFieldPanel(
+            [FieldPanel("problems"), FieldPanel("communities"), FieldPanel("tracks")],
+            heading=_("Priority problems and eligibility"),
+        ),
+        MultiFieldPanel([FieldPanel("reviewers_per_application"), FieldPanel("blind_review")], heading=_("Review")),
+        InlinePanel("criteria", heading=_("Rubric (weights add up to 100)"), min_num=1),
+        InlinePanel("tranches", heading=_("Tranche plan (shares add up to 100%)"), min_num=1),
+    ]
+
+    def get_form_class(self, for_update=False):
+        form_class = super().get_form_class(for_update)
+        return type("CallForm", (CallAdminForm, form_class), {})
+
+
+class PriorityProblemViewSet(ModelViewSet):
+    model = PriorityProblem
+    icon = "warning"
+    menu_label = _("Priority problems")
+    form_fields = ["title", "description", "theme", "community", "survey_year", "rank"]
+    list_display = ["title", "theme", "community", "survey_year", "rank"]
+    list_filter = ["survey_year", "theme"]
+
+
+class SubDistrictViewSet(ModelViewSet):
+    model = SubDistrict
+    icon = "site"
+    menu_label = _("Sub-districts")
+    form_fields = ["name", "city", "district"]
+
+
+class CommunityViewSet(ModelViewSet):
+    model = Community
+    icon = "home"
+    menu_label = _("Communities")
+    form_fields = ["sub_district", "name", "code"]
+    list_display = ["name", "code", "sub_district"]
+
+
+class ResidentGroupViewSet(ModelViewSet):
+    """Staff may correct a group's details; filing (备案) has its own page and service."""
+
+    model = ResidentGroup
+    icon = "group"
+    menu_label = _("Resident groups")
+    form_fields = [
+        "name",
+        "group_type",
+        "community",
+        "leader_name",
+        "leader_phone",
+        "member_count",
+        "member_list",
+        "introduction",
+        "credit_code",
+    ]
+    list_display = [
+        "name",
+        "group_type",
+        "community",
+        "filing_status",
+        TitleColumn(
+            "filing",
+            label=_("Filing"),
+            accessor=lambda g: _("File or return"),
+            get_url=lambda g: reverse("grants_admin:group_filing", args=[g.pk]),
+        ),
+    ]
+    list_filter = ["filing_status", "group_type", "community"]
+    search_fields = ["name", "leader_name"]
+    inspect_view_enabled = True
+    inspect_view_fields_exclude = ["charter"]
+
+
+class GrantsGroup(ModelViewSetGroup):
+    menu_label = _("Grants")
+    menu_icon = "folder-open-inverse"
+    menu_order = 150
+    items = (
+        CallViewSet("call"),
+        ResidentGroupViewSet("residentgroup"),
+        PriorityProblemViewSet("priorityproblem"),
+        CommunityViewSet("community"),
+        SubDistrictViewSet("subdistrict"),
+    )
+
+
+@hooks.register("register_admin_viewset")
+def register_grants_viewsets():
+    return GrantsGroup()
+
+
+@hooks.register("register_admin_urls")
+def register_grants_admin_urls():
+    return [path("grants/", include((admin_urls.urlpatterns, "grants_admin"), namespace="grants_admin"))]
+
+
+class _PermissionMenuItem(MenuItem):
+    def __init__(self, *args, perm, **kwargs):
+        self.perm = perm
+        super().__init__(*args, **kwargs)
+
+    def is_shown(self, request):
+        return request.user.has_perm(self.perm)
+
+
+@hooks.register("register_admin_menu_item")
+def applications_menu_item():
+    return _PermissionMenuItem(
+        _("Applications"),
+        reverse("grants_admin:calls"),
+        icon_name="doc-full",
+        order=140,
+        perm="grants.view_application",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def lifecycle_menu_item():
+    return _PermissionMenuItem(
+        _("Lifecycle"), reverse("grants_admin:lifecycle"), icon_name="cogs", order=160, perm="grants.view_application"
+    )
