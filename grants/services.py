@@ -26,7 +26,6 @@ from fundpool.ledger import Purpose
 from fundpool.money import parse_amount
 
 from . import lifecycle, notify
-from .lifecycle import Status
 from .models import (
     Application,
     ApplicationAttachment,

@@ -90,3 +90,31 @@ def theme_restriction():
 
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def roles(db):
+    from cms.roles import ensure_roles
+
+    return ensure_roles()
+
+
+@pytest.fixture
+def staff(roles):
+    user = UserFactory(username="fund-staff", email="staff@example.invalid")
+    user.groups.add(roles["staff"])
+    return user
+
+
+@pytest.fixture
+def finance(roles):
+    user = UserFactory(username="fund-finance", email="finance@example.invalid")
+    user.groups.add(roles["finance"])
+    return user
+
+
+@pytest.fixture
+def reviewer(roles):
+    user = UserFactory(username="reviewer-1", email="reviewer@example.invalid")
+    user.groups.add(roles["reviewer"])
+    return user
