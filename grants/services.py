@@ -104,7 +104,8 @@ def group_register(
     )
     if charter is not None:
         group.charter = charter
-    _full_clean(group, exclude=["created_by"])
+    # Uniqueness is left to the database, whose refusal becomes the message below.
+    _full_clean(group, exclude=["created_by"], validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             group.save()
