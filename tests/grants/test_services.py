@@ -19,9 +19,17 @@ pytestmark = pytest.mark.django_db
 
 
 def register(user, **overrides):
-    data = dict(name="银发互助队", group_type="mutual_aid", community=CommunityFactory(), leader_name="陈敏",
-                leader_phone="13900000000", member_count=12, member_list="陈敏 1栋\n刘洋 2栋\n赵静 5栋",
-                introduction="帮助独居老人", credit_code="")
+    data = dict(
+        name="银发互助队",
+        group_type="mutual_aid",
+        community=CommunityFactory(),
+        leader_name="陈敏",
+        leader_phone="13900000000",
+        member_count=12,
+        member_list="陈敏 1栋\n刘洋 2栋\n赵静 5栋",
+        introduction="帮助独居老人",
+        credit_code="",
+    )
     data.update(overrides)
     return services.group_register(user=user, **data)
 
@@ -44,8 +52,13 @@ def test_a_registered_organisation_needs_a_valid_credit_code():
     with pytest.raises(GrantsError, match="统一社会信用代码"):
         register(user, group_type="registered")
     with pytest.raises(GrantsError, match="校验位"):
-        register(user, group_type="registered", credit_code=valid_credit_code()[:17] + "0"
-                 if valid_credit_code()[17] != "0" else valid_credit_code()[:17] + "1")
+        register(
+            user,
+            group_type="registered",
+            credit_code=valid_credit_code()[:17] + "0"
+            if valid_credit_code()[17] != "0"
+            else valid_credit_code()[:17] + "1",
+        )
     group = register(user, group_type="registered", credit_code=valid_credit_code())
     assert group.credit_code == valid_credit_code()
 
@@ -82,17 +95,21 @@ def test_filing_needs_a_number_and_a_date_not_in_the_future(staff):
     with pytest.raises(GrantsError):
         services.group_file(group=group, filing_number=" ", filed_on=timezone.localdate(), actor=staff)
     with pytest.raises(GrantsError):
-        services.group_file(group=group, filing_number="X", filed_on=timezone.localdate() + timedelta(days=1), actor=staff)
+        services.group_file(
+            group=group, filing_number="X", filed_on=timezone.localdate() + timedelta(days=1), actor=staff
+        )
     assert ResidentGroup.objects.get(pk=group.pk).filing_status == "pending"
 
 
 def test_members_invite_others_and_one_person_can_be_in_several_groups():
     alice, bob = UserFactory(email="alice@example.invalid"), UserFactory(email="bob@example.invalid")
     first, second = GroupFactory(leader=alice), GroupFactory(leader=UserFactory())
-    services.invitation_accept(token=services.group_invite(group=first, email="BOB@example.invalid", actor=alice).token,
-                               user=bob)
-    services.invitation_accept(token=services.group_invite(group=second, email="bob@example.invalid", actor=alice).token,
-                               user=bob)
+    services.invitation_accept(
+        token=services.group_invite(group=first, email="BOB@example.invalid", actor=alice).token, user=bob
+    )
+    services.invitation_accept(
+        token=services.group_invite(group=second, email="bob@example.invalid", actor=alice).token, user=bob
+    )
     assert set(bob.group_memberships.values_list("group", flat=True)) == {first.pk, second.pk}
 
 
@@ -142,8 +159,10 @@ def leader_of(application):
 def test_a_draft_keeps_only_the_groups_own_fields():
     application = ApplicationFactory()
     services.application_save_draft(
-        application=application, user=leader_of(application),
-        fields={"title": "新标题", "status": "completed", "awarded_amount": Decimal("99999"), "call": None})
+        application=application,
+        user=leader_of(application),
+        fields={"title": "新标题", "status": "completed", "awarded_amount": Decimal("99999"), "call": None},
+    )
     application.refresh_from_db()
     assert application.title == "新标题"
     assert application.status == Status.DRAFT and application.awarded_amount is None
@@ -159,8 +178,9 @@ def test_titles_with_emoji_full_width_and_rare_characters_are_kept():
 def test_a_5000_character_title_is_refused_with_a_message_not_a_crash():
     application = ApplicationFactory()
     with pytest.raises(GrantsError):
-        services.application_save_draft(application=application, user=leader_of(application),
-                                        fields={"title": "长" * 5000})
+        services.application_save_draft(
+            application=application, user=leader_of(application), fields={"title": "长" * 5000}
+        )
     assert Application.objects.get(pk=application.pk).title != "长" * 5000
 
 
@@ -178,7 +198,9 @@ def test_a_complete_application_submits():
 
 def test_submission_after_the_window_closes_is_refused():
     application = ApplicationFactory()
-    type(application.call).objects.filter(pk=application.call_id).update(closes_at=timezone.now() - timedelta(minutes=1))
+    type(application.call).objects.filter(pk=application.call_id).update(
+        closes_at=timezone.now() - timedelta(minutes=1)
+    )
     assert any("截止" in m for m in problems_of(application))
 
 
@@ -196,8 +218,11 @@ def test_a_request_outside_the_calls_limits_is_refused():
     application = ApplicationFactory(requested_amount=Decimal("30000.00"))
     BudgetLine.objects.filter(application=application).delete()
     services.application_save_draft(
-        application=application, user=leader_of(application), fields={},
-        lines=[LineInput("services", "专业服务", Decimal("1000.00"), Decimal("30"), Decimal("30000.00"))])
+        application=application,
+        user=leader_of(application),
+        fields={},
+        lines=[LineInput("services", "专业服务", Decimal("1000.00"), Decimal("30"), Decimal("30000.00"))],
+    )
     assert any("20,000.00" in m for m in problems_of(application))
 
 
@@ -216,8 +241,14 @@ def small_pdf(name="计划书.pdf", size=None):
 @pytest.mark.parametrize(
     "upload, message",
     [
-        (SimpleUploadedFile("报告.pdf", b"<!DOCTYPE html><html>hi</html>", content_type="application/pdf"), "按文件内容判断"),
-        (SimpleUploadedFile("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', content_type="image/svg+xml"), "按文件内容判断"),
+        (
+            SimpleUploadedFile("报告.pdf", b"<!DOCTYPE html><html>hi</html>", content_type="application/pdf"),
+            "按文件内容判断",
+        ),
+        (
+            SimpleUploadedFile("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"/>', content_type="image/svg+xml"),
+            "按文件内容判断",
+        ),
         (SimpleUploadedFile("空.pdf", b"", content_type="application/pdf"), "为空"),
     ],
 )
@@ -231,8 +262,9 @@ def test_attachments_that_are_not_what_they_claim_are_refused(upload, message):
 def test_an_11_mb_attachment_is_refused():
     application = ApplicationFactory()
     with pytest.raises(GrantsError, match="10 MB"):
-        services.application_attach(application=application, user=leader_of(application),
-                                    file=small_pdf(size=11 * 1024 * 1024))
+        services.application_attach(
+            application=application, user=leader_of(application), file=small_pdf(size=11 * 1024 * 1024)
+        )
 
 
 def test_at_most_ten_attachments():
