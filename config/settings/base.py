@@ -165,7 +165,8 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[社区公益基金池] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_PASSWORD_MIN_LENGTH = 8
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key", "signup": "20/m/ip", "reset_password": "20/m/ip,5/m/key"}
+# Failed logins are counted and locked out by django-axes (one mechanism, one message).
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区公益基金池 <noreply@fund.invalid>")
 
 # Brute-force protection (django-axes) for the site's login and Wagtail's admin login alike.
