@@ -1,5 +1,6 @@
 """Demo logins, one per role."""
 
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
 from .roles import ensure_roles
@@ -11,6 +12,7 @@ DEMO_USERS = [
     ("staff", "staff", False, "基金管理方 fund staff (Wagtail admin)"),
     ("finance", "finance", False, "财务 finance (Wagtail admin, reversals)"),
     ("reviewer", "reviewer", False, "评审 trustee reviewer"),
+    ("reviewer2", "reviewer", False, "评审 second trustee reviewer"),
     ("applicant", "applicant", False, "申报主体 resident group member"),
 ]
 
@@ -29,5 +31,7 @@ def seed_users() -> list[tuple[str, str]]:
             user.save()
         if role:
             user.groups.add(groups[role])
-        logins.append((username, description))
+        # The site's own pages sign in by (verified) email; the staff admin by username.
+        EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+        logins.append((username, user.email, description))
     return logins

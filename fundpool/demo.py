@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import services
-from .ledger import Purpose, Restriction, available_account, income_account, system_account
+from .ledger import Restriction, available_account, income_account, system_account
 from .models import (
     Account,
     AccountKind,
@@ -176,37 +176,6 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
                 anonymous=anonymous,
             )
         )
-    # Placeholder commitments until the grants seed makes real awards.
-    services.commitment_commit(
-        reference="demo:elderly-canteen",
-        amount=Decimal("18000.00"),
-        purpose=Purpose(theme=themes["elderly"]),
-        description="长者助餐点（演示）",
-    )
-    services.commitment_disburse(
-        reference="demo:elderly-canteen",
-        amount=Decimal("10800.00"),
-        external_ref="DEMO-PAY-0001",
-        description="首期拨付 60%",
-    )
-    services.commitment_commit(
-        reference="demo:river-watch",
-        amount=Decimal("25000.00"),
-        purpose=Purpose(theme=themes["environment"]),
-        description="河道守护队（演示）",
-    )
-    services.commitment_commit(
-        reference="demo:river-watch:capacity",
-        amount=Decimal("2000.00"),
-        purpose=Purpose(capacity_building=True),
-        description="河道守护队组织发展金（演示）",
-    )
-    services.commitment_commit(
-        reference="demo:night-patrol",
-        amount=Decimal("8000.00"),
-        purpose=Purpose(theme=themes["safety"]),
-        description="夜间巡逻队（演示）",
-    )
     services.refund_record(
         inflow=gifts[0], amount=gifts[0].amount, external_ref=f"DEMO-REFUND-{seed}-1", description="捐赠人申请退款"
     )

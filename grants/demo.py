@@ -1,6 +1,35 @@
-"""Demo places: one sub-district and its communities."""
+"""Demo grants: the sub-district and its communities, priority problems, resident groups (filed,
+waiting, returned, one registered organisation), two calls, and applications in every state of
+the lifecycle, each brought there through the services as staff and groups would."""
 
-from .models import Community, SubDistrict
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from fundpool.models import Theme
+
+from . import services
+from .lifecycle import Status
+from .models import (
+    Application,
+    Call,
+    CallCriterion,
+    CallTranche,
+    Community,
+    GroupMembership,
+    PriorityProblem,
+    ResidentGroup,
+    ReviewAssignment,
+    SubDistrict,
+)
+from .services import LineInput, MilestoneInput
+from .validators import credit_code_check_char
 
 SUB_DISTRICT = ("翠湖街道", "江州市", "明湖区")
 COMMUNITIES = [
@@ -10,6 +39,82 @@ COMMUNITIES = [
     ("huayuan", "花园社区"),
     ("xincun", "新村社区"),
 ]
+PROBLEMS = [
+    ("elderly", "独居和高龄老人缺少日常照护与陪伴", 1),
+    ("safety", "老旧小区夜间照明差、电动车充电隐患多", 2),
+    ("environment", "河道沿岸垃圾和楼道堆物问题反复出现", 3),
+    ("youth", "双职工家庭儿童放学后无人看护", 4),
+    ("mutual-aid", "新老居民互不相识、邻里互助少", 5),
+    ("culture", "社区文化活动少、参与面窄", 6),
+]
+GROUPS = [
+    # name, type, community, filing
+    ("银发互助队", "mutual_aid", "cuihu", "filed"),
+    ("河道守护志愿队", "volunteer", "binjiang", "filed"),
+    ("梧桐夜巡队", "volunteer", "wutong", "filed"),
+    ("四点半课堂妈妈团", "interest", "huayuan", "filed"),
+    ("新村邻里厨房", "mutual_aid", "xincun", "filed"),
+    ("翠湖合唱团", "interest", "cuihu", "filed"),
+    ("花园楼道自治角", "interest", "huayuan", "pending"),
+    ("滨江广场舞队", "interest", "binjiang", "returned"),
+]
+PROJECT_TITLES = {
+    "elderly": "长者助餐与探访计划",
+    "safety": "楼道照明与安全充电改造",
+    "environment": "河道清洁与分类宣传",
+    "youth": "四点半课堂",
+    "mutual-aid": "邻里互助时间银行",
+    "culture": "社区合唱节",
+}
+# Each target state and the steps that lead there from a submitted application.
+PATHS = {
+    Status.DRAFT: [],
+    Status.SUBMITTED: ["submit"],
+    Status.RETURNED: ["submit", "return_for_changes"],
+    Status.INELIGIBLE: ["submit", "reject_eligibility"],
+    Status.IN_REVIEW: ["submit", "start_review"],
+    Status.REVIEWED: ["submit", "start_review", "close_review"],
+    Status.DECLINED: ["submit", "start_review", "close_review", "decline"],
+    Status.ON_NOTICE: ["submit", "start_review", "close_review", "propose_award"],
+    Status.AWARDED: ["submit", "start_review", "close_review", "propose_award", "confirm_award"],
+    Status.IN_DELIVERY: ["submit", "start_review", "close_review", "propose_award", "confirm_award", "sign_agreement"],
+    Status.REPORTING: [
+        "submit",
+        "start_review",
+        "close_review",
+        "propose_award",
+        "confirm_award",
+        "sign_agreement",
+        "submit_final_report",
+    ],
+    Status.COMPLETED: [
+        "submit",
+        "start_review",
+        "close_review",
+        "propose_award",
+        "confirm_award",
+        "sign_agreement",
+        "submit_final_report",
+        "accept_report",
+    ],
+    Status.TERMINATED: [
+        "submit",
+        "start_review",
+        "close_review",
+        "propose_award",
+        "confirm_award",
+        "sign_agreement",
+        "terminate",
+    ],
+    Status.WITHDRAWN: ["submit", "withdraw"],
+}
+REASONS = {
+    "return_for_changes": "请补充预算明细和活动场地说明。",
+    "reject_eligibility": "申报主体不在本批次服务社区范围内。",
+    "decline": "评审认为项目与社区重点问题关联不足。",
+    "terminate": "团队负责人搬离社区，项目无法继续。",
+    "withdraw": "团队决定下一批次再申报。",
+}
 
 
 def seed_places() -> list[Community]:
@@ -19,3 +124,183 @@ def seed_places() -> list[Community]:
         Community.objects.get_or_create(code=code, defaults={"sub_district": sub, "name": label})[0]
         for code, label in COMMUNITIES
     ]
+
+
+def _demo_user(username: str, email: str):
+    User = get_user_model()
+    user, created = User.objects.get_or_create(username=username, defaults={"email": email})
+    if created:
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def _verified(user) -> None:
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+
+
+@transaction.atomic
+def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=()) -> dict:
+    if Application.objects.exists():
+        return {"applications": 0}
+    rng = random.Random(seed)
+    now = timezone.now()
+    communities = {c.code: c for c in seed_places()}
+    themes = {t.code: t for t in Theme.objects.all()}
+    problems = {
+        code: PriorityProblem.objects.get_or_create(
+            title=title, survey_year=2026, defaults={"theme": themes[code], "rank": rank}
+        )[0]
+        for code, title, rank in PROBLEMS
+        if code in themes
+    }
+
+    leaders = [applicant] + [
+        _demo_user(f"group-leader-{i}", f"leader{i}@demo.invalid") for i in range(1, len(GROUPS) + 1)
+    ]
+    groups = []
+    for i, (name, group_type, community, filing) in enumerate(GROUPS):
+        leader = leaders[i] if leaders[i] is not None else leaders[i + 1]
+        _verified(leader)
+        group = ResidentGroup.objects.create(
+            name=name,
+            group_type=group_type,
+            community=communities[community],
+            leader_name=rng.choice(["王芳", "李强", "张敏", "陈静", "刘洋", "赵磊"]),
+            leader_phone=f"138{rng.randrange(10**7, 10**8)}",
+            member_count=rng.randrange(10, 40),
+            member_list="\n".join(f"成员{j} {rng.randrange(1, 20)}栋" for j in range(1, 6)),
+            introduction=f"{name}由{COMMUNITIES[[c for c, _n in COMMUNITIES].index(community)][1]}居民自发组成。",
+            created_by=leader,
+        )
+        GroupMembership.objects.create(group=group, user=leader, role="leader")
+        if filing == "filed":
+            services.group_file(
+                group=group,
+                filing_number=f"CH-BA-2026-{i + 1:03d}",
+                filed_on=timezone.localdate() - timedelta(days=60 - i),
+                actor=staff,
+            )
+        elif filing == "returned":
+            services.group_return(group=group, reason="请补充成员名单和团队章程。", actor=staff)
+        groups.append(group)
+    body = "52440300MJ000" + "0001"
+    ResidentGroup.objects.create(
+        name="翠湖社区社会工作服务中心",
+        group_type="registered",
+        community=communities["cuihu"],
+        leader_name="孙丽",
+        leader_phone="13812345678",
+        member_count=12,
+        member_list="专职社工 12 名",
+        credit_code=body + credit_code_check_char(body),
+        created_by=staff,
+    )
+
+    main = _call(
+        "2026年翠湖街道社区微创投（第一批）",
+        "2026-cuihu-1",
+        now - timedelta(days=15),
+        now + timedelta(days=15),
+        problems.values(),
+        reviewers=2,
+    )
+    special = _call(
+        "2026年为老服务专项",
+        "2026-elderly",
+        now - timedelta(days=20),
+        now + timedelta(days=10),
+        [problems["elderly"]] if "elderly" in problems else [],
+        reviewers=2,
+    )
+
+    made = 0
+    order = list(PATHS)
+    filed = list(ResidentGroup.objects.filter(pk__in=[g.pk for g in groups], filing_status="filed").order_by("pk"))
+    for i, state in enumerate(order):
+        group = filed[i % len(filed)]
+        call = special if state in (Status.COMPLETED, Status.REPORTING) else main
+        theme = "elderly" if call is special else list(PROJECT_TITLES)[i % len(PROJECT_TITLES)]
+        application = _application(call, group, problems.get(theme), f"{PROJECT_TITLES[theme]}（{group.name}）", rng)
+        _walk(application, PATHS[state], staff, reviewers)
+        made += 1
+    # The special call has since closed: its window ended before today.
+    Call.objects.filter(pk=special.pk).update(opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=30))
+    return {"applications": made}
+
+
+def _call(title, slug, opens, closes, problems, *, reviewers) -> Call:
+    call = Call.objects.create(
+        title=title,
+        slug=slug,
+        description="面向翠湖街道居民团队，支持回应社区重点问题的微创投项目。",
+        budget=Decimal("300000.00"),
+        min_amount=Decimal("2000.00"),
+        max_amount=Decimal("20000.00"),
+        opens_at=opens,
+        closes_at=closes,
+        tracks=["filed", "registered"],
+        reviewers_per_application=reviewers,
+        notice_days=7,
+        published=True,
+    )
+    call.problems.set(list(problems))
+    for i, (name, weight) in enumerate(
+        [("社区需求", 25), ("居民参与", 20), ("可行性", 20), ("预算合理性", 15), ("可持续性", 10), ("创新性", 10)]
+    ):
+        CallCriterion.objects.create(call=call, name=name, max_points=10, weight=weight, sort_order=i)
+    CallTranche.objects.create(call=call, share=60, trigger="signing", sort_order=0)
+    CallTranche.objects.create(call=call, share=40, trigger="final", sort_order=1)
+    return call
+
+
+def _application(call, group, problem, title, rng) -> Application:
+    leader = group.memberships.get(role="leader").user
+    application = services.application_start(call=call, group=group, user=leader)
+    unit = Decimal(rng.choice([20, 30, 50]))
+    qty = Decimal(rng.choice([100, 150, 200]))
+    lines = [
+        LineInput("materials", "活动物资", unit, qty, unit * qty),
+        LineInput("publicity", "宣传海报与横幅", Decimal("300.00"), Decimal("2"), Decimal("600.00")),
+    ]
+    total = sum((line.amount for line in lines), Decimal(0))
+    services.application_save_draft(
+        application=application,
+        user=leader,
+        fields={
+            "title": title[:120],
+            "summary": "回应社区重点问题，由居民自己组织、自己参与。",
+            "problem": problem,
+            "activities": "每月两次集中活动，日常结对服务。",
+            "beneficiaries": "本社区居民",
+            "beneficiary_count": rng.randrange(30, 200),
+            "team": "负责人及骨干成员 5 人",
+            "own_contribution": Decimal("500.00"),
+            "matched_contribution": Decimal("0.00"),
+            "requested_amount": total,
+        },
+        lines=lines,
+        milestones=[
+            MilestoneInput("启动活动", timezone.localdate() + timedelta(days=30)),
+            MilestoneInput("中期回顾", timezone.localdate() + timedelta(days=120)),
+        ],
+    )
+    return application
+
+
+def _walk(application, steps, staff, reviewers) -> None:
+    leader = application.group.memberships.get(role="leader").user
+    for step in steps:
+        if step == "start_review":
+            for reviewer in reviewers:
+                ReviewAssignment.objects.get_or_create(application=application, reviewer=reviewer)
+        if step == "confirm_award":
+            # The public notice has run its course (demo data skips the week).
+            Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
+        by = leader if step in ("submit", "submit_final_report", "withdraw") else staff
+        params = {"amount": application.requested_amount} if step == "propose_award" else {}
+        application = services.application_transition(
+            application=application, name=step, user=by, reason=REASONS.get(step, ""), **params
+        )

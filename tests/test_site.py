@@ -122,6 +122,13 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     assert JournalEntry.objects.count() == count
     assert Inflow.objects.filter(source_type="donation").count() >= 300
     assert Inflow.objects.filter(pledge__isnull=False).count() == 2
+    from grants.lifecycle import STATES
+    from grants.models import Application, Call, ResidentGroup
+
+    assert set(Application.objects.values_list("status", flat=True)) == {s.value for s in STATES}
+    assert Call.objects.count() == 2
+    assert set(ResidentGroup.objects.values_list("filing_status", flat=True)) == {"filed", "pending", "returned"}
+    assert verify().ok
 
 
 @pytest.mark.django_db

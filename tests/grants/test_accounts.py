@@ -13,8 +13,10 @@ pytestmark = pytest.mark.django_db
 
 
 def test_sign_up_needs_a_verified_email_before_signing_in(client, mailoutbox):
-    response = client.post(reverse("account_signup"), {
-        "email": "resident@example.invalid", "password1": "Fund-pool-2026!", "password2": "Fund-pool-2026!"})
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "resident@example.invalid", "password1": "Fund-pool-2026!", "password2": "Fund-pool-2026!"},
+    )
     assert response.status_code == 302
     user = get_user_model().objects.get(email="resident@example.invalid")
     assert "_auth_user_id" not in client.session
@@ -28,8 +30,9 @@ def test_sign_up_needs_a_verified_email_before_signing_in(client, mailoutbox):
 
 
 def test_a_weak_password_is_refused_in_chinese(client):
-    response = client.post(reverse("account_signup"), {
-        "email": "weak@example.invalid", "password1": "12345678", "password2": "12345678"})
+    response = client.post(
+        reverse("account_signup"), {"email": "weak@example.invalid", "password1": "12345678", "password2": "12345678"}
+    )
     assert response.status_code == 200
     assert "密码" in response.content.decode()
     assert not get_user_model().objects.filter(email="weak@example.invalid").exists()

@@ -204,8 +204,9 @@ def test_the_lifecycle_diagram_in_docs_is_drawn_from_the_current_code(settings):
     from grants import diagram
 
     docs = Path(settings.BASE_DIR) / "docs"
-    assert (docs / "lifecycle.dot").read_text(encoding="utf-8") == diagram.to_dot(), (
-        "docs/lifecycle.dot is stale: run `python manage.py lifecycle_diagram`")
+    assert (docs / "lifecycle.dot").read_text(
+        encoding="utf-8"
+    ) == diagram.to_dot(), "docs/lifecycle.dot is stale: run `python manage.py lifecycle_diagram`"
     assert diagram.to_mermaid() in (docs / "lifecycle.md").read_text(encoding="utf-8")
     for name, targets in ALLOWED.items():
         for source, target in targets.items():

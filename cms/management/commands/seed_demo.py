@@ -1,11 +1,13 @@
 import time
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
 
 from cms.demo import DEMO_PASSWORD, seed_users
 from fundpool.demo import seed_bulk, seed_small
 from fundpool.models import Inflow
-from grants.demo import seed_places
+from grants.demo import seed_grants, seed_places
 
 
 class Command(BaseCommand):
@@ -18,6 +20,11 @@ class Command(BaseCommand):
         parser.add_argument("--commitments", type=int, default=None, help="override the number of bulk commitments")
 
     def handle(self, *args, size, seed, donations, commitments, **options):
+        # Demo data tells nobody: the emails its steps would send are dropped.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            self._seed(size=size, seed=seed, donations=donations, commitments=commitments)
+
+    def _seed(self, *, size, seed, donations, commitments):
         started = time.perf_counter()
         seed_places()
         logins = seed_users()
@@ -40,9 +47,19 @@ class Command(BaseCommand):
                     f"seed_demo: large data set loaded: {result['donations']:,} donations, "
                     f"{result['commitments']:,} commitments, {result['postings']:,} postings."
                 )
+        users = get_user_model().objects.in_bulk([u for u, _e, _d in logins], field_name="username")
+        grants = seed_grants(
+            seed=seed,
+            applicant=users["applicant"],
+            staff=users["staff"],
+            reviewers=[users["reviewer"], users["reviewer2"]],
+        )
+        if grants["applications"]:
+            self.stdout.write(f"seed_demo: {grants['applications']} applications, one in every lifecycle state.")
         self.stdout.write(f"seed_demo: done in {time.perf_counter() - started:.1f}s")
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-        for username, description in logins:
-            self.stdout.write(f"  {username:<10} {description}")
+        self.stdout.write("  staff admin /admin/ signs in by username; the site's pages by email")
+        for username, email, description in logins:
+            self.stdout.write(f"  {username:<10} {email:<24} {description}")
         self.stdout.write("Site: http://127.0.0.1:8000/   Staff admin: http://127.0.0.1:8000/admin/")
