@@ -124,7 +124,8 @@ class ApplicationForm(forms.Form):
 
 
 class BudgetLineForm(forms.Form):
-    category = forms.ChoiceField(label=_("Category"), choices=BudgetLine.Category.choices)
+    # An empty first choice, so a blank extra row left untouched is not "changed" by its select.
+    category = forms.ChoiceField(label=_("Category"), choices=[("", "—"), *BudgetLine.Category.choices])
     item = forms.CharField(label=_("Item"), max_length=100)
     unit_cost = AmountField(label=_("Unit cost"))
     quantity = forms.DecimalField(

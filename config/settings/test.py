@@ -26,3 +26,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # A file, not memory: the browser tests' live server answers from other threads, and a shared
+    # in-memory database fails at once on a lock that a file database simply waits for.
+    DATABASES["default"]["TEST"] = {"NAME": str(_TEST_FILES / "test-db.sqlite3")}  # noqa: F405

@@ -310,3 +310,25 @@ def test_the_lifecycle_page_draws_every_state(client, staff):
     html = client.get(reverse("grants_admin:lifecycle")).content.decode()
     for state in ("draft", "on_notice", "withdrawn", "评审中", "已结项"):
         assert state in html
+
+
+def test_an_untouched_extra_budget_row_does_not_block_saving(client):
+    application = ApplicationFactory()
+    c = leader_client(client, application)
+    html = c.get(reverse("grants:application_edit", args=[application.pk])).content.decode()
+    assert 'name="lines-2-category"' in html  # two saved lines and one blank row
+    data = form_data(
+        application,
+        **{
+            "lines-TOTAL_FORMS": "3",
+            "lines-INITIAL_FORMS": "2",
+            "lines-2-category": "",
+            "lines-2-item": "",
+            "lines-2-unit_cost": "",
+            "lines-2-quantity": "",
+            "lines-2-amount": "",
+        },
+    )
+    response = c.post(reverse("grants:application_edit", args=[application.pk]), {**data, "submit": "1"})
+    assert response.status_code == 302
+    assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
