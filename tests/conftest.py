@@ -13,6 +13,15 @@ from .factories import FunderFactory, ThemeFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and lockouts live in the cache: no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def _chinese_first():
     """The site speaks Chinese unless told otherwise; tests start each time from that default."""
     translation.activate("zh-hans")

@@ -3,15 +3,20 @@ import shutil
 
 import pytest
 
-# Playwright's sync API runs an event loop in the test's thread; the ORM calls the test makes
-# itself (reading the outbox, filing the group) are ordinary blocking calls in that thread.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(autouse=True)
+def _orm_beside_playwright(monkeypatch):
+    """Playwright's sync API runs an event loop in the test's thread; the ORM calls the test makes
+    itself (set-up, reading results) are ordinary blocking calls in that thread."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser(_orm_beside_playwright):
+    # Per test, not per session: while Playwright's loop is alive, other tests' ORM calls would be
+    # taken for async ones.
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's chromium is not installed (scripts/setup installs it)")
     from playwright.sync_api import sync_playwright
