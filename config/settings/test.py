@@ -31,3 +31,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the browser tests' live server answers from other threads, and a shared
     # in-memory database fails at once on a lock that a file database simply waits for.
     DATABASES["default"]["TEST"] = {"NAME": str(_TEST_FILES / "test-db.sqlite3")}  # noqa: F405
+else:
+    # Request threads (the browser tests' live server) close their connections when done, so the
+    # test database can be dropped at the end.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
