@@ -49,6 +49,16 @@ def group_for_member(*, user, pk) -> ResidentGroup:
         raise Http404 from None
 
 
+def group_for_member_or_staff(*, user, pk) -> ResidentGroup:
+    qs = ResidentGroup.objects.all()
+    if not user.has_perm("grants.view_residentgroup"):
+        qs = qs.filter(memberships__user=user)
+    try:
+        return qs.distinct().get(pk=pk)
+    except (ResidentGroup.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
 def group_members(*, group) -> QuerySet[GroupMembership]:
     return group.memberships.select_related("user").order_by("-role", "joined_at")
 

@@ -8,6 +8,7 @@ urlpatterns = [
     path("groups/new/", views.group_create, name="group_create"),
     path("groups/<int:pk>/", views.group_detail, name="group_detail"),
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
+    path("groups/<int:pk>/charter/", views.group_charter, name="group_charter"),
     path("groups/join/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("calls/", views.call_list, name="call_list"),
     path("calls/<slug:slug>/apply/", views.call_apply, name="call_apply"),

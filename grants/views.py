@@ -336,6 +336,20 @@ def attachment_delete(request, pk):
 
 @login_required
 @require_GET
+def group_charter(request, pk):
+    """The group's charter, for its members and for staff; 404 for anyone else."""
+    group = selectors.group_for_member_or_staff(user=request.user, pk=pk)
+    if not group.charter:
+        raise Http404
+    try:
+        handle = group.charter.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(handle, as_attachment=True, filename=group.charter.name.rsplit("/", 1)[-1])
+
+
+@login_required
+@require_GET
 def attachment_download(request, pk):
     attachment = selectors.attachment_for(user=request.user, pk=pk)
     try:

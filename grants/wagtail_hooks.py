@@ -21,15 +21,15 @@ class CallAdminForm(WagtailAdminModelForm):
         cleaned = super().clean()
         for name, field, message in (
             ("criteria", "weight", _("The rubric's weights must add up to 100 (now %(total)s).")),
-            ("tranches", "share", _("The tranche shares must add up to 100% (now %(total)s).")),
+            ("tranches", "share", _("The tranche shares must add up to 100%% (now %(total)s).")),
         ):
             formset = self.formsets.get(name)
-            if formset is None:
-                continue
+            if formset is None or not formset.is_valid():
+                continue  # the formset shows its own errors
             total = sum(
                 (f.cleaned_data.get(field) or 0)
                 for f in formset.forms
-                if f.cleaned_data and not f.cleaned_data.get("DELETE")
+                if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
             )
             if total != 100:
                 self.add_error(None, message % {"total": total})

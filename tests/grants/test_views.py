@@ -332,3 +332,95 @@ def test_an_untouched_extra_budget_row_does_not_block_saving(client):
     response = c.post(reverse("grants:application_edit", args=[application.pk]), {**data, "submit": "1"})
     assert response.status_code == 302
     assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
+
+
+def test_a_charter_is_served_to_members_and_staff_only(client, staff, applicant_a):
+    leader = UserFactory()
+    group = services.group_register(
+        user=leader,
+        name="章程测试队",
+        group_type="interest",
+        community=GroupFactory().community,
+        leader_name="甲",
+        leader_phone="1",
+        member_count=12,
+        member_list="甲",
+        introduction="",
+        credit_code="",
+        charter=SimpleUploadedFile("章程.pdf", b"%PDF-1.4 charter", content_type="application/pdf"),
+    )
+    url = reverse("grants:group_charter", args=[group.pk])
+    client.force_login(applicant_a)
+    assert client.get(url).status_code == 404
+    for user in (leader, staff):
+        client.force_login(user)
+        response = client.get(url)
+        assert response.status_code == 200 and b"".join(response.streaming_content) == b"%PDF-1.4 charter"
+
+
+def test_staff_grant_roles_in_the_admin(client, staff, roles):
+    person = UserFactory(username="new-reviewer")
+    client.force_login(staff)
+    assert client.get("/admin/users/").status_code == 200
+    assert client.get(f"/admin/users/edit/{person.pk}/").status_code == 200
+
+
+def call_admin_data(weights, shares):
+    data = {
+        "title": "测试批次",
+        "slug": "admin-call",
+        "description": "",
+        "published": "on",
+        "opens_at": "2026-12-01 09:00",
+        "closes_at": "2026-12-31 18:00",
+        "notice_days": "7",
+        "budget": "100000",
+        "min_amount": "2000",
+        "max_amount": "20000",
+        "tracks": '["filed"]',
+        "reviewers_per_application": "3",
+        "criteria-TOTAL_FORMS": str(len(weights)),
+        "criteria-INITIAL_FORMS": "0",
+        "criteria-MIN_NUM_FORMS": "1",
+        "criteria-MAX_NUM_FORMS": "1000",
+        "tranches-TOTAL_FORMS": str(len(shares)),
+        "tranches-INITIAL_FORMS": "0",
+        "tranches-MIN_NUM_FORMS": "1",
+        "tranches-MAX_NUM_FORMS": "1000",
+    }
+    for i, w in enumerate(weights):
+        data.update(
+            {
+                f"criteria-{i}-name": f"指标{i}",
+                f"criteria-{i}-description": "",
+                f"criteria-{i}-max_points": "10",
+                f"criteria-{i}-weight": str(w),
+                f"criteria-{i}-ORDER": str(i + 1),
+                f"criteria-{i}-id": "",
+            }
+        )
+    for i, s in enumerate(shares):
+        data.update(
+            {
+                f"tranches-{i}-share": str(s),
+                f"tranches-{i}-trigger": "signing",
+                f"tranches-{i}-due_after_days": "",
+                f"tranches-{i}-ORDER": str(i + 1),
+                f"tranches-{i}-id": "",
+            }
+        )
+    return data
+
+
+def test_a_call_needs_weights_and_tranche_shares_that_add_up_to_100(client, staff):
+    from grants.models import Call
+
+    client.force_login(staff)
+    response = client.post(reverse("call:add"), call_admin_data([50, 40], [60, 30]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "权重之和必须为 100（当前为 90" in html and "比例之和必须为 100%（当前为 90" in html
+    assert not Call.objects.exists()
+    response = client.post(reverse("call:add"), call_admin_data([60, 40], [60, 40]))
+    call = Call.objects.get()
+    assert call.criteria.count() == 2 and call.tranche_total_share() == 100
