@@ -47,3 +47,18 @@ def shots(tmp_path):
     folder = os.environ.get("E2E_SCREENSHOTS") or str(tmp_path)
     os.makedirs(folder, exist_ok=True)
     return folder
+
+
+@pytest.fixture(autouse=True)
+def _close_live_server_sessions():
+    """The live server's threads may keep a PostgreSQL session open after the test; end them so
+    the test database can be dropped at the end of the run."""
+    yield
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
