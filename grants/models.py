@@ -237,6 +237,7 @@ class FilingStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting filing")
     FILED = "filed", _("Filed")
     RETURNED = "returned", _("Returned for changes")
+    NOT_REQUIRED = "not_required", _("Registered (no filing needed)")
 
 
 class ResidentGroup(models.Model):
@@ -257,7 +258,7 @@ class ResidentGroup(models.Model):
         _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
     )
     filing_status = models.CharField(
-        _("filing"), max_length=10, choices=FilingStatus.choices, default=FilingStatus.PENDING
+        _("filing"), max_length=20, choices=FilingStatus.choices, default=FilingStatus.PENDING
     )
     filing_number = models.CharField(_("filing number"), max_length=50, blank=True)
     filed_on = models.DateField(_("filed on"), null=True, blank=True)
@@ -280,6 +281,9 @@ class ResidentGroup(models.Model):
             models.UniqueConstraint(fields=["community", "name"], name="group_unique_name_in_community"),
             models.UniqueConstraint(
                 fields=["credit_code"], condition=~Q(credit_code=""), name="group_unique_credit_code"
+            ),
+            models.UniqueConstraint(
+                fields=["filing_number"], condition=~Q(filing_number=""), name="group_unique_filing_number"
             ),
             models.CheckConstraint(
                 name="group_filed_has_number",

@@ -102,6 +102,8 @@ def group_register(
         credit_code=(credit_code or "").strip().upper(),
         created_by=_actor(user),
     )
+    if group.group_type == GroupType.REGISTERED:
+        group.filing_status = FilingStatus.NOT_REQUIRED
     if charter is not None:
         group.charter = charter
     # Uniqueness is left to the database, whose refusal becomes the message below.
@@ -134,6 +136,10 @@ def group_file(*, group: ResidentGroup, filing_number: str, filed_on: date, acto
         raise GrantsError(_("Give the filing number."))
     if filed_on is None or filed_on > timezone.localdate():
         raise GrantsError(_("Give the date of filing (not in the future)."))
+    if ResidentGroup.objects.filter(filing_number=filing_number.strip()).exclude(pk=group.pk).exists():
+        raise GrantsError(
+            _("The filing number %(number)s belongs to another group.") % {"number": filing_number.strip()}
+        )
     group.filing_status = FilingStatus.FILED
     group.filing_number = filing_number.strip()
     group.filed_on = filed_on
@@ -149,6 +155,8 @@ def group_return(*, group: ResidentGroup, reason: str, actor) -> ResidentGroup:
     if not (reason or "").strip():
         raise GrantsError(_("Give a reason, so the group knows what to change."))
     group = ResidentGroup.objects.select_for_update().get(pk=group.pk)
+    if group.group_type == GroupType.REGISTERED:
+        raise GrantsError(_("Registered organisations are not filed; they apply with their credit code."))
     group.filing_status = FilingStatus.RETURNED
     group.filing_note = reason.strip()
     group.save(update_fields=["filing_status", "filing_note"])

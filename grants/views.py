@@ -65,7 +65,7 @@ def group_create(request):
 @login_required
 def group_edit(request, pk):
     group = selectors.group_for_member(user=request.user, pk=pk)
-    if group.filing_status == FilingStatus.FILED:
+    if group.filing_status in (FilingStatus.FILED, FilingStatus.NOT_REQUIRED):
         messages.info(request, _("A filed group's details are changed through fund staff."))
         return redirect("grants:group_detail", pk=group.pk)
     form = GroupForm(request.POST or None, request.FILES or None, instance=group)

@@ -1,21 +1,30 @@
 """Grants in the Wagtail admin: calls (with rubric and tranche plan), priority problems, places,
 resident groups and their filing, applications per call, and the lifecycle diagram."""
 
+from django import forms
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
-from wagtail.admin.ui.tables import TitleColumn
+from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from . import admin_urls
-from .models import Call, Community, PriorityProblem, ResidentGroup, SubDistrict
+from .models import Call, Community, PriorityProblem, ResidentGroup, SubDistrict, Track
 
 
 class CallAdminForm(WagtailAdminModelForm):
     """Rubric weights and tranche shares must each sum to 100."""
+
+    tracks = forms.MultipleChoiceField(
+        label=_("tracks"),
+        choices=Track.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=_("Which groups may apply: filed, registered or both."),
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -40,7 +49,7 @@ class CallViewSet(ModelViewSet):
     model = Call
     icon = "list-ul"
     menu_label = _("Calls")
-    list_display = ["title", "opens_at", "closes_at", "budget", "published"]
+    list_display = ["title", "opens_at", "closes_at", "budget", BooleanColumn("published", label=_("published"))]
     list_filter = ["published"]
     search_fields = ["title"]
     inspect_view_enabled = True

@@ -283,3 +283,19 @@ def test_nothing_changes_on_a_submitted_application():
         services.application_save_draft(application=application, user=leader_of(application), fields={"title": "改"})
     with pytest.raises(GrantsError, match="已提交"):
         services.application_attach(application=application, user=leader_of(application), file=small_pdf())
+
+
+def test_a_filing_number_belongs_to_one_group(staff):
+    first, second = register(UserFactory()), register(UserFactory(), name="另一个队")
+    services.group_file(group=first, filing_number="HY-BA-2026-007", filed_on=timezone.localdate(), actor=staff)
+    with pytest.raises(GrantsError, match="另一个团队"):
+        services.group_file(group=second, filing_number="HY-BA-2026-007", filed_on=timezone.localdate(), actor=staff)
+    assert ResidentGroup.objects.get(pk=second.pk).filing_status == "pending"
+
+
+def test_a_registered_organisation_needs_no_filing_and_can_apply():
+    user = UserFactory()
+    org = register(user, group_type="registered", credit_code=valid_credit_code(), name="社工服务中心")
+    assert org.filing_status == "not_required"
+    application = ApplicationFactory(group=org)
+    assert services.application_submit(application=application, user=user).status == Status.SUBMITTED

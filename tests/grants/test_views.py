@@ -377,7 +377,7 @@ def call_admin_data(weights, shares):
         "budget": "100000",
         "min_amount": "2000",
         "max_amount": "20000",
-        "tracks": '["filed"]',
+        "tracks": ["filed"],
         "reviewers_per_application": "3",
         "criteria-TOTAL_FORMS": str(len(weights)),
         "criteria-INITIAL_FORMS": "0",
@@ -424,3 +424,4 @@ def test_a_call_needs_weights_and_tranche_shares_that_add_up_to_100(client, staf
     response = client.post(reverse("call:add"), call_admin_data([60, 40], [60, 40]))
     call = Call.objects.get()
     assert call.criteria.count() == 2 and call.tranche_total_share() == 100
+    assert call.tracks == ["filed"]

@@ -12,6 +12,9 @@
   }
   function fmt(c) { return (c / 100).toFixed(2); }
 
+  var requested = form.querySelector('input[name="requested_amount"]');
+  var lastTotal = null;
+
   function recompute() {
     var total = 0, ok = true;
     form.querySelectorAll(".budget-line").forEach(function (row) {
@@ -29,8 +32,18 @@
     });
     var out = form.querySelector("[data-budget-total]");
     if (out) out.textContent = ok ? "¥" + fmt(total) : "—";
-    var requested = form.querySelector('input[name="requested_amount"]');
-    if (requested && ok && total > 0 && !requested.dataset.touched) requested.value = fmt(total);
+    // The request follows the total only while it is empty or equal to the previous total: a
+    // figure the group typed themselves is never overwritten.
+    if (requested && ok) {
+      var current = cents(requested.value);
+      if (lastTotal === null) {
+        if (current !== null && current !== total && current !== 0) requested.dataset.touched = "1";
+      }
+      if (!requested.dataset.touched && total > 0 && (current === null || current === 0 || current === lastTotal)) {
+        requested.value = fmt(total);
+      }
+      lastTotal = total;
+    }
   }
 
   form.querySelectorAll("[data-add-row]").forEach(function (button) {
@@ -56,7 +69,6 @@
     });
   });
 
-  var requested = form.querySelector('input[name="requested_amount"]');
   if (requested) requested.addEventListener("input", function () { requested.dataset.touched = "1"; });
 
   var status = form.querySelector("[data-autosave-status]");
