@@ -7,6 +7,7 @@ urlpatterns = [
     path("calls/<int:pk>/applications/", admin_views.call_applications, name="call_applications"),
     path("applications/<int:pk>/", admin_views.application_detail, name="application"),
     path("applications/<int:pk>/step/<slug:name>/", admin_views.application_step, name="application_step"),
+    path("applications/<int:pk>/reviewers/", admin_views.application_reviewers, name="application_reviewers"),
     path("groups/<int:pk>/filing/", admin_views.group_filing, name="group_filing"),
     path("lifecycle/", admin_views.lifecycle_page, name="lifecycle"),
 ]

@@ -136,8 +136,29 @@ def application_detail(request, pk):
             "reason_form": ReasonForm(),
             "award_form": AwardForm(initial={"amount": application.requested_amount}),
             "state": lifecycle.STATE[application.status],
+            "assignments": application.review_assignments.select_related("reviewer"),
+            "candidates": selectors.reviewer_candidates(application=application)
+            if application.status in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
+            and request.user.has_perm("grants.screen_application")
+            else [],
         },
     )
+
+
+@require_POST
+def application_reviewers(request, pk):
+    _require(request, "grants.screen_application")
+    application = selectors.application_for_staff(pk=pk)
+    ids = [i for i in request.POST.getlist("reviewers") if i.isdigit()]
+    reviewers = list(selectors.reviewer_candidates(application=application).filter(pk__in=ids))
+    try:
+        made = services.review_assign(application=application, reviewers=reviewers, actor=request.user)
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(n)s reviewer(s) assigned.") % {"n": len(made)})
+    return redirect("grants_admin:application", pk=application.pk)
 
 
 @require_POST

@@ -197,6 +197,8 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=()) -
         member_list="专职社工 12 名",
         credit_code=body + credit_code_check_char(body),
         created_by=staff,
+        filing_status="not_required",
+        introduction="在民政部门登记注册的社会工作服务机构。",
     )
 
     main = _call(

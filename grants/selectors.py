@@ -211,10 +211,8 @@ def application_next_steps(*, application: Application) -> list[str]:
     if s == Status.DRAFT:
         problems = application.submission_problems()
         if problems:
-            return [
-                _("Complete the application and submit it before %(closes)s.")
-                % {"closes": timezone.localtime(application.call.closes_at).strftime("%Y-%m-%d %H:%M")}
-            ]
+            closes = timezone.localtime(application.call.closes_at).strftime("%Y-%m-%d %H:%M")
+            return [_("Complete the application and submit it before %(closes)s.") % {"closes": closes}, *problems[:3]]
         return [_("Everything is filled in: submit the application.")]
     if s == Status.RETURNED:
         return [_("Make the changes staff asked for and submit again.")]
@@ -297,6 +295,20 @@ def applications_for_export(*, call: Call, filters: StaffFilters):
 
 def budget_summary(*, application: Application):
     return application.budget_lines.values("category").annotate(total=Sum("amount")).order_by("category")
+
+
+def reviewer_candidates(*, application: Application):
+    """Trustee reviewers who are not in the applying group and not yet assigned."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(groups__name="评审 Reviewer", is_active=True)
+        .exclude(group_memberships__group=application.group)
+        .exclude(review_assignments__application=application)
+        .order_by("username")
+        .distinct()
+    )
 
 
 def groups_awaiting_filing() -> QuerySet[ResidentGroup]:

@@ -341,6 +341,35 @@ def application_detach(*, attachment: ApplicationAttachment, user) -> None:
     attachment.delete()
 
 
+# --- reviewers --------------------------------------------------------------------------------
+
+REVIEWER_ROLE = "评审 Reviewer"
+
+
+@transaction.atomic
+def review_assign(*, application: Application, reviewers, actor) -> list:
+    """Staff assign trustee reviewers. Nobody from the applying group is ever assigned."""
+    from .models import ReviewAssignment
+
+    if not (actor and actor.has_perm("grants.screen_application")):
+        raise GrantsError(_("You may not assign reviewers."))
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status not in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW):
+        raise GrantsError(_("Reviewers are assigned while an application is screened or in review."))
+    made = []
+    for reviewer in reviewers:
+        if not reviewer.groups.filter(name=REVIEWER_ROLE).exists():
+            raise GrantsError(_("%(user)s is not a reviewer.") % {"user": reviewer.get_username()})
+        if application.group.memberships.filter(user=reviewer).exists():
+            raise GrantsError(
+                _("%(user)s belongs to the applying group and cannot review it.") % {"user": reviewer.get_username()}
+            )
+        assignment, created = ReviewAssignment.objects.get_or_create(application=application, reviewer=reviewer)
+        if created:
+            made.append(assignment)
+    return made
+
+
 # --- the lifecycle ----------------------------------------------------------------------------
 
 # Steps that move money in the fund pool, before (commit) or after (release) the state changes.

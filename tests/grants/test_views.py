@@ -425,3 +425,42 @@ def test_a_call_needs_weights_and_tranche_shares_that_add_up_to_100(client, staf
     call = Call.objects.get()
     assert call.criteria.count() == 2 and call.tranche_total_share() == 100
     assert call.tracks == ["filed"]
+
+
+def test_staff_assign_reviewers_and_then_start_the_review(client, staff, roles):
+    application = ApplicationFactory()
+    put_in_state(application, Status.SUBMITTED)
+    leader = application.group.memberships.get(role="leader").user
+    leader.groups.add(roles["reviewer"])  # a reviewer who belongs to the group is never offered
+    first, second = UserFactory(username="trustee-a"), UserFactory(username="trustee-b")
+    for r in (first, second):
+        r.groups.add(roles["reviewer"])
+    client.force_login(staff)
+    page = client.get(reverse("grants_admin:application", args=[application.pk])).content.decode()
+    assert "trustee-a" in page and f'value="{leader.pk}"' not in page
+    client.post(
+        reverse("grants_admin:application_reviewers", args=[application.pk]),
+        {"reviewers": [first.pk, second.pk, leader.pk]},
+    )
+    assert set(application.review_assignments.values_list("reviewer__username", flat=True)) == {
+        "trustee-a",
+        "trustee-b",
+    }
+    client.post(reverse("grants_admin:application_step", args=[application.pk, "start_review"]))
+    assert Application.objects.get(pk=application.pk).status == Status.IN_REVIEW
+
+
+def test_a_group_member_cannot_be_assigned_to_review_it(staff, roles):
+    application = ApplicationFactory()
+    put_in_state(application, Status.SUBMITTED)
+    leader = application.group.memberships.get(role="leader").user
+    leader.groups.add(roles["reviewer"])
+    with pytest.raises(services.GrantsError, match="申报团队成员"):
+        services.review_assign(application=application, reviewers=[leader], actor=staff)
+    assert not application.review_assignments.exists()
+
+
+def test_next_steps_name_what_is_missing(client):
+    application = ApplicationFactory(team="")
+    html = leader_client(client, application).get(reverse("grants:dashboard")).content.decode()
+    assert "请填写项目团队" in html
