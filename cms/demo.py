@@ -13,6 +13,7 @@ DEMO_USERS = [
     ("finance", "finance", False, "财务 finance (Wagtail admin, reversals)"),
     ("reviewer", "reviewer", False, "评审 trustee reviewer"),
     ("reviewer2", "reviewer", False, "评审 second trustee reviewer"),
+    ("reviewer3", "reviewer", False, "评审 reviewer with a declared conflict"),
     ("applicant", "applicant", False, "申报主体 resident group member"),
 ]
 

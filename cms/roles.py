@@ -66,7 +66,7 @@ ROLES = {
             "grants.view_application",
         ],
     ),
-    "reviewer": ("评审 Reviewer", []),
+    "reviewer": ("评审 Reviewer", ["grants.review_application"]),
     "applicant": ("申报主体 Applicant", []),
 }
 

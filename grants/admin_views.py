@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from fundpool.models import Theme
 
 from . import diagram, lifecycle, selectors, services
-from .forms import AwardForm, FilingForm, ReasonForm
+from .forms import AwardForm, FilingForm, ReasonForm, SignForm
 from .models import Call, Community, ResidentGroup
 from .services import GrantsError
 
@@ -122,6 +122,57 @@ def _safe_cell(value: str) -> str:
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
+def call_results(request, pk):
+    _require(request, "grants.view_application")
+    call = get_object_or_404(Call.objects.prefetch_related("criteria"), pk=pk)
+    rows = selectors.call_results(call=call)
+    return render(
+        request,
+        "grants/admin/call_results.html",
+        {
+            "call": call,
+            "rows": rows,
+            "awarded": selectors.call_awarded_total(call=call),
+            "may_decide": request.user.has_perm("grants.decide_application"),
+        },
+    )
+
+
+@require_POST
+def call_autoassign(request, pk):
+    _require(request, "grants.screen_application")
+    call = get_object_or_404(Call, pk=pk)
+    try:
+        made = services.review_autoassign(call=call, actor=request.user)
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(n)s reviewer(s) assigned.") % {"n": made})
+    return redirect("grants_admin:call_applications", pk=call.pk)
+
+
+@require_POST
+def objection_resolve(request, pk):
+    from .models import Objection
+
+    _require(request, "grants.decide_application")
+    objection = get_object_or_404(Objection, pk=pk)
+    try:
+        services.objection_resolve(
+            objection=objection,
+            actor=request.user,
+            uphold=request.POST.get("decision") == "uphold",
+            reason=request.POST.get("reason", ""),
+        )
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Objection resolved."))
+    return redirect("grants_admin:application", pk=objection.application_id)
+
+
 def application_detail(request, pk):
     _require(request, "grants.view_application")
     application = selectors.application_for_staff(pk=pk)
@@ -136,6 +187,14 @@ def application_detail(request, pk):
             "reason_form": ReasonForm(),
             "award_form": AwardForm(initial={"amount": application.requested_amount}),
             "state": lifecycle.STATE[application.status],
+            "objections": application.objections.select_related("resolved_by"),
+            "tranches": application.tranches.all(),
+            "agreement": getattr(application, "agreement", None),
+            "sign_form": SignForm(),
+            "suggestion": selectors.call_suggestion(call=application.call).get(application.pk)
+            if application.status == lifecycle.Status.REVIEWED
+            else None,
+            "may_decide": request.user.has_perm("grants.decide_application"),
             "assignments": application.review_assignments.select_related("reviewer"),
             "candidates": selectors.reviewer_candidates(application=application)
             if application.status in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
@@ -167,7 +226,16 @@ def application_step(request, pk, name):
     application = selectors.application_for_staff(pk=pk)
     form = AwardForm(request.POST) if name == "propose_award" else ReasonForm(request.POST)
     form.is_valid()
-    params = {"amount": request.POST.get("amount")} if name == "propose_award" else {}
+    params = {}
+    if name == "propose_award":
+        params = {"amount": request.POST.get("amount")}
+    elif name == "sign_agreement":
+        sign = SignForm(request.POST)
+        sign.is_valid()
+        params = {
+            "conditions": sign.cleaned_data.get("conditions", ""),
+            "signed_on": sign.cleaned_data.get("signed_on"),
+        }
     try:
         services.application_transition(
             application=application, name=name, user=request.user, reason=request.POST.get("reason", ""), **params

@@ -25,7 +25,6 @@ from .models import (
     GroupMembership,
     PriorityProblem,
     ResidentGroup,
-    ReviewAssignment,
     SubDistrict,
 )
 from .services import LineInput, MilestoneInput
@@ -109,6 +108,7 @@ PATHS = {
     Status.WITHDRAWN: ["submit", "withdraw"],
 }
 REASONS = {
+    "propose_award": "评审排名靠前，建议资助。",
     "return_for_changes": "请补充预算明细和活动场地说明。",
     "reject_eligibility": "申报主体不在本批次服务社区范围内。",
     "decline": "评审认为项目与社区重点问题关联不足。",
@@ -142,7 +142,7 @@ def _verified(user) -> None:
 
 
 @transaction.atomic
-def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=()) -> dict:
+def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), conflicted=None) -> dict:
     if Application.objects.exists():
         return {"applications": 0}
     rng = random.Random(seed)
@@ -209,6 +209,8 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=()) -
         problems.values(),
         reviewers=2,
     )
+    Call.objects.filter(pk=main.pk).update(capacity_building_amount=Decimal("1000.00"))
+    main.refresh_from_db()
     special = _call(
         "2026年为老服务专项",
         "2026-elderly",
@@ -221,13 +223,29 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=()) -
     made = 0
     order = list(PATHS)
     filed = list(ResidentGroup.objects.filter(pk__in=[g.pk for g in groups], filing_status="filed").order_by("pk"))
+    if conflicted is not None:
+        # This reviewer is related to one group (never assigned to it) and recuses from another.
+        services.reviewer_profile_update(
+            user=conflicted, related_groups=[filed[-1]], related_parties="合唱团团长是我的邻居。"
+        )
     for i, state in enumerate(order):
         group = filed[i % len(filed)]
         call = special if state in (Status.COMPLETED, Status.REPORTING) else main
         theme = "elderly" if call is special else list(PROJECT_TITLES)[i % len(PROJECT_TITLES)]
         application = _application(call, group, problems.get(theme), f"{PROJECT_TITLES[theme]}（{group.name}）", rng)
-        _walk(application, PATHS[state], staff, reviewers)
+        panel = list(reviewers)
+        if state == Status.ON_NOTICE and conflicted is not None and group != filed[-1]:
+            panel.append(conflicted)
+        _walk(application, PATHS[state], staff, panel, rng, recusing=conflicted)
         made += 1
+    on_notice = Application.objects.filter(status=Status.ON_NOTICE).first()
+    if on_notice is not None:
+        services.objection_submit(
+            application=on_notice,
+            name="周晓梅",
+            contact="13500000000",
+            text="该团队去年的活动经费使用情况没有公开，建议核实后再立项。",
+        )
     # The special call has since closed: its window ended before today.
     Call.objects.filter(pk=special.pk).update(opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=30))
     return {"applications": made}
@@ -292,12 +310,41 @@ def _application(call, group, problem, title, rng) -> Application:
     return application
 
 
-def _walk(application, steps, staff, reviewers) -> None:
+def _score(application, reviewers, rng) -> None:
+    """Each assigned reviewer declares no conflict and hands in a scored review; the last one in
+    closes the review by itself."""
+    criteria = list(application.call.criteria.all())
+    for assignment in application.review_assignments.filter(recused=False).select_related("reviewer"):
+        if not assignment.declared_at:
+            services.review_declare(assignment=assignment, user=assignment.reviewer, conflict=False)
+        scores = [services.ScoreInput(c.pk, Decimal(rng.randrange(5, c.max_points + 1))) for c in criteria]
+        services.review_save(
+            assignment=assignment,
+            user=assignment.reviewer,
+            scores=scores,
+            recommendation=rng.choice(["fund", "fund_with_changes"]),
+            comment_for_staff="预算基本合理。",
+            comment_for_group="建议细化活动安排。",
+            submit=True,
+        )
+
+
+def _walk(application, steps, staff, reviewers, rng=None, recusing=None) -> None:
+    rng = rng or random.Random(0)
     leader = application.group.memberships.get(role="leader").user
     for step in steps:
+        if step == "close_review":
+            _score(application, reviewers, rng)
+            application = Application.objects.get(pk=application.pk)
+            if application.status == Status.REVIEWED:
+                continue
         if step == "start_review":
-            for reviewer in reviewers:
-                ReviewAssignment.objects.get_or_create(application=application, reviewer=reviewer)
+            services.review_assign(application=application, reviewers=list(reviewers), actor=staff)
+            if recusing is not None:
+                for assignment in application.review_assignments.filter(reviewer=recusing):
+                    services.review_declare(
+                        assignment=assignment, user=recusing, conflict=True, note="与该团队负责人是亲属。"
+                    )
         if step == "confirm_award":
             # The public notice has run its course (demo data skips the week).
             Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))

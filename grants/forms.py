@@ -185,3 +185,88 @@ class AwardForm(ReasonForm):
 class FilingForm(forms.Form):
     filing_number = forms.CharField(label=_("Filing number"), max_length=50)
     filed_on = forms.DateField(label=_("Filed on"), widget=date_widget())
+
+
+class DeclarationForm(forms.Form):
+    conflict = forms.TypedChoiceField(
+        label=_("Do you have a conflict of interest with this application?"),
+        choices=[
+            ("no", _("No: I have no relation to the group or its members")),
+            ("yes", _("Yes: I am related to the group or its members")),
+        ],
+        widget=forms.RadioSelect,
+        coerce=lambda v: v == "yes",
+    )
+    note = forms.CharField(label=_("What is the relation? (only if yes)"), required=False, max_length=300)
+
+
+class ReviewForm(forms.Form):
+    """One points field (and comment) per rubric criterion, a recommendation, two kinds of comment."""
+
+    recommendation = forms.ChoiceField(
+        label=_("Recommendation"), required=False, choices=[("", "—")], widget=forms.RadioSelect
+    )
+    comment_for_staff = forms.CharField(
+        label=_("Comments for fund staff (the group does not see these)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000,
+    )
+    comment_for_group = forms.CharField(
+        label=_("Comments for the group"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+    def __init__(self, *args, criteria=(), **kwargs):
+        from .models import Recommendation
+
+        super().__init__(*args, **kwargs)
+        self.fields["recommendation"].choices = list(Recommendation.choices)
+        self.criteria = list(criteria)
+        for c in self.criteria:
+            self.fields[f"points_{c.pk}"] = forms.DecimalField(
+                label=f"{c.name}（{_('out of')} {c.max_points}，{_('weight')} {c.weight:g}%）",
+                required=False,
+                min_value=0,
+                max_value=c.max_points,
+                decimal_places=2,
+                help_text=c.description,
+                widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+            )
+            self.fields[f"comment_{c.pk}"] = forms.CharField(label=_("Comment"), required=False, max_length=500)
+
+    def criterion_fields(self):
+        return [(c, self[f"points_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]
+
+
+class ReviewerProfileForm(forms.Form):
+    related_groups = forms.ModelMultipleChoiceField(
+        label=_("Groups I am related to"),
+        queryset=ResidentGroup.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Groups you belong to, advise, or whose members are family or close colleagues."),
+    )
+    related_parties = forms.CharField(
+        label=_("Other related parties"), required=False, widget=forms.Textarea(attrs={"rows": 3}), max_length=5000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["related_groups"].queryset = ResidentGroup.objects.select_related("community").order_by(
+            "community__name", "name"
+        )
+
+
+class ObjectionForm(forms.Form):
+    name = forms.CharField(label=_("Your real name"), max_length=50, required=False)
+    contact = forms.CharField(label=_("Phone or email"), max_length=100, required=False)
+    text = forms.CharField(
+        label=_("Your objection"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
+    )
+
+
+class SignForm(ReasonForm):
+    conditions = forms.CharField(
+        label=_("Conditions of the grant"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    signed_on = forms.DateField(label=_("Signed on"), widget=date_widget(), required=False)

@@ -128,6 +128,19 @@ class Call(ClusterableModel):
     reviewers_per_application = models.PositiveSmallIntegerField(_("reviewers per application"), default=3)
     notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
     blind_review = models.BooleanField(_("blind review"), default=False)
+    disagreement_threshold = models.DecimalField(
+        _("disagreement threshold (points)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20"),
+        help_text=_("Flag an application when its reviewers' totals differ by more than this."),
+    )
+    capacity_building_amount = models.DecimalField(
+        _("capacity-building sum per award (组织发展金)"),
+        default=ZERO,
+        help_text=_("Committed from capacity-building money beside each award; 0 for none."),
+        **MONEY,
+    )
     published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -385,6 +398,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     matched_contribution = models.DecimalField(_("matched contributions secured"), default=ZERO, **MONEY)
     requested_amount = models.DecimalField(_("amount requested"), default=ZERO, **MONEY)
     awarded_amount = models.DecimalField(_("amount awarded"), null=True, blank=True, **MONEY)
+    capacity_amount = models.DecimalField(_("capacity-building sum"), default=ZERO, **MONEY)
+    notice_starts_at = models.DateTimeField(_("public notice starts"), null=True, blank=True)
     notice_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -401,6 +416,7 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
             ("screen_application", "Can screen applications and manage review"),
             ("decide_application", "Can decide awards and terminate grants"),
             ("manage_delivery", "Can manage agreements, delivery and reports"),
+            ("review_application", "Can review applications assigned to them"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -437,8 +453,12 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
         return self.review_assignments.filter(recused=False).count()
 
     def has_open_objection(self) -> bool:
-        # Objections arrive with the public notice (review and award issue); none can be open before.
-        return False
+        return self.objections.filter(status=ObjectionStatus.OPEN).exists()
+
+    @property
+    def capacity_reference(self) -> str:
+        """The fund pool's reference for the capacity-building sum, kept apart from the project money."""
+        return f"grant:{self.pk}:capacity"
 
     def submission_problems(self) -> list[str]:
         """Everything that stops this application being submitted, in words for the applicant."""
@@ -516,16 +536,156 @@ class ApplicationAttachment(models.Model):
         return self.title
 
 
+class ReviewerProfile(models.Model):
+    """What a trustee reviewer declares once: the groups and people they are related to."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviewer_profile")
+    related_groups = models.ManyToManyField(
+        ResidentGroup,
+        verbose_name=_("groups I am related to"),
+        blank=True,
+        related_name="related_reviewers",
+        help_text=_("Groups you belong to, advise, or whose members are family or close colleagues."),
+    )
+    related_parties = models.TextField(_("other related parties"), blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return str(self.user)
+
+
 class ReviewAssignment(models.Model):
-    """A reviewer assigned to an application (assignment and scoring are built out with review)."""
+    """A reviewer assigned to an application. Before it opens, the reviewer declares whether they
+    have a conflict of interest; a conflict recuses them (recorded, and shown on the public notice)."""
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="review_assignments")
     reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="review_assignments")
     recused = models.BooleanField(_("recused"), default=False)
+    declared_at = models.DateTimeField(_("declared at"), null=True, blank=True)
+    conflict_note = models.CharField(_("conflict of interest"), max_length=300, blank=True)
     assigned_at = models.DateTimeField(auto_now_add=True)
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
+        ordering = ["assigned_at", "pk"]
         constraints = [models.UniqueConstraint(fields=["application", "reviewer"], name="assignment_unique")]
 
     def __str__(self):
         return f"{self.reviewer} → {self.application}"
+
+
+class Recommendation(models.TextChoices):
+    FUND = "fund", _("Fund")
+    FUND_WITH_CHANGES = "fund_with_changes", _("Fund with changes")
+    DO_NOT_FUND = "do_not_fund", _("Do not fund")
+
+
+class Review(models.Model):
+    assignment = models.OneToOneField(ReviewAssignment, on_delete=models.CASCADE, related_name="review")
+    recommendation = models.CharField(_("recommendation"), max_length=20, choices=Recommendation.choices)
+    comment_for_staff = models.TextField(_("comments for fund staff"), blank=True)
+    comment_for_group = models.TextField(_("comments for the group"), blank=True)
+    weighted_total = models.DecimalField(_("weighted total"), max_digits=6, decimal_places=2, default=ZERO)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.assignment}: {self.weighted_total}"
+
+
+class CriterionScore(models.Model):
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(CallCriterion, on_delete=models.PROTECT, related_name="scores")
+    points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "criterion"], name="score_unique"),
+            models.CheckConstraint(name="score_not_negative", condition=Q(points__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.criterion}: {self.points}"
+
+
+class ObjectionStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DISMISSED = "dismissed", _("Dismissed")
+    UPHELD = "upheld", _("Upheld")
+
+
+class Objection(models.Model):
+    """A written, signed objection to a proposed award. Who wrote it stays confidential."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="objections")
+    name = models.CharField(_("your real name"), max_length=50)
+    contact = models.CharField(_("phone or email"), max_length=100)
+    text = models.TextField(_("the objection"))
+    status = models.CharField(_("status"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
+    resolution = models.TextField(_("resolution"), blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("objection")
+        verbose_name_plural = _("objections")
+
+    def __str__(self):
+        return f"#{self.pk} → {self.application}"
+
+
+class Agreement(models.Model):
+    """The grant agreement as signed: its terms frozen, with their hash."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="agreement")
+    number = models.CharField(_("agreement number"), max_length=40, unique=True)
+    terms = models.JSONField(_("terms"))
+    content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
+    signed_on = models.DateField(_("signed on"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("grant agreement")
+        verbose_name_plural = _("grant agreements")
+
+    def __str__(self):
+        return self.number
+
+
+class TrancheStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    DUE = "due", _("Due")
+    PAID = "paid", _("Paid")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Tranche(models.Model):
+    """One instalment of an award, from the call's plan, paid through the fund pool."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="tranches")
+    number = models.PositiveSmallIntegerField()
+    share = models.DecimalField(_("share (%)"), max_digits=5, decimal_places=2)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    trigger = models.CharField(_("paid when"), max_length=10, choices=TrancheTrigger.choices)
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=TrancheStatus.choices, default=TrancheStatus.PLANNED)
+    payment_reference = models.CharField(_("payment reference"), max_length=100, null=True, blank=True, unique=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["application", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["application", "number"], name="tranche_unique_number"),
+            models.CheckConstraint(name="tranche_amount_positive", condition=Q(amount__gt=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.application} #{self.number}: {self.amount}"

@@ -74,3 +74,25 @@ def application_status_changed(application, reason: str) -> None:
             {"application": application, "reason": reason},
             _member_emails(application.group),
         )
+
+
+def objection_received(objection) -> None:
+    """Tell the fund's deciders; the objector's name and contact stay in the system, not the email."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
+    from django.utils.translation import gettext as _
+
+    User = get_user_model()
+    deciders = User.objects.filter(
+        Q(is_superuser=True)
+        | Q(groups__permissions__codename="decide_application")
+        | Q(user_permissions__codename="decide_application"),
+        is_active=True,
+    ).distinct()
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("Objection to a proposed award: %(title)s") % {"title": objection.application.title},
+            "grants/email/objection_received.txt",
+            {"objection": objection},
+            list(deciders.values_list("email", flat=True)),
+        )

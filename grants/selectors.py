@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q, QuerySet, Sum
@@ -313,3 +314,289 @@ def reviewer_candidates(*, application: Application):
 
 def groups_awaiting_filing() -> QuerySet[ResidentGroup]:
     return ResidentGroup.objects.filter(filing_status="pending").select_related("community").order_by("created_at")
+
+
+# --- review results ---------------------------------------------------------------------------
+
+RESULT_STATES = [
+    Status.IN_REVIEW,
+    Status.REVIEWED,
+    Status.ON_NOTICE,
+    Status.AWARDED,
+    Status.IN_DELIVERY,
+    Status.REPORTING,
+    Status.COMPLETED,
+    Status.DECLINED,
+    Status.TERMINATED,
+]
+TIERS = [(Decimal("80"), "A"), (Decimal("70"), "B"), (Decimal("60"), "C"), (Decimal("0"), "D")]
+
+
+def _mean(values):
+    return sum(values, Decimal(0)) / len(values) if values else None
+
+
+def _sd(values):
+    """Population standard deviation (the panel is everyone who scored, not a sample)."""
+    if len(values) < 2:
+        return Decimal(0)
+    m = _mean(values)
+    return (sum(((v - m) ** 2 for v in values), Decimal(0)) / len(values)).sqrt()
+
+
+@dataclass
+class ReviewerScore:
+    reviewer_id: int
+    reviewer_name: str
+    raw: Decimal
+    normalised: Decimal
+    recommendation: str
+
+
+@dataclass
+class ResultRow:
+    application: Application
+    scores: list
+    recused: list
+    raw_mean: Decimal | None
+    normalised_mean: Decimal | None
+    spread: Decimal
+    disagreement: bool
+    tier: str
+    rank: int = 0
+    suggested: bool = False
+    suggestion_note: str = ""
+
+
+def normalise(totals_by_reviewer: dict[int, dict[int, Decimal]]) -> dict[tuple[int, int], Decimal]:
+    """Each reviewer's totals as z-scores within that reviewer, rescaled to the whole panel's mean
+    and spread: a harsh and a generous reviewer end up on the same scale. A reviewer with fewer
+    than two reviews, or who gave every application the same total, keeps the raw total."""
+    everything = [t for per in totals_by_reviewer.values() for t in per.values()]
+    panel_mean, panel_sd = _mean(everything), _sd(everything)
+    out = {}
+    for reviewer, per in totals_by_reviewer.items():
+        values = list(per.values())
+        m, sd = _mean(values), _sd(values)
+        for application_id, total in per.items():
+            if len(values) < 2 or sd == 0:
+                out[(reviewer, application_id)] = total
+            else:
+                out[(reviewer, application_id)] = (panel_mean + (total - m) / sd * panel_sd).quantize(Decimal("0.01"))
+    return out
+
+
+def call_results(*, call: Call) -> list[ResultRow]:
+    """Weighted totals, means, normalised scores, disagreement, ranking and tiers for a call, in a
+    fixed number of queries however many applications and reviewers it has."""
+    from .models import ReviewAssignment
+
+    applications = list(
+        Application.objects.filter(call=call, status__in=RESULT_STATES)
+        .select_related("group__community", "problem__theme")
+        .order_by("pk")
+    )
+    assignments = list(
+        ReviewAssignment.objects.filter(application__call=call, application__status__in=RESULT_STATES)
+        .select_related("reviewer", "review")
+        .order_by("pk")
+    )
+    totals: dict[int, dict[int, Decimal]] = {}
+    by_application: dict[int, list] = {}
+    recused: dict[int, list] = {}
+    for a in assignments:
+        review = getattr(a, "review", None)
+        if a.recused:
+            recused.setdefault(a.application_id, []).append(a.reviewer.get_full_name() or a.reviewer.username)
+        elif review is not None and review.submitted_at:
+            totals.setdefault(a.reviewer_id, {})[a.application_id] = review.weighted_total
+            by_application.setdefault(a.application_id, []).append(a)
+    normalised = normalise(totals)
+    rows = []
+    for application in applications:
+        scores = [
+            ReviewerScore(
+                reviewer_id=a.reviewer_id,
+                reviewer_name=a.reviewer.get_full_name() or a.reviewer.username,
+                raw=a.review.weighted_total,
+                normalised=normalised[(a.reviewer_id, application.pk)],
+                recommendation=a.review.recommendation,
+            )
+            for a in by_application.get(application.pk, [])
+        ]
+        raws = [s.raw for s in scores]
+        norm = [s.normalised for s in scores]
+        raw_mean = _mean(raws)
+        norm_mean = _mean(norm)
+        spread = (max(raws) - min(raws)) if raws else Decimal(0)
+        tier = next((t for bound, t in TIERS if norm_mean is not None and norm_mean >= bound), "—")
+        rows.append(
+            ResultRow(
+                application=application,
+                scores=scores,
+                recused=recused.get(application.pk, []),
+                raw_mean=raw_mean.quantize(Decimal("0.01")) if raw_mean is not None else None,
+                normalised_mean=norm_mean.quantize(Decimal("0.01")) if norm_mean is not None else None,
+                spread=spread,
+                disagreement=spread > call.disagreement_threshold,
+                tier=tier,
+            )
+        )
+    rows.sort(
+        key=lambda r: (r.normalised_mean is None, -(r.normalised_mean or 0), -(r.raw_mean or 0), r.application.pk)
+    )
+    for i, row in enumerate(rows, start=1):
+        row.rank = i
+    _suggest(call, rows)
+    return rows
+
+
+def call_awarded_total(*, call: Call) -> Decimal:
+    return Application.objects.filter(call=call, status__in=lifecycle.HOLDING_MONEY + [Status.COMPLETED]).aggregate(
+        total=Sum("awarded_amount")
+    )["total"] or Decimal("0.00")
+
+
+def _money_for_purposes(call: Call) -> dict:
+    """What the pool holds now, per restriction bucket (from the ledger's cached balances)."""
+    from fundpool.selectors import pool_summary
+
+    buckets = {}
+    for row in pool_summary()["by_restriction"]:
+        buckets[(row["kind"], row["theme"], row["call"])] = row["available"]
+    return buckets
+
+
+def _suggest(call: Call, rows: list[ResultRow]) -> None:
+    """Fund down the ranking: each reviewed application at its request while the call's budget and
+    the money its purpose may use (theme- and call-restricted first, then unrestricted) last."""
+    budget_left = call.budget - call_awarded_total(call=call)
+    buckets = _money_for_purposes(call)
+    for row in rows:
+        application = row.application
+        if application.status != Status.REVIEWED:
+            row.suggestion_note = str(lifecycle.STATE[application.status].staff_label)
+            continue
+        if row.normalised_mean is None:
+            row.suggestion_note = _("no submitted reviews")
+            continue
+        need = application.requested_amount
+        if need > budget_left:
+            row.suggestion_note = _("beyond the call's budget")
+            continue
+        theme = application.problem.theme.code if application.problem_id else None
+        keys = [
+            k
+            for k in (("call", None, call.reference), ("theme", theme, None))
+            if k in buckets and k[1:] != (None, None)
+        ]
+        keys.append(("unrestricted", None, None))
+        usable = sum((buckets.get(k, Decimal(0)) for k in keys), Decimal(0))
+        if need > usable:
+            row.suggestion_note = _("not enough money for its theme in the pool")
+            continue
+        left = need
+        for key in keys:
+            take = min(buckets.get(key, Decimal(0)), left)
+            if key in buckets:
+                buckets[key] -= take
+            left -= take
+        budget_left -= need
+        row.suggested = True
+        row.suggestion_note = _("within budget and available money")
+
+
+@dataclass
+class Suggestion:
+    funded: bool
+    note: str
+
+
+def call_suggestion(*, call: Call) -> dict[int, Suggestion]:
+    return {row.application.pk: Suggestion(row.suggested, str(row.suggestion_note)) for row in call_results(call=call)}
+
+
+# --- reviewers --------------------------------------------------------------------------------
+
+
+def assignments_for_reviewer(*, user):
+    """A reviewer's assignments they may open: not recused (conflicted ones are not listed)."""
+    from .models import ReviewAssignment
+
+    return (
+        ReviewAssignment.objects.filter(reviewer=user, recused=False)
+        .select_related("application__call", "application__group", "review")
+        .order_by("application__call__closes_at", "pk")
+    )
+
+
+def assignment_for_reviewer(*, user, pk):
+    """An assignment of this reviewer's that is not recused; 404 otherwise."""
+    from .models import ReviewAssignment
+
+    try:
+        return (
+            ReviewAssignment.objects.select_related(
+                "application__call", "application__group__community", "application__problem__theme", "review"
+            )
+            .prefetch_related(
+                "application__budget_lines",
+                "application__milestones",
+                "application__attachments",
+                "application__call__criteria",
+                "review__scores",
+            )
+            .get(pk=pk, reviewer=user, recused=False)
+        )
+    except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+# --- public notice ----------------------------------------------------------------------------
+
+
+@dataclass
+class NoticeEntry:
+    application_id: int
+    group: str
+    community: str
+    project: str
+    call: str
+    amount: Decimal
+    capacity_amount: Decimal
+    reviewers: list
+    recused: list
+    starts_at: datetime
+    ends_at: datetime
+
+
+def notice_list(*, at: datetime | None = None) -> list[NoticeEntry]:
+    """Proposed awards on public notice. Names a group, its project, the amount and the reviewers
+    (recused ones marked); nothing about the people in the group or who objected."""
+    from .models import ReviewAssignment
+
+    applications = list(
+        Application.objects.filter(status=Status.ON_NOTICE)
+        .select_related("group__community", "call")
+        .order_by("notice_ends_at", "pk")
+    )
+    assignments = ReviewAssignment.objects.filter(application__in=applications).select_related("reviewer")
+    names: dict[int, tuple[list, list]] = {a.pk: ([], []) for a in applications}
+    for a in assignments:
+        names[a.application_id][1 if a.recused else 0].append(a.reviewer.get_full_name() or a.reviewer.username)
+    return [
+        NoticeEntry(
+            application_id=a.pk,
+            group=a.group.name,
+            community=a.group.community.name,
+            project=a.title,
+            call=a.call.title,
+            amount=a.awarded_amount,
+            capacity_amount=a.capacity_amount,
+            reviewers=names[a.pk][0],
+            recused=names[a.pk][1],
+            starts_at=a.notice_starts_at,
+            ends_at=a.notice_ends_at,
+        )
+        for a in applications
+    ]

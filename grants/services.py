@@ -14,6 +14,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group as Role
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
@@ -27,6 +28,7 @@ from fundpool.money import parse_amount
 
 from . import lifecycle, notify
 from .models import (
+    Agreement,
     Application,
     ApplicationAttachment,
     BudgetLine,
@@ -37,7 +39,14 @@ from .models import (
     GroupType,
     MemberRole,
     Milestone,
+    Objection,
+    ObjectionStatus,
     ResidentGroup,
+    Review,
+    ReviewAssignment,
+    ReviewerProfile,
+    Tranche,
+    TrancheStatus,
 )
 
 APPLICANT_ROLE = "申报主体 Applicant"
@@ -346,28 +355,403 @@ def application_detach(*, attachment: ApplicationAttachment, user) -> None:
 REVIEWER_ROLE = "评审 Reviewer"
 
 
+def conflict_reason(*, reviewer, application: Application) -> str:
+    """Why a reviewer may not review this application, or "" if nothing known stands in the way."""
+    if application.group.memberships.filter(user=reviewer).exists():
+        return str(_("member of the applying group"))
+    profile = ReviewerProfile.objects.filter(user=reviewer).first()
+    if profile and profile.related_groups.filter(pk=application.group_id).exists():
+        return str(_("declared as a related party"))
+    return ""
+
+
+@transaction.atomic
+def reviewer_profile_update(*, user, related_groups, related_parties: str = "") -> ReviewerProfile:
+    profile, _created = ReviewerProfile.objects.get_or_create(user=user)
+    profile.related_parties = (related_parties or "").strip()[:MAX_TEXT]
+    profile.save()
+    profile.related_groups.set(related_groups)
+    # Declaring a relation after being assigned recuses at once.
+    for assignment in ReviewAssignment.objects.filter(
+        reviewer=user, recused=False, application__group__in=list(related_groups)
+    ):
+        _recuse(assignment, str(_("declared as a related party")))
+    return profile
+
+
+def _recuse(assignment: ReviewAssignment, note: str) -> None:
+    assignment.recused = True
+    assignment.conflict_note = note[:300]
+    assignment.declared_at = assignment.declared_at or timezone.now()
+    assignment.save(update_fields=["recused", "conflict_note", "declared_at"])
+    Review.objects.filter(assignment=assignment).delete()
+
+
 @transaction.atomic
 def review_assign(*, application: Application, reviewers, actor) -> list:
-    """Staff assign trustee reviewers. Nobody from the applying group is ever assigned."""
-    from .models import ReviewAssignment
-
+    """Staff assign trustee reviewers. A conflicted reviewer is never assigned."""
     if not (actor and actor.has_perm("grants.screen_application")):
         raise GrantsError(_("You may not assign reviewers."))
-    application = Application.objects.select_for_update().get(pk=application.pk)
+    application = Application.objects.select_for_update().select_related("group").get(pk=application.pk)
     if application.status not in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW):
         raise GrantsError(_("Reviewers are assigned while an application is screened or in review."))
     made = []
     for reviewer in reviewers:
         if not reviewer.groups.filter(name=REVIEWER_ROLE).exists():
             raise GrantsError(_("%(user)s is not a reviewer.") % {"user": reviewer.get_username()})
-        if application.group.memberships.filter(user=reviewer).exists():
+        reason = conflict_reason(reviewer=reviewer, application=application)
+        if reason:
             raise GrantsError(
-                _("%(user)s belongs to the applying group and cannot review it.") % {"user": reviewer.get_username()}
+                _("%(user)s has a conflict of interest (%(reason)s) and cannot review it.")
+                % {"user": reviewer.get_username(), "reason": reason}
             )
-        assignment, created = ReviewAssignment.objects.get_or_create(application=application, reviewer=reviewer)
+        assignment, created = ReviewAssignment.objects.get_or_create(
+            application=application, reviewer=reviewer, defaults={"assigned_by": _actor(actor)}
+        )
         if created:
             made.append(assignment)
     return made
+
+
+@transaction.atomic
+def review_autoassign(*, call: Call, actor) -> int:
+    """Give every submitted application of the call the reviewers it still needs, choosing the
+    least loaded reviewers without a conflict. Returns how many assignments were made."""
+    from django.contrib.auth import get_user_model
+
+    if not (actor and actor.has_perm("grants.screen_application")):
+        raise GrantsError(_("You may not assign reviewers."))
+    pool = list(get_user_model().objects.filter(groups__name=REVIEWER_ROLE, is_active=True).order_by("pk").distinct())
+    if not pool:
+        raise GrantsError(_("There are no reviewers yet: give some people the reviewer role first."))
+    load = {r.pk: 0 for r in pool}
+    for reviewer_id in ReviewAssignment.objects.filter(application__call=call, recused=False).values_list(
+        "reviewer_id", flat=True
+    ):
+        if reviewer_id in load:
+            load[reviewer_id] += 1
+    made = 0
+    short = []
+    applications = call.applications.filter(status=lifecycle.Status.SUBMITTED).select_related("group").order_by("pk")
+    for application in applications:
+        assigned = set(application.review_assignments.values_list("reviewer_id", flat=True))
+        active = application.review_assignments.filter(recused=False).count()
+        candidates = [
+            r for r in pool if r.pk not in assigned and not conflict_reason(reviewer=r, application=application)
+        ]
+        candidates.sort(key=lambda r: (load[r.pk], r.pk))
+        for reviewer in candidates[: max(call.reviewers_per_application - active, 0)]:
+            ReviewAssignment.objects.create(application=application, reviewer=reviewer, assigned_by=_actor(actor))
+            load[reviewer.pk] += 1
+            made += 1
+            active += 1
+        if active < call.reviewers_per_application:
+            short.append(application.title)
+    if short:
+        raise GrantsError(
+            _("Not enough reviewers without a conflict for: %(titles)s. Nothing was assigned.")
+            % {"titles": "、".join(short[:5])}
+        )
+    return made
+
+
+def _assignment_for(*, user, pk) -> ReviewAssignment:
+    try:
+        return ReviewAssignment.objects.select_related("application__call", "application__group").get(
+            pk=pk, reviewer=user
+        )
+    except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
+        raise GrantsError(_("No such review.")) from None
+
+
+@transaction.atomic
+def review_declare(*, assignment: ReviewAssignment, user, conflict: bool, note: str = "") -> ReviewAssignment:
+    """Before the application opens, the reviewer says whether they have a conflict of interest."""
+    assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk, reviewer=user)
+    if assignment.declared_at:
+        raise GrantsError(_("You have already declared for this application."))
+    if conflict:
+        _recuse(assignment, note.strip() or str(_("declared by the reviewer")))
+    else:
+        assignment.declared_at = timezone.now()
+        assignment.save(update_fields=["declared_at"])
+    return assignment
+
+
+@dataclass
+class ScoreInput:
+    criterion_id: int
+    points: Decimal | None
+    comment: str = ""
+
+
+@transaction.atomic
+def review_save(
+    *,
+    assignment: ReviewAssignment,
+    user,
+    scores: list[ScoreInput],
+    recommendation: str,
+    comment_for_staff: str = "",
+    comment_for_group: str = "",
+    submit: bool = False,
+) -> Review:
+    """Save (and, when `submit`, hand in) a review. Editable until the review closes. When the last
+    assigned review is in, the review closes by itself."""
+    from .models import CriterionScore, Recommendation
+
+    assignment = (
+        ReviewAssignment.objects.select_for_update()
+        .select_related("application__call")
+        .get(pk=assignment.pk, reviewer=user)
+    )
+    application = assignment.application
+    if assignment.recused:
+        raise GrantsError(_("You declared a conflict of interest on this application."))
+    if not assignment.declared_at:
+        raise GrantsError(_("Declare any conflict of interest before reviewing."))
+    if application.status != lifecycle.Status.IN_REVIEW:
+        raise GrantsError(_("This application is not in review; reviews can no longer be changed."))
+    criteria = {c.pk: c for c in application.call.criteria.all()}
+    given = {s.criterion_id: s for s in scores if s.criterion_id in criteria}
+    errors = []
+    for criterion in criteria.values():
+        score = given.get(criterion.pk)
+        if score is None or score.points is None:
+            if submit:
+                errors.append(_("Score “%(name)s”.") % {"name": criterion.name})
+            continue
+        if score.points < 0 or score.points > criterion.max_points:
+            errors.append(
+                _("“%(name)s” is scored from 0 to %(max)s.") % {"name": criterion.name, "max": criterion.max_points}
+            )
+    if recommendation not in Recommendation.values:
+        if submit:
+            errors.append(_("Choose a recommendation."))
+        recommendation = ""
+    if errors:
+        raise GrantsError(*errors)
+    review, _created = Review.objects.get_or_create(
+        assignment=assignment, defaults={"recommendation": recommendation or Recommendation.FUND_WITH_CHANGES}
+    )
+    if recommendation:
+        review.recommendation = recommendation
+    review.comment_for_staff = comment_for_staff.strip()[:MAX_TEXT]
+    review.comment_for_group = comment_for_group.strip()[:MAX_TEXT]
+    for criterion_id, score in given.items():
+        if score.points is None:
+            continue
+        CriterionScore.objects.update_or_create(
+            review=review,
+            criterion_id=criterion_id,
+            defaults={"points": score.points, "comment": score.comment.strip()[:500]},
+        )
+    review.weighted_total = weighted_total(review, criteria)
+    if submit:
+        review.submitted_at = review.submitted_at or timezone.now()
+    review.save()
+    if submit:
+        _close_review_when_complete(application)
+    return review
+
+
+def weighted_total(review: Review, criteria: dict) -> Decimal:
+    """Points scaled to each criterion's weight: a full score on every criterion makes 100."""
+    total = Decimal(0)
+    for score in review.scores.all():
+        criterion = criteria[score.criterion_id]
+        total += score.points / criterion.max_points * criterion.weight
+    return total.quantize(Decimal("0.01"))
+
+
+def _close_review_when_complete(application: Application) -> None:
+    active = application.review_assignments.filter(recused=False)
+    if active.exists() and not active.filter(Q(review__isnull=True) | Q(review__submitted_at__isnull=True)).exists():
+        application_transition(
+            application=application,
+            name="close_review",
+            user=None,
+            system=True,
+            reason=str(_("All assigned reviews are in.")),
+        )
+
+
+# --- public notice ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def objection_submit(*, application: Application, name: str, contact: str, text: str) -> Objection:
+    """A signed objection to a proposed award, during the notice period only."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != lifecycle.Status.ON_NOTICE or application.notice_ends_at is None:
+        raise GrantsError(_("This award is not on public notice."))
+    if timezone.now() >= application.notice_ends_at:
+        raise GrantsError(_("The public notice for this award has ended; objections are no longer accepted."))
+    name, contact, text = (name or "").strip(), (contact or "").strip(), (text or "").strip()
+    errors = []
+    if not name:
+        errors.append(_("Give your real name: anonymous objections are not accepted. It stays confidential."))
+    if not contact:
+        errors.append(_("Give a phone number or email so the fund can reply. It stays confidential."))
+    if not text:
+        errors.append(_("Say what the objection is."))
+    if errors:
+        raise GrantsError(*errors)
+    objection = Objection.objects.create(
+        application=application, name=name[:50], contact=contact[:100], text=text[:MAX_TEXT]
+    )
+    transaction.on_commit(lambda: notify.objection_received(objection))
+    return objection
+
+
+@transaction.atomic
+def objection_resolve(*, objection: Objection, actor, uphold: bool, reason: str) -> Objection:
+    """Staff dismiss an objection, or uphold it: the proposed award goes back to decision and its
+    money back to the pool."""
+    if not (actor and actor.has_perm("grants.decide_application")):
+        raise GrantsError(_("You may not resolve objections."))
+    objection = Objection.objects.select_for_update().select_related("application").get(pk=objection.pk)
+    if objection.status != ObjectionStatus.OPEN:
+        raise GrantsError(_("This objection has already been resolved."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise GrantsError(_("Give the reason for the decision; it is kept with the objection."))
+    if uphold:
+        objection.status = ObjectionStatus.UPHELD
+        objection.resolution, objection.resolved_by, objection.resolved_at = reason, _actor(actor), timezone.now()
+        objection.save()
+        application_transition(application=objection.application, name="uphold_objection", user=actor, reason=reason)
+    else:
+        objection.status = ObjectionStatus.DISMISSED
+        objection.resolution, objection.resolved_by, objection.resolved_at = reason, _actor(actor), timezone.now()
+        objection.save()
+    return objection
+
+
+def notices_close(*, now=None) -> list[Application]:
+    """Confirm every award whose notice period is over with no open objection (scheduled)."""
+    now = now or timezone.now()
+    confirmed = []
+    due = Application.objects.filter(status=lifecycle.Status.ON_NOTICE, notice_ends_at__lte=now).order_by("pk")
+    for application in due:
+        if application.has_open_objection():
+            continue
+        try:
+            confirmed.append(
+                application_transition(
+                    application=application,
+                    name="confirm_award",
+                    user=None,
+                    system=True,
+                    reason=str(_("Public notice ended with no open objection.")),
+                )
+            )
+        except GrantsError:
+            continue  # changed meanwhile; the next run looks again
+    return confirmed
+
+
+# --- agreement --------------------------------------------------------------------------------
+
+
+def agreement_terms(application: Application, conditions: str) -> dict:
+    """The terms a signature freezes: parties, project, amounts, tranche plan, conditions."""
+    from fundpool.money import format_amount
+
+    amount = application.awarded_amount
+    plan = list(application.call.tranches.all())
+    amounts, left = [], amount
+    for i, t in enumerate(plan):
+        part = left if i == len(plan) - 1 else (amount * t.share / 100).quantize(Decimal("0.01"))
+        amounts.append(part)
+        left -= part
+    return {
+        "fund": str(_("Community fund pool")),
+        "group": {
+            "name": application.group.name,
+            "type": application.group.get_group_type_display(),
+            "community": application.group.community.name,
+            "filing_number": application.group.filing_number,
+            "credit_code": application.group.credit_code,
+            "leader": application.group.leader_name,
+        },
+        "project": {"id": application.pk, "title": application.title, "call": application.call.title},
+        "amount": str(amount),
+        "amount_display": format_amount(amount),
+        "capacity_amount": str(application.capacity_amount),
+        "tranches": [
+            {
+                "number": i + 1,
+                "share": str(t.share),
+                "amount": str(a),
+                "trigger": t.trigger,
+                "trigger_label": str(t.get_trigger_display()),
+                "due_after_days": t.due_after_days,
+            }
+            for i, (t, a) in enumerate(zip(plan, amounts, strict=True))
+        ],
+        "conditions": conditions.strip(),
+    }
+
+
+def terms_hash(terms: dict) -> str:
+    import hashlib
+    import json
+
+    canonical = json.dumps(terms, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _make_agreement(application: Application, user, conditions: str, signed_on) -> Agreement:
+    """Freeze the terms, plan the tranches and pay those due on signing, through the fund pool."""
+    terms = agreement_terms(application, conditions or "")
+    signed_on = signed_on or timezone.localdate()
+    agreement = Agreement.objects.create(
+        application=application,
+        number=f"XY-{signed_on.year}-{application.pk:05d}",
+        terms=terms,
+        content_hash=terms_hash(terms),
+        signed_on=signed_on,
+        recorded_by=_actor(user),
+    )
+    for t in terms["tranches"]:
+        tranche = Tranche.objects.create(
+            application=application,
+            number=t["number"],
+            share=Decimal(t["share"]),
+            amount=Decimal(t["amount"]),
+            trigger=t["trigger"],
+            due_on=signed_on + timedelta(days=t["due_after_days"])
+            if t["trigger"] == "date" and t["due_after_days"]
+            else None,
+            status=TrancheStatus.DUE if t["trigger"] == "signing" else TrancheStatus.PLANNED,
+        )
+        if tranche.status == TrancheStatus.DUE:
+            tranche_pay(
+                tranche=tranche, actor=user, payment_reference=f"{application.reference}:tranche:{tranche.number}"
+            )
+    return agreement
+
+
+@transaction.atomic
+def tranche_pay(*, tranche: Tranche, actor, payment_reference: str) -> Tranche:
+    """Pay a due tranche from the award's commitment; a payment reference is used once."""
+    tranche = Tranche.objects.select_for_update().select_related("application").get(pk=tranche.pk)
+    if tranche.status != TrancheStatus.DUE:
+        raise GrantsError(_("Only a due tranche can be paid."))
+    try:
+        fund.commitment_disburse(
+            reference=tranche.application.reference,
+            amount=tranche.amount,
+            external_ref=payment_reference,
+            description=str(tranche),
+            actor=_actor(actor),
+        )
+    except FundpoolError as exc:
+        raise GrantsError(str(exc)) from None
+    tranche.status, tranche.payment_reference, tranche.paid_at = TrancheStatus.PAID, payment_reference, timezone.now()
+    tranche.save(update_fields=["status", "payment_reference", "paid_at"])
+    return tranche
 
 
 # --- the lifecycle ----------------------------------------------------------------------------
@@ -376,13 +760,17 @@ def review_assign(*, application: Application, reviewers, actor) -> list:
 _RELEASE_ON = {"uphold_objection", "withdraw", "terminate", "accept_report"}
 
 
+# Steps the system takes on a schedule (no person): closing a public notice.
+SYSTEM_STEPS = {"confirm_award", "close_review"}
+
+
 def may_do(method, user) -> bool:
     """Whether `user` has the step's permission (its conditions are checked separately)."""
     meta = method._django_fsm
     return meta.has_transition_perm(method.__self__, meta.field.get_state(method.__self__), user)
 
 
-def _refusal_for(application: Application, name: str, user) -> GrantsError | None:
+def _refusal_for(application: Application, name: str, user, check_permission: bool = True) -> GrantsError | None:
     info = lifecycle.TRANSITIONS.get(name)
     method = getattr(application, name, None) if info else None
     if method is None:
@@ -392,23 +780,28 @@ def _refusal_for(application: Application, name: str, user) -> GrantsError | Non
             _("“%(step)s” is not possible while the application is “%(status)s”.")
             % {"step": info.label, "status": lifecycle.STATE[application.status].staff_label}
         )
-    if not may_do(method, user):
+    if check_permission and not may_do(method, user):
         return GrantsError(_("You may not do “%(step)s” on this application.") % {"step": info.label})
     return None
 
 
-def application_transition(*, application: Application, name: str, user, reason: str = "", **params) -> Application:
-    """Run one lifecycle step as `user`. Refusals raise GrantsError and change nothing."""
+def application_transition(
+    *, application: Application, name: str, user, reason: str = "", system: bool = False, **params
+) -> Application:
+    """Run one lifecycle step as `user` (or as the system, for scheduled steps such as closing a
+    notice: logged with no person). Refusals raise GrantsError and change nothing."""
     try:
         with transaction.atomic():
-            return _transition(application=application, name=name, user=user, reason=reason, **params)
+            return _transition(application=application, name=name, user=user, reason=reason, system=system, **params)
     except ConcurrentTransition:
         raise GrantsError(_("Someone else changed this application just now; reload the page and try again.")) from None
 
 
-def _transition(*, application: Application, name: str, user, reason: str, **params) -> Application:
+def _transition(*, application: Application, name: str, user, reason: str, system: bool, **params) -> Application:
     application = Application.objects.select_related("call", "group", "problem").get(pk=application.pk)
-    refusal = _refusal_for(application, name, user)
+    if system and name not in SYSTEM_STEPS:
+        raise GrantsError(_("Unknown step “%(name)s”.") % {"name": name})
+    refusal = _refusal_for(application, name, user, check_permission=not system)
     if refusal:
         raise refusal
     info = lifecycle.TRANSITIONS[name]
@@ -424,6 +817,7 @@ def _transition(*, application: Application, name: str, user, reason: str, **par
         raise GrantsError(_conditions_message(application, name))
     before = application.status
     if name == "propose_award":
+        _check_award_against_suggestion(application, reason)
         _commit_award(application, params.get("amount"), user)
     with (
         FSMLogDescriptor(application, "by", _actor(user)),
@@ -431,10 +825,30 @@ def _transition(*, application: Application, name: str, user, reason: str, **par
     ):
         method()
     if name == "propose_award":
-        application.notice_ends_at = timezone.now() + timedelta(days=application.call.notice_days)
+        application.notice_starts_at = timezone.now()
+        application.notice_ends_at = application.notice_starts_at + timedelta(days=application.call.notice_days)
     application.save()
+    if name == "accept_report":
+        # The last tranche is earned by the accepted final report; then what is left goes back.
+        for tranche in application.tranches.filter(
+            trigger="final", status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]
+        ):
+            Tranche.objects.filter(pk=tranche.pk).update(status=TrancheStatus.DUE)
+            tranche_pay(
+                tranche=tranche, actor=user, payment_reference=f"{application.reference}:tranche:{tranche.number}"
+            )
+    if name == "terminate":
+        application.tranches.filter(status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]).update(
+            status=TrancheStatus.CANCELLED
+        )
     if name in _RELEASE_ON:
         _release_money(application, user, reason)
+    if name == "uphold_objection":
+        application.objections.filter(status=ObjectionStatus.OPEN).update(
+            status=ObjectionStatus.UPHELD, resolution=reason, resolved_at=timezone.now(), resolved_by=_actor(user)
+        )
+    if name == "sign_agreement":
+        _make_agreement(application, user, params.get("conditions", ""), params.get("signed_on"))
     if lifecycle.applicant_label(before) != lifecycle.applicant_label(application.status):
         transaction.on_commit(lambda: notify.application_status_changed(application, reason))
     return application
@@ -456,6 +870,18 @@ def _conditions_message(application: Application, name: str) -> str:
     return _("The conditions for this step are not met.")
 
 
+def _check_award_against_suggestion(application: Application, reason: str) -> None:
+    """Staff may fund against the ranking's suggestion, but say why."""
+    from .selectors import call_suggestion
+
+    suggested = call_suggestion(call=application.call).get(application.pk)
+    if suggested is not None and not suggested.funded and not reason:
+        raise GrantsError(
+            _("This application is not in the suggested funding list (%(why)s); give a reason to fund it " "anyway.")
+            % {"why": suggested.note}
+        )
+
+
 def _commit_award(application: Application, amount, user) -> None:
     try:
         amount = parse_amount(amount)
@@ -471,6 +897,14 @@ def _commit_award(application: Application, amount, user) -> None:
             _("The award must be between %(min)s and %(max)s for this call.")
             % {"min": call.min_amount, "max": call.max_amount}
         )
+    from .selectors import call_awarded_total
+
+    awarded = call_awarded_total(call=call)
+    if awarded + amount > call.budget:
+        raise GrantsError(
+            _("The call's budget is %(budget)s; %(awarded)s is already awarded, so %(amount)s is too much.")
+            % {"budget": call.budget, "awarded": awarded, "amount": amount}
+        )
     purpose = Purpose(theme=application.problem.theme if application.problem_id else None, call_ref=call.reference)
     try:
         fund.commitment_commit(
@@ -480,18 +914,26 @@ def _commit_award(application: Application, amount, user) -> None:
             description=application.title,
             actor=_actor(user),
         )
+        if call.capacity_building_amount > 0:
+            fund.commitment_commit(
+                reference=application.capacity_reference,
+                amount=call.capacity_building_amount,
+                purpose=Purpose(capacity_building=True),
+                description=_("Capacity building for %(group)s") % {"group": application.group.name},
+                actor=_actor(user),
+            )
     except FundpoolError as exc:
         raise GrantsError(str(exc)) from None
     application.awarded_amount = amount
+    application.capacity_amount = call.capacity_building_amount
 
 
 def _release_money(application: Application, user, reason: str) -> None:
     from fundpool.selectors import commitment_balances
 
-    if commitment_balances(reference=application.reference)["outstanding"] > 0:
-        fund.commitment_release(
-            reference=application.reference, description=reason or application.title, actor=_actor(user)
-        )
+    for reference in (application.reference, application.capacity_reference):
+        if commitment_balances(reference=reference)["outstanding"] > 0:
+            fund.commitment_release(reference=reference, description=reason or application.title, actor=_actor(user))
 
 
 def application_submit(*, application: Application, user) -> Application:

@@ -17,6 +17,12 @@ urlpatterns = [
     path("applications/<int:pk>/autosave/", views.application_autosave, name="application_autosave"),
     path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path("applications/<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
+    path("applications/<int:pk>/agreement/", views.agreement_detail, name="agreement"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
+    path("review/", views.review_list, name="review_list"),
+    path("review/profile/", views.reviewer_profile, name="reviewer_profile"),
+    path("review/<int:pk>/", views.review_detail, name="review_detail"),
+    path("review/<int:pk>/attachments/<int:attachment_pk>/", views.review_attachment, name="review_attachment"),
+    path("notice/", views.notice, name="notice"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
 ]

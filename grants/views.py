@@ -16,12 +16,16 @@ from .forms import (
     ApplicationForm,
     AttachmentForm,
     BudgetLineFormSet,
+    DeclarationForm,
     GroupForm,
     InviteForm,
     MilestoneFormSet,
+    ObjectionForm,
     ReasonForm,
+    ReviewerProfileForm,
+    ReviewForm,
 )
-from .models import Call, FilingStatus
+from .models import Application, Call, FilingStatus
 from .services import GrantsError, LineInput, MilestoneInput
 
 
@@ -361,4 +365,178 @@ def attachment_download(request, pk):
         as_attachment=True,
         filename=attachment.file.name.rsplit("/", 1)[-1],
         content_type=attachment.content_type,
+    )
+
+
+# --- reviewers --------------------------------------------------------------------------------
+
+
+@login_required
+def review_list(request):
+    return render(
+        request,
+        "grants/review_list.html",
+        {
+            "assignments": selectors.assignments_for_reviewer(user=request.user),
+        },
+    )
+
+
+@login_required
+def reviewer_profile(request):
+    profile = getattr(request.user, "reviewer_profile", None)
+    initial = (
+        {"related_groups": profile.related_groups.all(), "related_parties": profile.related_parties} if profile else {}
+    )
+    form = ReviewerProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        services.reviewer_profile_update(user=request.user, **form.cleaned_data)
+        messages.success(request, _("Saved. Applications from these groups will never be assigned to you."))
+        return redirect("grants:review_list")
+    return render(request, "grants/reviewer_profile.html", {"form": form})
+
+
+@login_required
+def review_detail(request, pk):
+    """Declare first; then the application (without identifying details under blind review) and
+    the score sheet. Only the reviewer's own scores are ever shown here."""
+    assignment = selectors.assignment_for_reviewer(user=request.user, pk=pk)
+    application = assignment.application
+    if not assignment.declared_at:
+        form = DeclarationForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            services.review_declare(
+                assignment=assignment,
+                user=request.user,
+                conflict=form.cleaned_data["conflict"],
+                note=form.cleaned_data["note"],
+            )
+            if form.cleaned_data["conflict"]:
+                messages.info(request, _("Recorded: you are recused from this application."))
+                return redirect("grants:review_list")
+            return redirect("grants:review_detail", pk=assignment.pk)
+        return render(
+            request, "grants/review_declare.html", {"assignment": assignment, "form": form, "call": application.call}
+        )
+    criteria = list(application.call.criteria.all())
+    review = getattr(assignment, "review", None)
+    initial = {}
+    if review is not None:
+        initial = {
+            "recommendation": review.recommendation,
+            "comment_for_staff": review.comment_for_staff,
+            "comment_for_group": review.comment_for_group,
+        }
+        for score in review.scores.all():
+            initial[f"points_{score.criterion_id}"] = score.points
+            initial[f"comment_{score.criterion_id}"] = score.comment
+    form = ReviewForm(request.POST or None, criteria=criteria, initial=initial)
+    problems = []
+    if request.method == "POST":
+        if form.is_valid():
+            c = form.cleaned_data
+            scores = [
+                services.ScoreInput(cr.pk, c.get(f"points_{cr.pk}"), c.get(f"comment_{cr.pk}", "")) for cr in criteria
+            ]
+            try:
+                services.review_save(
+                    assignment=assignment,
+                    user=request.user,
+                    scores=scores,
+                    recommendation=c.get("recommendation", ""),
+                    comment_for_staff=c.get("comment_for_staff", ""),
+                    comment_for_group=c.get("comment_for_group", ""),
+                    submit="submit" in request.POST,
+                )
+            except GrantsError as exc:
+                problems = exc.messages
+            else:
+                messages.success(request, _("Review submitted.") if "submit" in request.POST else _("Saved."))
+                return redirect("grants:review_detail", pk=assignment.pk)
+        else:
+            problems = [_("Some scores need attention; see the messages beside them.")]
+    return render(
+        request,
+        "grants/review_detail.html",
+        {
+            "assignment": assignment,
+            "application": application,
+            "form": form,
+            "problems": problems,
+            "blind": application.call.blind_review,
+            "review": review,
+            "editable": application.status == services.lifecycle.Status.IN_REVIEW,
+            "attachments": [
+                a for a in application.attachments.all() if not (application.call.blind_review and a.identifying)
+            ],
+        },
+    )
+
+
+@login_required
+@require_GET
+def review_attachment(request, pk, attachment_pk):
+    """An attachment of an application the reviewer may open; identifying ones stay hidden under blind review."""
+    assignment = selectors.assignment_for_reviewer(user=request.user, pk=pk)
+    if not assignment.declared_at:
+        raise Http404
+    attachment = get_object_or_404(assignment.application.attachments, pk=attachment_pk)
+    if assignment.application.call.blind_review and attachment.identifying:
+        raise Http404
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.file.name.rsplit("/", 1)[-1],
+        content_type=attachment.content_type,
+    )
+
+
+# --- public notice and agreements -------------------------------------------------------------
+
+
+def notice(request):
+    """公示: proposed awards with reviewers and a countdown, and a signed objection form."""
+    forms_by_id = {}
+    if request.method == "POST":
+        application_id = request.POST.get("application")
+        form = ObjectionForm(request.POST)
+        form.is_valid()
+        application = Application.objects.filter(pk=application_id if str(application_id).isdigit() else 0).first()
+        if application is None:
+            raise Http404
+        try:
+            services.objection_submit(
+                application=application, **{k: form.cleaned_data.get(k, "") for k in ("name", "contact", "text")}
+            )
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+            forms_by_id[application.pk] = form
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your objection was received. The fund will look into it and reply to you; "
+                    "your name and contact stay confidential."
+                ),
+            )
+            return redirect("grants:notice")
+    entries = selectors.notice_list()
+    for entry in entries:
+        entry.form = forms_by_id.get(entry.application_id) or ObjectionForm()
+    return render(request, "grants/notice.html", {"entries": entries, "now": timezone.now()})
+
+
+@login_required
+@require_GET
+def agreement_detail(request, pk):
+    if request.user.has_perm("grants.view_application"):
+        application = selectors.application_for_staff(pk=pk)
+    else:
+        application = selectors.application_for_member(user=request.user, pk=pk)
+    agreement = getattr(application, "agreement", None)
+    if agreement is None:
+        raise Http404
+    return render(
+        request, "grants/agreement.html", {"application": application, "agreement": agreement, "terms": agreement.terms}
     )

@@ -117,7 +117,9 @@ def test_staff_cannot_submit_for_the_group(application, staff):
 def test_finance_cannot_decide_awards(application, finance, pool_money):
     application = put_in_state(application, Status.REVIEWED)
     with pytest.raises(GrantsError):
-        services.application_transition(application=application, name="propose_award", user=finance, amount="8000")
+        services.application_transition(
+            application=application, name="propose_award", user=finance, amount="8000", reason="特批"
+        )
     assert Application.objects.get(pk=application.pk).status == Status.REVIEWED
 
 
@@ -130,7 +132,9 @@ def test_review_starts_only_with_enough_reviewers(application, staff):
 
 def test_award_is_confirmed_only_after_the_notice_period(application, staff, pool_money):
     application = put_in_state(application, Status.REVIEWED)
-    services.application_transition(application=application, name="propose_award", user=staff, amount="8000")
+    services.application_transition(
+        application=application, name="propose_award", user=staff, amount="8000", reason="评审未完成，特批"
+    )
     application.refresh_from_db()
     assert application.notice_ends_at is not None
     with pytest.raises(GrantsError, match="公示"):
@@ -140,7 +144,9 @@ def test_award_is_confirmed_only_after_the_notice_period(application, staff, poo
 
 def test_proposing_an_award_commits_the_money_and_withdrawing_releases_it(application, staff, leader, pool_money):
     application = put_in_state(application, Status.REVIEWED)
-    services.application_transition(application=application, name="propose_award", user=staff, amount="8000")
+    services.application_transition(
+        application=application, name="propose_award", user=staff, amount="8000", reason="评审未完成，特批"
+    )
     assert commitment_balances(reference=application.reference)["outstanding"] == Decimal("8000.00")
     assert Application.objects.get(pk=application.pk).awarded_amount == Decimal("8000.00")
     services.application_transition(application=application, name="withdraw", user=leader)
@@ -150,7 +156,9 @@ def test_proposing_an_award_commits_the_money_and_withdrawing_releases_it(applic
 def test_an_award_the_pool_cannot_cover_is_refused_and_changes_nothing(application, staff):
     application = put_in_state(application, Status.REVIEWED)
     with pytest.raises(GrantsError, match="基金池"):
-        services.application_transition(application=application, name="propose_award", user=staff, amount="8000")
+        services.application_transition(
+            application=application, name="propose_award", user=staff, amount="8000", reason="评审未完成，特批"
+        )
     application.refresh_from_db()
     assert application.status == Status.REVIEWED and application.awarded_amount is None
 
@@ -159,7 +167,9 @@ def test_an_award_the_pool_cannot_cover_is_refused_and_changes_nothing(applicati
 def test_award_amount_rules(application, staff, pool_money, amount, message):
     application = put_in_state(application, Status.REVIEWED)
     with pytest.raises(GrantsError, match=message):
-        services.application_transition(application=application, name="propose_award", user=staff, amount=amount)
+        services.application_transition(
+            application=application, name="propose_award", user=staff, amount=amount, reason="特批"
+        )
     assert Application.objects.get(pk=application.pk).status == Status.REVIEWED
 
 

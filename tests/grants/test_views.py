@@ -455,7 +455,7 @@ def test_a_group_member_cannot_be_assigned_to_review_it(staff, roles):
     put_in_state(application, Status.SUBMITTED)
     leader = application.group.memberships.get(role="leader").user
     leader.groups.add(roles["reviewer"])
-    with pytest.raises(services.GrantsError, match="申报团队成员"):
+    with pytest.raises(services.GrantsError, match="是申报团队成员"):
         services.review_assign(application=application, reviewers=[leader], actor=staff)
     assert not application.review_assignments.exists()
 

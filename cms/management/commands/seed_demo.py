@@ -53,9 +53,13 @@ class Command(BaseCommand):
             applicant=users["applicant"],
             staff=users["staff"],
             reviewers=[users["reviewer"], users["reviewer2"]],
+            conflicted=users["reviewer3"],
         )
         if grants["applications"]:
-            self.stdout.write(f"seed_demo: {grants['applications']} applications, one in every lifecycle state.")
+            self.stdout.write(
+                f"seed_demo: {grants['applications']} applications, one in every lifecycle state; "
+                "reviews scored, a proposed award on public notice with an objection."
+            )
         self.stdout.write(f"seed_demo: done in {time.perf_counter() - started:.1f}s")
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
