@@ -86,11 +86,14 @@ class Purpose:
     theme: Theme | None = None
     call_ref: str = ""
     capacity_building: bool = False
+    # False: only the restricted money named above (e.g. a capacity-building sum that must come
+    # out of capacity-building money), never unrestricted money.
+    unrestricted_allowed: bool = True
 
     def bucket_filter(self, prefix: str = "") -> Q:
         """Matches available accounts (prefix "") or lots whose restriction this purpose may use."""
         p = prefix
-        q = Q(**{f"{p}restriction_kind": RestrictionKind.UNRESTRICTED})
+        q = Q(**{f"{p}restriction_kind": RestrictionKind.UNRESTRICTED}) if self.unrestricted_allowed else Q(pk__in=[])
         if self.capacity_building:
             return q | Q(**{f"{p}restriction_kind": RestrictionKind.CAPACITY})
         if self.theme is not None:
@@ -101,7 +104,7 @@ class Purpose:
 
     def allows(self, kind: str, theme_id: int | None, call_ref: str) -> bool:
         if kind == RestrictionKind.UNRESTRICTED:
-            return True
+            return self.unrestricted_allowed
         if self.capacity_building:
             return kind == RestrictionKind.CAPACITY
         if kind == RestrictionKind.THEME:
@@ -216,6 +219,8 @@ def drawing_order(purpose: Purpose, currency: str, today: date) -> list:
         .exclude(restriction_kind=RestrictionKind.UNRESTRICTED)
         .select_related("theme")
     )
+    if not purpose.unrestricted_allowed:
+        return [restricted.order_by(*order)]
     return [restricted.order_by(*order), unrestricted.order_by(*order)]
 
 

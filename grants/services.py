@@ -918,7 +918,7 @@ def _commit_award(application: Application, amount, user) -> None:
             fund.commitment_commit(
                 reference=application.capacity_reference,
                 amount=call.capacity_building_amount,
-                purpose=Purpose(capacity_building=True),
+                purpose=Purpose(capacity_building=True, unrestricted_allowed=False),
                 description=_("Capacity building for %(group)s") % {"group": application.group.name},
                 actor=_actor(user),
             )
