@@ -20,29 +20,49 @@ NAME = "fundpool_bench_results"
 def seed(call_slug: str, applications: int, reviewers: list, rng: random.Random):
     from django.utils import timezone
 
-    from grants.models import Application, Call, CallCriterion, Review, ReviewAssignment, ResidentGroup
+    from grants.models import Application, Call, CallCriterion, ResidentGroup, Review, ReviewAssignment
 
     now = timezone.now()
-    call = Call.objects.create(title=f"bench {call_slug}", slug=call_slug, budget=Decimal("10000000"),
-                               min_amount=Decimal("1000"), max_amount=Decimal("20000"), opens_at=now,
-                               closes_at=now + timezone.timedelta(days=30), reviewers_per_application=5, published=True)
+    call = Call.objects.create(
+        title=f"bench {call_slug}",
+        slug=call_slug,
+        budget=Decimal("10000000"),
+        min_amount=Decimal("1000"),
+        max_amount=Decimal("20000"),
+        opens_at=now,
+        closes_at=now + timezone.timedelta(days=30),
+        reviewers_per_application=5,
+        published=True,
+    )
     for i, w in enumerate([25, 20, 20, 15, 10, 10]):
         CallCriterion.objects.create(call=call, name=f"c{i}", max_points=10, weight=w, sort_order=i)
     group = ResidentGroup.objects.first()
-    apps = Application.objects.bulk_create([
-        Application(call=call, group=group, title=f"{call_slug}-{i}", status="reviewed",
-                    requested_amount=Decimal(rng.randrange(2000, 20000)))
-        for i in range(applications)
-    ])
-    assignments = ReviewAssignment.objects.bulk_create([
-        ReviewAssignment(application=a, reviewer=r, declared_at=now)
-        for a in apps for r in rng.sample(reviewers, 5)
-    ])
-    Review.objects.bulk_create([
-        Review(assignment=asg, recommendation="fund", weighted_total=Decimal(rng.randrange(4000, 9800)) / 100,
-               submitted_at=now)
-        for asg in assignments
-    ])
+    apps = Application.objects.bulk_create(
+        [
+            Application(
+                call=call,
+                group=group,
+                title=f"{call_slug}-{i}",
+                status="reviewed",
+                requested_amount=Decimal(rng.randrange(2000, 20000)),
+            )
+            for i in range(applications)
+        ]
+    )
+    assignments = ReviewAssignment.objects.bulk_create(
+        [ReviewAssignment(application=a, reviewer=r, declared_at=now) for a in apps for r in rng.sample(reviewers, 5)]
+    )
+    Review.objects.bulk_create(
+        [
+            Review(
+                assignment=asg,
+                recommendation="fund",
+                weighted_total=Decimal(rng.randrange(4000, 9800)) / 100,
+                submitted_at=now,
+            )
+            for asg in assignments
+        ]
+    )
     return call
 
 
@@ -73,7 +93,7 @@ def main():
         rows[call.slug] = (len(result), len(queries), statistics.median(samples) * 1000)
     print(f"call results on PostgreSQL ({_common.machine()})")
     print(f"{'applications':>13} {'reviews':>8} {'queries':>8} {'median ms':>10}")
-    for slug, (n, q, ms) in rows.items():
+    for n, q, ms in rows.values():
         print(f"{n:>13} {n * 5:>8} {q:>8} {ms:>10.1f}")
 
 
