@@ -14,6 +14,7 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .errors import FundpoolError
 
@@ -171,7 +172,7 @@ class RestrictionFields(models.Model):
 
 
 class PledgeStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("pledge status", "Open")
     FULFILLED = "fulfilled", _("Fully received")
     CANCELLED = "cancelled", _("Cancelled")
 

@@ -232,7 +232,12 @@ class ReviewForm(forms.Form):
                 help_text=c.description,
                 widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
             )
-            self.fields[f"comment_{c.pk}"] = forms.CharField(label=_("Comment"), required=False, max_length=500)
+            self.fields[f"comment_{c.pk}"] = forms.CharField(
+                label=_("Comment"),
+                required=False,
+                max_length=500,
+                widget=forms.TextInput(attrs={"placeholder": _("Comment on this score (optional)")}),
+            )
 
     def criterion_fields(self):
         return [(c, self[f"points_{c.pk}"], self[f"comment_{c.pk}"]) for c in self.criteria]

@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
@@ -612,7 +613,7 @@ class CriterionScore(models.Model):
 
 
 class ObjectionStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("objection status", "Open")
     DISMISSED = "dismissed", _("Dismissed")
     UPHELD = "upheld", _("Upheld")
 

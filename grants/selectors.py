@@ -475,7 +475,7 @@ def _suggest(call: Call, rows: list[ResultRow]) -> None:
     for row in rows:
         application = row.application
         if application.status != Status.REVIEWED:
-            row.suggestion_note = str(lifecycle.STATE[application.status].staff_label)
+            row.suggestion_note = "—"  # decided already, or not yet reviewed: the status column says which
             continue
         if row.normalised_mean is None:
             row.suggestion_note = _("no submitted reviews")

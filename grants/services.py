@@ -24,7 +24,7 @@ from fundpool import services as fund
 from fundpool.errors import FundpoolError
 from fundpool.files import UploadRefused, check_upload
 from fundpool.ledger import Purpose
-from fundpool.money import parse_amount
+from fundpool.money import format_amount, parse_amount
 
 from . import lifecycle, notify
 from .models import (
@@ -362,6 +362,10 @@ def conflict_reason(*, reviewer, application: Application) -> str:
     profile = ReviewerProfile.objects.filter(user=reviewer).first()
     if profile and profile.related_groups.filter(pk=application.group_id).exists():
         return str(_("declared as a related party"))
+    if ReviewAssignment.objects.filter(
+        reviewer=reviewer, recused=True, application__group_id=application.group_id
+    ).exists():
+        return str(_("declared a conflict with this group before"))
     return ""
 
 
@@ -889,13 +893,14 @@ def _commit_award(application: Application, amount, user) -> None:
         raise GrantsError(str(exc)) from None
     if amount > application.requested_amount:
         raise GrantsError(
-            _("The award cannot exceed the %(requested)s requested.") % {"requested": application.requested_amount}
+            _("The award cannot exceed the %(requested)s requested.")
+            % {"requested": format_amount(application.requested_amount)}
         )
     call = application.call
     if not (call.min_amount <= amount <= call.max_amount):
         raise GrantsError(
             _("The award must be between %(min)s and %(max)s for this call.")
-            % {"min": call.min_amount, "max": call.max_amount}
+            % {"min": format_amount(call.min_amount), "max": format_amount(call.max_amount)}
         )
     from .selectors import call_awarded_total
 
@@ -945,6 +950,8 @@ def available_transitions(*, application: Application, user) -> list[lifecycle.T
     offered and then explains itself)."""
     out = []
     for name, info in lifecycle.TRANSITIONS.items():
+        if name == "uphold_objection":
+            continue  # taken from the objection itself, with its reason
         method = getattr(application, name)
         if can_proceed(method, check_conditions=False) and may_do(method, user):
             out.append(info)

@@ -499,7 +499,7 @@ def notice(request):
     forms_by_id = {}
     if request.method == "POST":
         application_id = request.POST.get("application")
-        form = ObjectionForm(request.POST)
+        form = ObjectionForm(request.POST, auto_id=f"id_{application_id}_%s")
         form.is_valid()
         application = Application.objects.filter(pk=application_id if str(application_id).isdigit() else 0).first()
         if application is None:
@@ -523,7 +523,8 @@ def notice(request):
             return redirect("grants:notice")
     entries = selectors.notice_list()
     for entry in entries:
-        entry.form = forms_by_id.get(entry.application_id) or ObjectionForm()
+        # Each card's form gets its own element ids, so its labels point at its own fields.
+        entry.form = forms_by_id.get(entry.application_id) or ObjectionForm(auto_id=f"id_{entry.application_id}_%s")
     return render(request, "grants/notice.html", {"entries": entries, "now": timezone.now()})
 
 

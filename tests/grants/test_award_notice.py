@@ -207,3 +207,20 @@ def test_a_proposal_against_the_suggestion_needs_a_reason(reviewed, staff):
     money("50000")
     with pytest.raises(GrantsError, match="理由"):
         services.application_transition(application=reviewed, name="propose_award", user=staff, amount="8000")
+
+
+def test_a_refused_objection_shows_its_message_in_an_open_form(client, on_notice):
+    html = client.post(
+        reverse("grants:notice"), {"application": on_notice.pk, "name": "", "contact": "", "text": "匿名"}
+    ).content.decode()
+    assert "<details open>" in html and "不接受匿名异议" in html
+    assert f'id="id_{on_notice.pk}_name"' in html
+
+
+def test_staff_see_an_open_objection_as_awaiting_decision(client, on_notice, staff, finance):
+    services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="x")
+    client.force_login(staff)
+    html = client.get(reverse("grants_admin:application", args=[on_notice.pk])).content.decode()
+    assert "待处理" in html and "周晓梅" in html
+    client.force_login(finance)
+    assert "周晓梅" not in client.get(reverse("grants_admin:application", args=[on_notice.pk])).content.decode()

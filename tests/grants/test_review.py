@@ -200,3 +200,28 @@ def test_declaring_a_relation_later_recuses_from_existing_assignments(staff, pan
     services.review_assign(application=application, reviewers=[panel[0]], actor=staff)
     services.reviewer_profile_update(user=panel[0], related_groups=[application.group])
     assert application.review_assignments.get(reviewer=panel[0]).recused
+
+
+def test_a_conflict_declared_once_keeps_the_reviewer_off_the_groups_other_applications(staff, panel):
+    call = CallFactory(reviewers_per_application=1)
+    first = ApplicationFactory(call=call)
+    second = ApplicationFactory(call=call, group=first.group)
+    for a in (first, second):
+        put_in_state(a, Status.SUBMITTED)
+    services.review_assign(application=first, reviewers=[panel[0]], actor=staff)
+    services.review_declare(assignment=first.review_assignments.get(), user=panel[0], conflict=True, note="亲属")
+    with pytest.raises(GrantsError, match="此前已声明"):
+        services.review_assign(application=second, reviewers=[panel[0]], actor=staff)
+    services.review_autoassign(call=call, actor=staff)
+    assert not second.review_assignments.filter(reviewer=panel[0]).exists()
+
+
+def test_before_review_starts_the_sheet_says_so(client, staff, panel):
+    application = ApplicationFactory()
+    put_in_state(application, Status.SUBMITTED)
+    services.review_assign(application=application, reviewers=[panel[0]], actor=staff)
+    assignment = application.review_assignments.get()
+    services.review_declare(assignment=assignment, user=panel[0], conflict=False)
+    client.force_login(panel[0])
+    html = client.get(reverse("grants:review_detail", args=[assignment.pk])).content.decode()
+    assert "评审尚未开始" in html and "评审已结束" not in html
