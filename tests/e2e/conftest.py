@@ -49,16 +49,18 @@ def shots(tmp_path):
     return folder
 
 
-@pytest.fixture(autouse=True)
-def _close_live_server_sessions():
-    """The live server's threads may keep a PostgreSQL session open after the test; end them so
-    the test database can be dropped at the end of the run."""
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_sessions(django_db_setup, django_db_blocker):
+    """Once every test has run, end any PostgreSQL session other threads left open so the test
+    database can be dropped. Not per test: the test thread's own connection may live in another
+    context (Playwright's event loop) and must survive until the run ends."""
     yield
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
