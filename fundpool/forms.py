@@ -88,7 +88,9 @@ class RestrictionFormMixin:
 class InflowForm(MoneyFormMixin, RestrictionFormMixin, forms.Form):
     amount_fields = ("amount", "fee")
 
-    source_type = forms.ChoiceField(label=_("Source type"), choices=SourceType.choices)
+    source_type = forms.ChoiceField(
+        label=_("Source type"), choices=[c for c in SourceType.choices if c[0] != SourceType.RECOVERY]
+    )
     funder = forms.ModelChoiceField(
         label=_("Funder"),
         queryset=Funder.objects.order_by("name"),

@@ -27,6 +27,8 @@ class SourceType(models.TextChoices):
     DONATION = "donation", _("Public small donation")
     TRUST = "trust", _("Charitable trust")
     MATCHING = "matching", _("Matching partner")
+    # Grant money a group paid back (after a termination or an underspend); comes with no funder.
+    RECOVERY = "recovery", _("Grant money returned")
 
 
 class RestrictionKind(models.TextChoices):

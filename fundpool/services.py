@@ -114,7 +114,7 @@ def inflow_record(
             funder=funder.name,
             type=funder.get_source_type_display(),
         )
-    if source_type != SourceType.DONATION and funder is None:
+    if source_type not in (SourceType.DONATION, SourceType.RECOVERY) and funder is None:
         raise InvalidAmount(_("Name the funder; only public small donations come without one."))
     if received_on is None:
         raise InvalidAmount(_("Give the date the money was received."))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import admin_views
+from . import admin_views, delivery_admin_views
 
 urlpatterns = [
     path("calls/", admin_views.call_index, name="calls"),
@@ -13,4 +13,10 @@ urlpatterns = [
     path("applications/<int:pk>/reviewers/", admin_views.application_reviewers, name="application_reviewers"),
     path("groups/<int:pk>/filing/", admin_views.group_filing, name="group_filing"),
     path("lifecycle/", admin_views.lifecycle_page, name="lifecycle"),
+    path("delivery/", delivery_admin_views.warnings, name="warnings"),
+    path("tranches/<int:pk>/pay/", delivery_admin_views.tranche_pay, name="tranche_pay"),
+    path("expenses/<int:pk>/decide/", delivery_admin_views.expense_decide, name="expense_decide"),
+    path("reports/<int:pk>/evaluate/", delivery_admin_views.report_evaluate, name="report_evaluate"),
+    path("recoveries/<int:pk>/receive/", delivery_admin_views.recovery_receive, name="recovery_receive"),
+    path("feedback/<int:pk>/moderate/", delivery_admin_views.feedback_moderate, name="feedback_moderate"),
 ]

@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from fundpool.models import Theme
 
-from . import diagram, lifecycle, selectors, services
-from .forms import AwardForm, FilingForm, ReasonForm, SignForm
+from . import delivery_selectors, diagram, lifecycle, selectors, services
+from .forms import AwardForm, EvaluationForm, FilingForm, ReasonForm, RecoveryReceiveForm, SignForm
 from .models import Call, Community, ResidentGroup
 from .services import GrantsError
 
@@ -196,6 +196,16 @@ def application_detail(request, pk):
             else None,
             "may_decide": request.user.has_perm("grants.decide_application"),
             "assignments": application.review_assignments.select_related("reviewer"),
+            "project": delivery_selectors.project_overview(application=application)
+            if application.status in delivery_selectors.DELIVERY_STATES
+            else None,
+            "may_pay": request.user.has_perm("grants.pay_tranche"),
+            "may_evaluate": request.user.has_perm("grants.evaluate_report"),
+            "may_manage": request.user.has_perm("grants.manage_delivery"),
+            "may_receive": request.user.has_perm("fundpool.add_inflow"),
+            "evaluation_form": EvaluationForm(),
+            "recovery_form": RecoveryReceiveForm(),
+            "today": timezone.localdate(),
             "candidates": selectors.reviewer_candidates(application=application)
             if application.status in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
             and request.user.has_perm("grants.screen_application")

@@ -96,3 +96,21 @@ def objection_received(objection) -> None:
             {"objection": objection},
             list(deciders.values_list("email", flat=True)),
         )
+
+
+def delivery_reminder(email: str, scope: str, context: dict, today) -> None:
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        if scope.startswith("group:"):
+            subject = _("%(group)s: what is due for your project") % {"group": context["group"].name}
+        elif scope == "finance":
+            subject = _("Tranches due for payment")
+        else:
+            subject = _("Delivery warnings: %(n)s") % {"n": len(context["warnings"])}
+        _send(
+            subject,
+            "grants/email/delivery_reminder.txt",
+            {**context, "scope": scope, "today": today, "for_group": scope.startswith("group:")},
+            [email],
+        )

@@ -731,31 +731,24 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
             status=TrancheStatus.DUE if t["trigger"] == "signing" else TrancheStatus.PLANNED,
         )
         if tranche.status == TrancheStatus.DUE:
+            from .delivery_services import tranche_pay
+
             tranche_pay(
-                tranche=tranche, actor=user, payment_reference=f"{application.reference}:tranche:{tranche.number}"
+                tranche=tranche,
+                actor=user,
+                payment_reference=f"{application.reference}:tranche:{tranche.number}",
+                system=True,
             )
+    # Reports fall due counted from the signing.
+    call = application.call
+    application.midterm_due_on = (
+        signed_on + timedelta(days=call.midterm_report_days) if call.midterm_report_days else None
+    )
+    application.final_due_on = signed_on + timedelta(days=call.final_report_days)
+    Application.objects.filter(pk=application.pk).update(
+        midterm_due_on=application.midterm_due_on, final_due_on=application.final_due_on
+    )
     return agreement
-
-
-@transaction.atomic
-def tranche_pay(*, tranche: Tranche, actor, payment_reference: str) -> Tranche:
-    """Pay a due tranche from the award's commitment; a payment reference is used once."""
-    tranche = Tranche.objects.select_for_update().select_related("application").get(pk=tranche.pk)
-    if tranche.status != TrancheStatus.DUE:
-        raise GrantsError(_("Only a due tranche can be paid."))
-    try:
-        fund.commitment_disburse(
-            reference=tranche.application.reference,
-            amount=tranche.amount,
-            external_ref=payment_reference,
-            description=str(tranche),
-            actor=_actor(actor),
-        )
-    except FundpoolError as exc:
-        raise GrantsError(str(exc)) from None
-    tranche.status, tranche.payment_reference, tranche.paid_at = TrancheStatus.PAID, payment_reference, timezone.now()
-    tranche.save(update_fields=["status", "payment_reference", "paid_at"])
-    return tranche
 
 
 # --- the lifecycle ----------------------------------------------------------------------------
@@ -763,6 +756,10 @@ def tranche_pay(*, tranche: Tranche, actor, payment_reference: str) -> Tranche:
 # Steps that move money in the fund pool, before (commit) or after (release) the state changes.
 _RELEASE_ON = {"uphold_objection", "withdraw", "terminate", "accept_report"}
 
+
+# Steps taken from something else, never offered on their own: upholding from the objection (with
+# its reason); the final report's steps from the report (its submission and its evaluation).
+_FROM_ELSEWHERE = {"uphold_objection", "submit_final_report", "return_report", "accept_report"}
 
 # Steps the system takes on a schedule (no person): closing a public notice.
 SYSTEM_STEPS = {"confirm_award", "close_review"}
@@ -833,18 +830,18 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
         application.notice_ends_at = application.notice_starts_at + timedelta(days=application.call.notice_days)
     application.save()
     if name == "accept_report":
-        # The last tranche is earned by the accepted final report; then what is left goes back.
-        for tranche in application.tranches.filter(
-            trigger="final", status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]
-        ):
-            Tranche.objects.filter(pk=tranche.pk).update(status=TrancheStatus.DUE)
-            tranche_pay(
-                tranche=tranche, actor=user, payment_reference=f"{application.reference}:tranche:{tranche.number}"
-            )
+        # What the group spent is paid from the remaining tranches; the rest of the commitment goes
+        # back to the pool (below), and money paid beyond the spending is recorded as owed back.
+        from .delivery_services import settle_final
+
+        settle_final(application, user)
     if name == "terminate":
+        from .delivery_services import termination_recovery
+
         application.tranches.filter(status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]).update(
             status=TrancheStatus.CANCELLED
         )
+        termination_recovery(application, user, reason, params.get("recovery_amount"))
     if name in _RELEASE_ON:
         _release_money(application, user, reason)
     if name == "uphold_objection":
@@ -950,8 +947,8 @@ def available_transitions(*, application: Application, user) -> list[lifecycle.T
     offered and then explains itself)."""
     out = []
     for name, info in lifecycle.TRANSITIONS.items():
-        if name == "uphold_objection":
-            continue  # taken from the objection itself, with its reason
+        if name in _FROM_ELSEWHERE:
+            continue
         method = getattr(application, name)
         if can_proceed(method, check_conditions=False) and may_do(method, user):
             out.append(info)

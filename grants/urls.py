@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import delivery_views, views
 
 app_name = "grants"
 urlpatterns = [
@@ -25,4 +25,12 @@ urlpatterns = [
     path("review/<int:pk>/attachments/<int:attachment_pk>/", views.review_attachment, name="review_attachment"),
     path("notice/", views.notice, name="notice"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
+    path("projects/<int:pk>/", delivery_views.project_detail, name="project"),
+    path("projects/<int:pk>/activities/new/", delivery_views.activity_add, name="activity_add"),
+    path("projects/<int:pk>/expenses/new/", delivery_views.expense_add, name="expense_add"),
+    path("projects/<int:pk>/reports/<slug:kind>/", delivery_views.report_submit, name="report_submit"),
+    path("photos/<int:pk>/", delivery_views.photo, name="photo"),
+    path("receipts/<int:pk>/", delivery_views.receipt, name="receipt"),
+    path("feedback/<int:pk>/", delivery_views.feedback, name="feedback"),
+    path("feedback/<int:pk>/qr.svg", delivery_views.feedback_qr, name="feedback_qr"),
 ]

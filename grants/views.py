@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
+from .delivery_selectors import DELIVERY_STATES
 from .forms import (
     ApplicationForm,
     AttachmentForm,
@@ -282,6 +283,7 @@ def application_detail(request, pk):
             "timeline": selectors.application_timeline(application=application, for_applicant=True),
             "next_steps": selectors.application_next_steps(application=application),
             "can_withdraw": application.status in services.lifecycle.BEFORE_DELIVERY,
+            "is_project": application.status in DELIVERY_STATES,
             "withdraw_form": ReasonForm(),
         },
     )

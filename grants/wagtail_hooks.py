@@ -187,3 +187,14 @@ def lifecycle_menu_item():
     return _PermissionMenuItem(
         _("Lifecycle"), reverse("grants_admin:lifecycle"), icon_name="cogs", order=160, perm="grants.view_application"
     )
+
+
+@hooks.register("register_admin_menu_item")
+def delivery_menu_item():
+    return _PermissionMenuItem(
+        _("Delivery warnings"),
+        reverse("grants_admin:warnings"),
+        icon_name="warning",
+        order=145,
+        perm="grants.view_application",
+    )

@@ -37,6 +37,7 @@ def test_pool_summary_adds_up(pool):
         "donation": Decimal("70.00"),
         "trust": Decimal("0.00"),
         "matching": Decimal("0.00"),
+        "recovery": Decimal("0.00"),
     }
     assert s["pledged_outstanding"] == Decimal("1000.00")
     assert s["available"] == Decimal("2568.50")

@@ -24,8 +24,8 @@ from wagtail.models import Orderable
 
 from fundpool.models import MONEY, Theme
 
-from . import lifecycle
-from .validators import validate_credit_code
+from .. import lifecycle
+from ..validators import validate_credit_code
 
 ZERO = Decimal("0.00")
 
@@ -142,6 +142,20 @@ class Call(ClusterableModel):
         help_text=_("Committed from capacity-building money beside each award; 0 for none."),
         **MONEY,
     )
+    spending_tolerance = models.DecimalField(
+        _("budget line tolerance (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("10"),
+        help_text=_("A budget line may be overspent by this share of its amount; beyond it only with staff approval."),
+    )
+    inactivity_days = models.PositiveSmallIntegerField(
+        _("warn after days without activity"), default=30, help_text=_("0 turns the warning off.")
+    )
+    midterm_report_days = models.PositiveSmallIntegerField(
+        _("mid-term report due (days after signing)"), default=90, help_text=_("0: no mid-term report.")
+    )
+    final_report_days = models.PositiveSmallIntegerField(_("final report due (days after signing)"), default=180)
     published = models.BooleanField(_("published"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -158,6 +172,13 @@ class Call(ClusterableModel):
                 ),
             ),
             models.CheckConstraint(name="call_window_in_order", condition=Q(closes_at__gt=models.F("opens_at"))),
+            models.CheckConstraint(
+                name="call_tolerance_range", condition=Q(spending_tolerance__gte=0, spending_tolerance__lte=100)
+            ),
+            models.CheckConstraint(
+                name="call_report_days_in_order",
+                condition=Q(final_report_days__gt=models.F("midterm_report_days")),
+            ),
         ]
 
     def __str__(self):
@@ -403,6 +424,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     notice_starts_at = models.DateTimeField(_("public notice starts"), null=True, blank=True)
     notice_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    midterm_due_on = models.DateField(_("mid-term report due"), null=True, blank=True)
+    final_due_on = models.DateField(_("final report due"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -418,6 +441,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
             ("decide_application", "Can decide awards and terminate grants"),
             ("manage_delivery", "Can manage agreements, delivery and reports"),
             ("review_application", "Can review applications assigned to them"),
+            ("pay_tranche", "Can pay due tranches"),
+            ("evaluate_report", "Can evaluate mid-term and final reports"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -463,7 +488,7 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
 
     def submission_problems(self) -> list[str]:
         """Everything that stops this application being submitted, in words for the applicant."""
-        from .selectors import application_submission_problems
+        from ..selectors import application_submission_problems
 
         return application_submission_problems(application=self)
 
@@ -679,6 +704,8 @@ class Tranche(models.Model):
     due_on = models.DateField(_("due on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=TrancheStatus.choices, default=TrancheStatus.PLANNED)
     payment_reference = models.CharField(_("payment reference"), max_length=100, null=True, blank=True, unique=True)
+    # What was paid: the planned amount, or less for a final tranche when the group spent less.
+    paid_amount = models.DecimalField(_("amount paid"), null=True, blank=True, **MONEY)
     paid_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -690,3 +717,20 @@ class Tranche(models.Model):
 
     def __str__(self):
         return f"{self.application} #{self.number}: {self.amount}"
+
+
+from .delivery import (  # noqa: E402,F401  (the delivery models, re-exported)
+    Activity,
+    Expense,
+    ExpenseStatus,
+    Feedback,
+    FeedbackStatus,
+    Outcome,
+    ProjectPhoto,
+    ProjectReport,
+    Recovery,
+    RecoveryStatus,
+    ReminderSent,
+    ReportKind,
+    ReportStatus,
+)

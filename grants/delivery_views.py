@@ -1,0 +1,237 @@
+"""Pages for delivery: the group's project page (activities, expenses, reports), private photos and
+receipts, and the public feedback page with its QR code. Views read input, call one service, show
+the result."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from . import delivery_selectors as selectors
+from . import delivery_services as services
+from .delivery_services import RateLimited
+from .forms import ActivityForm, ExpenseForm, FeedbackForm, ReportForm
+from .models import Application, ReportKind
+from .services import GrantsError
+
+
+def _errors(request, exc: GrantsError) -> None:
+    for message in exc.messages:
+        messages.error(request, message)
+
+
+@login_required
+def project_detail(request, pk):
+    application = selectors.project_for_member(user=request.user, pk=pk)
+    return render(
+        request,
+        "grants/project_detail.html",
+        {
+            "overview": selectors.project_overview(application=application),
+            "application": application,
+            "feedback_url": request.build_absolute_uri(reverse("grants:feedback", args=[application.pk])),
+        },
+    )
+
+
+@login_required
+def activity_add(request, pk):
+    application = selectors.project_for_member(user=request.user, pk=pk)
+    form = ActivityForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.activity_record(
+                application=application,
+                user=request.user,
+                photos=request.FILES.getlist("photos"),
+                **{k: v for k, v in form.cleaned_data.items() if k != "photos"},
+            )
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Activity recorded."))
+            return redirect("grants:project", pk=application.pk)
+    return render(
+        request,
+        "grants/delivery_form.html",
+        {"application": application, "form": form, "heading": _("Record an activity"), "multipart": True},
+    )
+
+
+@login_required
+def expense_add(request, pk):
+    application = selectors.project_for_member(user=request.user, pk=pk)
+    lines = list(application.budget_lines.all())
+    form = ExpenseForm(request.POST or None, request.FILES or None, lines=lines)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            expense = services.expense_record(
+                application=application,
+                user=request.user,
+                budget_line=next((line for line in lines if line.pk == data["budget_line"]), None),
+                amount=data["amount"],
+                spent_on=data["spent_on"],
+                payee=data["payee"],
+                description=data["description"],
+                receipt=data["receipt"],
+                over_tolerance_reason=data["over_tolerance_reason"],
+            )
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            if expense.status == services.ExpenseStatus.PENDING:
+                messages.warning(
+                    request, _("Expense recorded; it goes beyond the line's tolerance and awaits staff approval.")
+                )
+            else:
+                messages.success(request, _("Expense recorded."))
+            return redirect("grants:project", pk=application.pk)
+    return render(
+        request,
+        "grants/delivery_form.html",
+        {
+            "application": application,
+            "form": form,
+            "heading": _("Record an expense"),
+            "multipart": True,
+            "budget": selectors.budget_vs_actual(application=application),
+        },
+    )
+
+
+@login_required
+def report_submit(request, pk, kind):
+    application = selectors.project_for_member(user=request.user, pk=pk)
+    if kind not in ReportKind.values:
+        raise Http404
+    form = ReportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_submit(
+                application=application,
+                user=request.user,
+                kind=kind,
+                photos=request.FILES.getlist("photos"),
+                **{k: v for k, v in form.cleaned_data.items() if k != "photos"},
+            )
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Report submitted. Staff will evaluate it."))
+            return redirect("grants:project", pk=application.pk)
+    return render(
+        request,
+        "grants/delivery_form.html",
+        {
+            "application": application,
+            "form": form,
+            "heading": ReportKind(kind).label,
+            "multipart": True,
+            "budget": selectors.budget_vs_actual(application=application),
+        },
+    )
+
+
+@login_required
+@require_GET
+def photo(request, pk):
+    item = selectors.photo_for(user=request.user, pk=pk)
+    try:
+        handle = item.image.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_GET
+def receipt(request, pk):
+    expense = selectors.expense_for(user=request.user, pk=pk)
+    try:
+        handle = expense.receipt.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    return FileResponse(
+        handle,
+        as_attachment=True,
+        filename=expense.receipt.name.rsplit("/", 1)[-1],
+        content_type=expense.receipt_content_type,
+    )
+
+
+# --- public: residents' feedback -------------------------------------------------------------------
+
+
+def _public_project(pk) -> Application:
+    return get_object_or_404(
+        Application.objects.select_related("group__community"), pk=pk, status__in=services.FEEDBACK_STATES
+    )
+
+
+def _client_address(request) -> str:
+    # Behind the production proxy the first X-Forwarded-For hop is the resident's address.
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+
+
+def feedback(request, pk):
+    application = _public_project(pk)
+    form = FeedbackForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.feedback_submit(
+                    application=application,
+                    rating=form.cleaned_data["rating"],
+                    comment=form.cleaned_data["comment"],
+                    source=services.feedback_source(_client_address(request)),
+                )
+            except RateLimited as exc:
+                form.add_error(None, str(exc))
+                status = 429
+            except GrantsError as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("Thank you for your feedback."))
+                return redirect("grants:feedback", pk=application.pk)
+        else:
+            status = 400
+    return render(
+        request,
+        "grants/feedback.html",
+        {
+            "application": application,
+            "form": form,
+            "summary": selectors.feedback_summary(application=application),
+        },
+        status=status,
+    )
+
+
+@require_GET
+def feedback_qr(request, pk):
+    """The QR code residents scan to reach the feedback page, as SVG (prints sharp at any size)."""
+    import io
+
+    import segno
+
+    application = _public_project(pk)
+    url = request.build_absolute_uri(reverse("grants:feedback", args=[application.pk]))
+    out = io.BytesIO()
+    segno.make(url, error="m").save(out, kind="svg", scale=8, border=2, xmldecl=False)
+    response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

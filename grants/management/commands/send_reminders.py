@@ -1,0 +1,17 @@
+from django.core.management.base import BaseCommand
+
+from grants.delivery_services import reminders_send
+
+
+class Command(BaseCommand):
+    help = (
+        "Email groups what is due on their projects and staff and finance the delivery warnings "
+        "(run it daily; each person gets at most one reminder a day)."
+    )
+
+    def handle(self, *args, **options):
+        run = reminders_send()
+        self.stdout.write(
+            f"send_reminders: {run.tranches_due} tranche(s) became due, {run.emails} email(s) sent, "
+            f"{run.skipped} already sent today"
+        )
