@@ -284,8 +284,15 @@ class MultiplePhotoInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class PhotosField(forms.FileField):
+    """Several photos from one input; the service checks each one by its bytes."""
+
+    def clean(self, data, initial=None):
+        return [f for f in (data if isinstance(data, (list, tuple)) else [data]) if f]
+
+
 def _photos_field():
-    return forms.FileField(
+    return PhotosField(
         label=_("Photos"),
         required=False,
         widget=MultiplePhotoInput(attrs={"accept": "image/jpeg,image/png", "multiple": True}),
@@ -300,9 +307,6 @@ class ActivityForm(forms.Form):
     participants = forms.IntegerField(label=_("Participants"), min_value=0, max_value=1_000_000)
     beneficiaries_reached = forms.IntegerField(label=_("Beneficiaries reached"), min_value=0, max_value=1_000_000)
     photos = _photos_field()
-
-    def clean_photos(self):
-        return None  # read from request.FILES.getlist("photos"); the service checks each one
 
 
 class ExpenseForm(forms.Form):
@@ -336,9 +340,6 @@ class ReportForm(forms.Form):
         label=_("Lessons learned"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     photos = _photos_field()
-
-    def clean_photos(self):
-        return None
 
 
 class FeedbackForm(forms.Form):

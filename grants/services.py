@@ -726,7 +726,7 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
             amount=Decimal(t["amount"]),
             trigger=t["trigger"],
             due_on=signed_on + timedelta(days=t["due_after_days"])
-            if t["trigger"] == "date" and t["due_after_days"]
+            if t["trigger"] == "date" and t["due_after_days"] is not None
             else None,
             status=TrancheStatus.DUE if t["trigger"] == "signing" else TrancheStatus.PLANNED,
         )

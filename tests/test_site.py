@@ -54,8 +54,8 @@ def test_summary_json_has_the_documented_shape_and_no_names(client, receive, gov
         "csr": "0.00",
         "donation": "50.00",
         "trust": "0.00",
-            "matching": "0.00",
-            "recovery": "0.00",
+        "matching": "0.00",
+        "recovery": "0.00",
     }
     assert (data["pledged_outstanding"], data["available"], data["committed"], data["paid"]) == (
         "2000.00",

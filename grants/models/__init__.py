@@ -262,10 +262,19 @@ class CallTranche(Orderable):
     class Meta(Orderable.Meta):
         verbose_name = _("tranche")
         verbose_name_plural = _("tranche plan")
-        constraints = [models.CheckConstraint(name="tranche_share_range", condition=Q(share__gt=0, share__lte=100))]
+        constraints = [
+            models.CheckConstraint(name="tranche_share_range", condition=Q(share__gt=0, share__lte=100)),
+            models.CheckConstraint(
+                name="tranche_date_has_days", condition=~Q(trigger="date") | Q(due_after_days__isnull=False)
+            ),
+        ]
 
     def __str__(self):
         return f"{self.share}% · {self.get_trigger_display()}"
+
+    def clean(self):
+        if self.trigger == TrancheTrigger.DATE and self.due_after_days is None:
+            raise ValidationError({"due_after_days": _("Say how many days after signing this tranche is paid.")})
 
 
 class FilingStatus(models.TextChoices):
