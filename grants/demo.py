@@ -77,25 +77,9 @@ PATHS = {
     Status.ON_NOTICE: ["submit", "start_review", "close_review", "propose_award"],
     Status.AWARDED: ["submit", "start_review", "close_review", "propose_award", "confirm_award"],
     Status.IN_DELIVERY: ["submit", "start_review", "close_review", "propose_award", "confirm_award", "sign_agreement"],
-    Status.REPORTING: [
-        "submit",
-        "start_review",
-        "close_review",
-        "propose_award",
-        "confirm_award",
-        "sign_agreement",
-        "submit_final_report",
-    ],
-    Status.COMPLETED: [
-        "submit",
-        "start_review",
-        "close_review",
-        "propose_award",
-        "confirm_award",
-        "sign_agreement",
-        "submit_final_report",
-        "accept_report",
-    ],
+    # Reports are written and evaluated through the delivery services (see _deliver).
+    Status.REPORTING: ["submit", "start_review", "close_review", "propose_award", "confirm_award", "sign_agreement"],
+    Status.COMPLETED: ["submit", "start_review", "close_review", "propose_award", "confirm_award", "sign_agreement"],
     Status.TERMINATED: [
         "submit",
         "start_review",
@@ -236,8 +220,32 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         panel = list(reviewers)
         if state == Status.ON_NOTICE and conflicted is not None and group != filed[-1]:
             panel.append(conflicted)
-        _walk(application, PATHS[state], staff, panel, rng, recusing=conflicted)
+        stage = DELIVERY_STAGES.get(state)
+        _walk(
+            application,
+            PATHS[state],
+            staff,
+            panel,
+            rng,
+            recusing=conflicted,
+            signed_on=timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO[stage]) if stage else None,
+            after_signing=(lambda a, stage=stage: _deliver(a, stage=stage, staff=staff, rng=rng)) if stage else None,
+        )
         made += 1
+    # The demo applicant's own group has a project under way too, with a line beyond its tolerance.
+    extra = _application(
+        main, filed[0], problems.get("mutual-aid"), f"{PROJECT_TITLES['mutual-aid']}（{filed[0].name}）", rng
+    )
+    _walk(
+        extra,
+        PATHS[Status.IN_DELIVERY],
+        staff,
+        list(reviewers),
+        rng,
+        signed_on=timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO["overspent"]),
+        after_signing=lambda a: _deliver(a, stage="overspent", staff=staff, rng=rng),
+    )
+    made += 1
     on_notice = Application.objects.filter(status=Status.ON_NOTICE).first()
     if on_notice is not None:
         services.objection_submit(
@@ -329,7 +337,7 @@ def _score(application, reviewers, rng) -> None:
         )
 
 
-def _walk(application, steps, staff, reviewers, rng=None, recusing=None) -> None:
+def _walk(application, steps, staff, reviewers, rng=None, recusing=None, signed_on=None, after_signing=None) -> None:
     rng = rng or random.Random(0)
     leader = application.group.memberships.get(role="leader").user
     for step in steps:
@@ -350,6 +358,146 @@ def _walk(application, steps, staff, reviewers, rng=None, recusing=None) -> None
             Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
         by = leader if step in ("submit", "submit_final_report", "withdraw") else staff
         params = {"amount": application.requested_amount} if step == "propose_award" else {}
+        if step == "sign_agreement" and signed_on is not None:
+            params = {"signed_on": signed_on, "conditions": "资金专款专用；每次活动留存签到表和照片。"}
         application = services.application_transition(
             application=application, name=step, user=by, reason=REASONS.get(step, ""), **params
         )
+        if step == "sign_agreement" and after_signing is not None:
+            after_signing(application)
+            application = Application.objects.get(pk=application.pk)
+
+
+# --- delivery -----------------------------------------------------------------------------------
+
+# How far along each demo project is: signed this many days ago.
+DELIVERY_STAGES = {
+    Status.IN_DELIVERY: "overdue",
+    Status.REPORTING: "reporting",
+    Status.COMPLETED: "completed",
+    Status.TERMINATED: "terminated",
+}
+SIGNED_DAYS_AGO = {"overdue": 100, "overspent": 45, "reporting": 170, "completed": 200, "terminated": 60}
+ACTIVITIES = [
+    ("启动会与居民需求座谈", "在社区活动室召开启动会，居民代表讨论活动安排。"),
+    ("第一次集中活动", "骨干成员带领居民开展活动，现场登记参与人员。"),
+    ("入户走访", "志愿者两人一组上门走访，了解居民需要。"),
+    ("月度回顾会", "团队回顾本月活动，调整下月计划。"),
+]
+FEEDBACK = [(5, "活动组织得很好，老人们都很开心。"), (4, "希望周末也能有活动。"), (5, "志愿者很耐心。"), (3, "")]
+
+
+def _demo_pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    return SimpleUploadedFile("receipt.pdf", body, content_type="application/pdf")
+
+
+def _demo_photo(rng):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (800, 600), (rng.randrange(120, 220), rng.randrange(150, 230), rng.randrange(120, 200)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(6):
+        x, y = rng.randrange(0, 700), rng.randrange(0, 500)
+        draw.ellipse((x, y, x + 90, y + 90), fill=(rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return SimpleUploadedFile("activity.jpg", out.getvalue(), content_type="image/jpeg")
+
+
+def _deliver(application, *, stage: str, staff, rng) -> None:
+    """Activities, expenses, reports and feedback, as the group and staff would record them."""
+    from . import delivery_services as delivery
+    from .models import ReportKind
+
+    leader = application.group.memberships.get(role="leader").user
+    signed = application.agreement.signed_on
+    today = timezone.localdate()
+    lines = list(application.budget_lines.all())
+    span = (today - signed).days
+    # Activities early in the project; the overdue project has gone quiet since.
+    quiet = stage == "overdue"
+    for k, (title, text) in enumerate(ACTIVITIES[: 2 if quiet else 4]):
+        delivery.activity_record(
+            application=application,
+            user=leader,
+            held_on=signed + timedelta(days=min(span, 5 + k * (10 if quiet else max(span // 5, 1)))),
+            title=title,
+            description=text,
+            participants=rng.randrange(8, 30),
+            beneficiaries_reached=rng.randrange(15, 60),
+            photos=[_demo_photo(rng)],
+        )
+    share = {"overdue": Decimal("0.2"), "overspent": Decimal("0.5"), "terminated": Decimal("0.3")}.get(
+        stage, Decimal("0.9")
+    )
+    materials = (lines[0].amount * share).quantize(Decimal("1."))
+    for part, payee in ((materials * 2 / 3, "社区便民超市"), (materials / 3, "文体用品店")):
+        delivery.expense_record(
+            application=application,
+            user=leader,
+            budget_line=lines[0],
+            amount=part.quantize(Decimal("0.01")),
+            spent_on=signed + timedelta(days=min(span, 6)),
+            payee=payee,
+            description="活动物资采购",
+            receipt=_demo_pdf(),
+        )
+    publicity = lines[1]
+    if stage == "overspent":
+        # Printing cost more than planned: beyond the line's 10% tolerance, awaiting staff.
+        delivery.expense_record(
+            application=application,
+            user=leader,
+            budget_line=publicity,
+            amount=publicity.amount + Decimal("150.00"),
+            spent_on=today - timedelta(days=3),
+            payee="快印广告店",
+            description="横幅和海报加印",
+            receipt=_demo_pdf(),
+            over_tolerance_reason="居民要求在每栋楼张贴海报，加印了一批。",
+        )
+    elif stage in ("reporting", "completed"):
+        delivery.expense_record(
+            application=application,
+            user=leader,
+            budget_line=publicity,
+            amount=publicity.amount,
+            spent_on=signed + timedelta(days=10),
+            payee="快印广告店",
+            receipt=_demo_pdf(),
+        )
+    if stage in ("reporting", "completed"):
+        mid = delivery.report_submit(
+            application=application,
+            user=leader,
+            kind=ReportKind.MIDTERM,
+            outcomes="按计划完成前半程活动，参与居民稳定。",
+            beneficiaries_reached=80,
+            story="一位独居老人第一次走出家门参加活动。",
+            lessons="活动通知要提前三天张贴。",
+        )
+        delivery.report_evaluate(report=mid, actor=staff, score="82", comment="进展良好。", accept=True)
+        final = delivery.report_submit(
+            application=application,
+            user=leader,
+            kind=ReportKind.FINAL,
+            outcomes="全部活动按计划完成，建立了 20 人的志愿者骨干队伍。",
+            beneficiaries_reached=160,
+            story="项目结束后，居民自发约定每月继续聚一次。",
+            lessons="志愿者排班和物资管理要有专人负责。",
+        )
+        if stage == "completed":
+            delivery.report_evaluate(report=final, actor=staff, score="88", comment="成效明显，同意结项。", accept=True)
+    if stage in ("overdue", "overspent", "completed", "reporting"):
+        for n, (rating, comment) in enumerate(FEEDBACK):
+            item = delivery.feedback_submit(
+                application=application, rating=rating, comment=comment, source=f"demo-{application.pk}-{n}"
+            )
+            if comment:
+                delivery.feedback_moderate(feedback=item, actor=staff, approve=n != 1)

@@ -135,6 +135,25 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
         "not_required",
     }
     assert verify().ok
+    # Delivery: projects under way with activities and expenses, one line beyond its tolerance,
+    # one report overdue, completed projects with accepted reports and an outcome draft.
+    from grants.delivery_selectors import WarningKind, delivery_warnings
+    from grants.models import Activity, Expense, Outcome, ProjectReport
+
+    under_way = Application.objects.filter(status="in_delivery")
+    assert under_way.count() == 2
+    assert all(Activity.objects.filter(application=a).exists() for a in under_way)
+    assert all(Expense.objects.filter(application=a).exists() for a in under_way)
+    kinds = {w.kind for w in delivery_warnings()}
+    assert {WarningKind.OVERSPENT, WarningKind.REPORT_OVERDUE, WarningKind.INACTIVE} <= kinds
+    assert Expense.objects.filter(status="pending").count() == 1
+    completed = Application.objects.get(status="completed")
+    assert set(ProjectReport.objects.filter(application=completed).values_list("kind", "status")) == {
+        ("midterm", "accepted"),
+        ("final", "accepted"),
+    }
+    assert Outcome.objects.filter(application=completed).exists()
+    assert ProjectReport.objects.get(application__status="reporting", kind="final").status == "submitted"
 
 
 @pytest.mark.django_db
