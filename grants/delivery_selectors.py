@@ -196,10 +196,12 @@ class ProjectOverview:
 
 
 def project_overview(*, application: Application) -> ProjectOverview:
+    from .delivery_services import midterm_required
     reports = list(
         application.reports.select_related("evaluated_by").prefetch_related("photos").order_by("submitted_at", "pk")
     )
     in_play = {r.kind for r in reports if r.status in (ReportStatus.SUBMITTED, ReportStatus.ACCEPTED)}
+    accepted = {r.kind for r in reports if r.status == ReportStatus.ACCEPTED}
     recording = application.status == lifecycle.Status.IN_DELIVERY
     return ProjectOverview(
         application=application,
@@ -212,7 +214,9 @@ def project_overview(*, application: Application) -> ProjectOverview:
         recovery=getattr(application, "recovery", None),
         can_submit={
             "midterm": recording and ReportKind.MIDTERM not in in_play,
-            "final": recording and ReportKind.FINAL not in in_play,
+            "final": recording
+            and ReportKind.FINAL not in in_play
+            and (ReportKind.MIDTERM in accepted or not midterm_required(application)),
         },
     )
 

@@ -321,7 +321,7 @@ def spend_summary(application: Application) -> dict:
     }
 
 
-def _midterm_required(application: Application) -> bool:
+def midterm_required(application: Application) -> bool:
     return (
         application.midterm_due_on is not None or application.tranches.filter(trigger=TrancheTrigger.MIDTERM).exists()
     )
@@ -350,7 +350,7 @@ def report_submit(
         )
     if kind == ReportKind.FINAL:
         if (
-            _midterm_required(application)
+            midterm_required(application)
             and not application.reports.filter(kind=ReportKind.MIDTERM, status=ReportStatus.ACCEPTED).exists()
         ):
             raise GrantsError(_("The mid-term report must be accepted before the final report."))

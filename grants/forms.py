@@ -345,7 +345,7 @@ class ReportForm(forms.Form):
 class FeedbackForm(forms.Form):
     rating = forms.TypedChoiceField(
         label=_("Your rating"),
-        choices=[(5, "★★★★★"), (4, "★★★★"), (3, "★★★"), (2, "★★"), (1, "★")],
+        choices=[(n, f"{'★' * n} {n}") for n in range(5, 0, -1)],
         coerce=int,
         widget=forms.RadioSelect,
     )

@@ -71,6 +71,14 @@ class CallViewSet(ModelViewSet):
             heading=_("Priority problems and eligibility"),
         ),
         MultiFieldPanel([FieldPanel("reviewers_per_application"), FieldPanel("blind_review")], heading=_("Review")),
+        MultiFieldPanel(
+            [
+                FieldPanel("spending_tolerance"),
+                FieldPanel("inactivity_days"),
+                FieldRowPanel([FieldPanel("midterm_report_days"), FieldPanel("final_report_days")]),
+            ],
+            heading=_("Delivery"),
+        ),
         InlinePanel("criteria", heading=_("Rubric (weights add up to 100)"), min_num=1),
         InlinePanel("tranches", heading=_("Tranche plan (shares add up to 100%)"), min_num=1),
     ]
