@@ -197,6 +197,7 @@ class ProjectOverview:
 
 def project_overview(*, application: Application) -> ProjectOverview:
     from .delivery_services import midterm_required
+
     reports = list(
         application.reports.select_related("evaluated_by").prefetch_related("photos").order_by("submitted_at", "pk")
     )

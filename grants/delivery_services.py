@@ -72,7 +72,9 @@ class RateLimited(GrantsError):
 
 def _project_for_member(application: Application, user) -> Application:
     """The application, locked, if `user` is in its group and the project is under way."""
-    application = Application.objects.select_for_update().select_related("call", "group").get(pk=application.pk)
+    application = (
+        Application.objects.select_for_update(of=("self",)).select_related("call", "group").get(pk=application.pk)
+    )
     if not _member_of(application.group, user):
         raise GrantsError(_("Only members of the group can record its project."))
     if application.status not in RECORDING:
@@ -384,7 +386,7 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
     the final report completes the project (see `settle_final`); returning sends it back."""
     if not actor.has_perm("grants.evaluate_report"):
         raise GrantsError(_("You may not evaluate reports."))
-    report = ProjectReport.objects.select_for_update().select_related("application").get(pk=report.pk)
+    report = ProjectReport.objects.select_for_update(of=("self",)).select_related("application").get(pk=report.pk)
     if report.status != ReportStatus.SUBMITTED:
         raise GrantsError(_("This report is not awaiting evaluation."))
     try:
@@ -491,7 +493,7 @@ def tranche_pay(*, tranche: Tranche, actor, payment_reference: str, amount=None,
     once. `system` payments (on signing, at the accepted final report) need no finance role."""
     if not system and not (actor and actor.has_perm("grants.pay_tranche")):
         raise GrantsError(_("Only finance may pay tranches."))
-    tranche = Tranche.objects.select_for_update().select_related("application").get(pk=tranche.pk)
+    tranche = Tranche.objects.select_for_update(of=("self",)).select_related("application").get(pk=tranche.pk)
     if tranche.status == TrancheStatus.PLANNED and tranche.trigger == TrancheTrigger.DATE:
         if tranche.due_on and tranche.due_on <= timezone.localdate():
             tranche.status = TrancheStatus.DUE
@@ -565,7 +567,11 @@ def recovery_receive(*, recovery: Recovery, actor, amount, received_on: date | N
     restricted to the project's theme when it had one."""
     if not actor.has_perm("fundpool.add_inflow"):
         raise GrantsError(_("You may not record money received."))
-    recovery = Recovery.objects.select_for_update().select_related("application__problem__theme").get(pk=recovery.pk)
+    recovery = (
+        Recovery.objects.select_for_update(of=("self",))
+        .select_related("application__group", "application__problem__theme")
+        .get(pk=recovery.pk)
+    )
     if recovery.status == RecoveryStatus.RECEIVED:
         raise GrantsError(_("This money has already been paid back in full."))
     try:

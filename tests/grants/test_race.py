@@ -70,3 +70,79 @@ def test_two_staff_racing_to_award_the_last_money_exactly_one_wins(roles):
     statuses = sorted(Application.objects.filter(pk__in=[first.pk, second.pk]).values_list("status", flat=True))
     assert statuses == ["on_notice", "reviewed"]
     assert verify().ok
+
+
+def test_two_finance_officers_paying_one_tranche_at_once_pay_it_once(roles):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from fundpool.selectors import commitment_balances
+    from fundpool.verify import verify
+    from grants import delivery_services as delivery
+    from grants.lifecycle import Status
+    from grants.models import Tranche, TrancheStatus
+
+    from ..factories import UserFactory
+    from .conftest import put_in_state
+
+    staff = UserFactory(username="desk")
+    staff.groups.add(roles["staff"])
+    project = services.application_transition(
+        application=put_in_state(ApplicationFactory(), Status.AWARDED),
+        name="sign_agreement",
+        user=staff,
+        signed_on=timezone.localdate(),
+    )
+    tranche = Tranche.objects.get(application=project, number=2)
+    Tranche.objects.filter(pk=tranche.pk).update(status=TrancheStatus.DUE)
+    officers = [UserFactory(username=f"finance-{i}") for i in range(4)]
+    for user in officers:
+        user.groups.add(roles["finance"])
+    results = race(
+        4,
+        lambda i: delivery.tranche_pay(tranche=tranche, actor=officers[i], payment_reference=f"BANK-{i}"),
+    )
+    assert sum(isinstance(r, Tranche) for r in results) == 1, results
+    assert all(isinstance(r, (Tranche, GrantsError)) for r in results), results
+    assert commitment_balances(reference=project.reference)["paid"] == Decimal("9000.00")
+    assert Tranche.objects.get(pk=tranche.pk).status == TrancheStatus.PAID
+    assert verify().ok
+
+
+def test_expenses_racing_past_a_lines_tolerance_cannot_both_slip_through(roles):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from grants import delivery_services as delivery
+    from grants.lifecycle import Status
+    from grants.models import Expense
+
+    from ..factories import UserFactory
+    from .conftest import put_in_state
+
+    staff = UserFactory(username="desk")
+    staff.groups.add(roles["staff"])
+    project = services.application_transition(
+        application=put_in_state(ApplicationFactory(), Status.AWARDED),
+        name="sign_agreement",
+        user=staff,
+        signed_on=timezone.localdate(),
+    )
+    leader = project.group.memberships.get(role="leader").user
+    line = project.budget_lines.order_by("position", "pk")[1]  # ¥2,000, up to ¥2,200 without approval
+
+    def record(i):
+        return delivery.expense_record(
+            application=project,
+            user=leader,
+            budget_line=line,
+            amount="1200.00",
+            spent_on=timezone.localdate(),
+            payee=f"店铺{i}",
+            receipt=SimpleUploadedFile("r.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf"),
+        )
+
+    results = race(2, record)
+    assert sum(isinstance(r, Expense) for r in results) == 1, results
+    assert Expense.objects.filter(budget_line=line).count() == 1
