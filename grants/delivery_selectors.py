@@ -134,7 +134,12 @@ def may_see_project_files(user) -> bool:
 
 
 def _member_or_staff_filter(user):
-    return Q(application__group__memberships__user=user) if not may_see_project_files(user) else Q()
+    """Staff see every project's files; a group its own; a trustee those of projects they reviewed."""
+    if may_see_project_files(user):
+        return Q()
+    return Q(application__group__memberships__user=user) | Q(
+        application__review_assignments__reviewer=user, application__review_assignments__recused=False
+    )
 
 
 def photo_for(*, user, pk) -> ProjectPhoto:
@@ -419,3 +424,30 @@ def upcoming_reports(*, today: date | None = None, within_days: int = 7) -> list
             if due_on and today <= due_on <= horizon and (app.pk, kind) not in in_play:
                 out.append((app, kind, due_on))
     return out
+
+
+def reports_for_trustee(*, user):
+    """Reports awaiting evaluation on projects this trustee reviewed (and did not recuse from)."""
+    return (
+        ProjectReport.objects.filter(
+            status=ReportStatus.SUBMITTED,
+            application__review_assignments__reviewer=user,
+            application__review_assignments__recused=False,
+        )
+        .select_related("application__group", "application__call")
+        .order_by("submitted_at")
+    )
+
+
+def report_for_trustee(*, user, pk) -> ProjectReport:
+    try:
+        return (
+            ProjectReport.objects.filter(
+                application__review_assignments__reviewer=user, application__review_assignments__recused=False
+            )
+            .select_related("application__group", "application__call")
+            .prefetch_related("photos")
+            .get(pk=pk)
+        )
+    except (ProjectReport.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -380,13 +380,23 @@ def report_submit(
     return report
 
 
+def may_evaluate(user, application: Application) -> bool:
+    """Staff with the permission, or a trustee who reviewed this project without recusing."""
+    if not (user and user.is_authenticated):
+        return False
+    return (
+        user.has_perm("grants.evaluate_report")
+        or application.review_assignments.filter(reviewer=user, recused=False).exists()
+    )
+
+
 @transaction.atomic
 def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept: bool) -> ProjectReport:
     """Evaluate a report (成效评估). Accepting the mid-term report makes its tranche due; accepting
     the final report completes the project (see `settle_final`); returning sends it back."""
-    if not actor.has_perm("grants.evaluate_report"):
-        raise GrantsError(_("You may not evaluate reports."))
     report = ProjectReport.objects.select_for_update(of=("self",)).select_related("application").get(pk=report.pk)
+    if not may_evaluate(actor, report.application):
+        raise GrantsError(_("You may not evaluate reports."))
     if report.status != ReportStatus.SUBMITTED:
         raise GrantsError(_("This report is not awaiting evaluation."))
     try:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from . import delivery_selectors as selectors
 from . import delivery_services as services
 from .delivery_services import RateLimited
-from .forms import ActivityForm, ExpenseForm, FeedbackForm, ReportForm
+from .forms import ActivityForm, EvaluationForm, ExpenseForm, FeedbackForm, ReportForm
 from .models import Application, ReportKind
 from .services import GrantsError
 
@@ -235,3 +235,33 @@ def feedback_qr(request, pk):
     response = HttpResponse(out.getvalue(), content_type="image/svg+xml")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+# --- trustees evaluating reports -----------------------------------------------------------------
+
+
+@login_required
+def trustee_report(request, pk):
+    """A trustee who reviewed the project reads its report and evaluates it (成效评估)."""
+    item = selectors.report_for_trustee(user=request.user, pk=pk)
+    form = EvaluationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.report_evaluate(
+                report=item,
+                actor=request.user,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+                accept=request.POST.get("decision") == "accept",
+            )
+        except GrantsError as exc:
+            for message in exc.messages:
+                form.add_error(None, message)
+        else:
+            messages.success(request, _("Evaluation recorded."))
+            return redirect("grants:review_list")
+    return render(
+        request,
+        "grants/trustee_report.html",
+        {"report": item, "form": form, "budget": selectors.budget_vs_actual(application=item.application)},
+    )

@@ -31,6 +31,7 @@ urlpatterns = [
     path("projects/<int:pk>/reports/<slug:kind>/", delivery_views.report_submit, name="report_submit"),
     path("photos/<int:pk>/", delivery_views.photo, name="photo"),
     path("receipts/<int:pk>/", delivery_views.receipt, name="receipt"),
+    path("review/reports/<int:pk>/", delivery_views.trustee_report, name="trustee_report"),
     path("feedback/<int:pk>/", delivery_views.feedback, name="feedback"),
     path("feedback/<int:pk>/qr.svg", delivery_views.feedback_qr, name="feedback_qr"),
 ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
-from .delivery_selectors import DELIVERY_STATES
+from .delivery_selectors import DELIVERY_STATES, reports_for_trustee
 from .forms import (
     ApplicationForm,
     AttachmentForm,
@@ -380,6 +380,7 @@ def review_list(request):
         "grants/review_list.html",
         {
             "assignments": selectors.assignments_for_reviewer(user=request.user),
+            "reports": reports_for_trustee(user=request.user),
         },
     )
 

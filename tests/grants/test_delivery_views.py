@@ -283,3 +283,33 @@ def test_feedback_moderation_is_for_staff_only(project, leader):
     with pytest.raises(delivery.GrantsError):
         delivery.feedback_moderate(feedback=item, actor=leader, approve=True)
     assert Feedback.objects.get(pk=item.pk).status == FeedbackStatus.PENDING
+
+
+# --- trustees ------------------------------------------------------------------------------------
+
+
+def test_a_trustee_who_reviewed_the_project_evaluates_its_report(client, project, leader, roles):
+    from grants.models import ProjectReport, ReviewAssignment
+
+    trustee, outsider, recused = (UserFactory() for _ in range(3))
+    for user in (trustee, outsider, recused):
+        user.groups.add(roles["reviewer"])
+    ReviewAssignment.objects.create(application=project, reviewer=trustee)
+    ReviewAssignment.objects.create(application=project, reviewer=recused, recused=True)
+    mid = report(project, leader, "midterm")
+    url = reverse("grants:trustee_report", args=[mid.pk])
+
+    for user in (outsider, recused):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"score": "90", "decision": "accept"}).status_code == 404
+        with pytest.raises(delivery.GrantsError):
+            delivery.report_evaluate(report=mid, actor=user, score="90", comment="", accept=True)
+    assert ProjectReport.objects.get(pk=mid.pk).status == "submitted"
+
+    client.force_login(trustee)
+    assert "中期报告" in client.get(reverse("grants:review_list")).content.decode()
+    response = client.post(url, {"score": "78.5", "comment": "请补充受益人名单", "decision": "return"})
+    assert response.status_code == 302
+    mid.refresh_from_db()
+    assert (mid.status, mid.score, mid.evaluated_by) == ("returned", Decimal("78.50"), trustee)
