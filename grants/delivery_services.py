@@ -420,7 +420,11 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
     elif report.kind == ReportKind.FINAL:
         name = "accept_report" if accept else "return_report"
         application_transition(
-            application=application, name=name, user=actor, reason=comment or str(_("Final report accepted."))
+            application=application,
+            name=name,
+            user=actor,
+            reason=comment or str(_("Final report accepted.")),
+            evaluated=True,
         )
         if accept:
             Outcome.objects.create(

@@ -802,7 +802,10 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
     application = Application.objects.select_related("call", "group", "problem").get(pk=application.pk)
     if system and name not in SYSTEM_STEPS:
         raise GrantsError(_("Unknown step “%(name)s”.") % {"name": name})
-    refusal = _refusal_for(application, name, user, check_permission=not system)
+    # The report's steps are authorised by the report service (staff, or a trustee who reviewed
+    # the project); it says so with `evaluated=True`, and the step is logged with that person.
+    evaluated = params.pop("evaluated", False) and name in ("accept_report", "return_report")
+    refusal = _refusal_for(application, name, user, check_permission=not (system or evaluated))
     if refusal:
         raise refusal
     info = lifecycle.TRANSITIONS[name]

@@ -313,3 +313,32 @@ def test_a_trustee_who_reviewed_the_project_evaluates_its_report(client, project
     assert response.status_code == 302
     mid.refresh_from_db()
     assert (mid.status, mid.score, mid.evaluated_by) == ("returned", Decimal("78.50"), trustee)
+
+
+def test_a_trustee_accepting_the_final_report_completes_the_project(project, leader, staff, roles):
+    from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+
+    from grants.models import Application, ReviewAssignment
+
+    trustee = UserFactory()
+    trustee.groups.add(roles["reviewer"])
+    ReviewAssignment.objects.create(application=project, reviewer=trustee)
+    spend(project, leader, "7000.00")
+    delivery.report_evaluate(
+        report=report(project, leader, "midterm"), actor=trustee, score="80", comment="", accept=True
+    )
+    final = report(project, leader, "final")
+    delivery.report_evaluate(report=final, actor=trustee, score="88", comment="", accept=True)
+    assert Application.objects.get(pk=project.pk).status == Status.COMPLETED
+    log = StateLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application), object_id=project.pk
+    ).latest("timestamp")
+    assert (log.transition, log.by) == ("accept_report", trustee)
+
+
+def test_the_evaluated_shortcut_is_not_a_way_around_permissions(project, leader):
+    from grants import services
+
+    with pytest.raises(services.GrantsError):
+        services.application_transition(application=project, name="terminate", user=leader, reason="x", evaluated=True)
