@@ -239,6 +239,8 @@ def application_step(request, pk, name):
     params = {}
     if name == "propose_award":
         params = {"amount": request.POST.get("amount")}
+    elif name == "terminate":
+        params = {"recovery_amount": request.POST.get("recovery_amount", "").strip() or None}
     elif name == "sign_agreement":
         sign = SignForm(request.POST)
         sign.is_valid()

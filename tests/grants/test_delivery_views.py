@@ -342,3 +342,17 @@ def test_the_evaluated_shortcut_is_not_a_way_around_permissions(project, leader)
 
     with pytest.raises(services.GrantsError):
         services.application_transition(application=project, name="terminate", user=leader, reason="x", evaluated=True)
+
+
+def test_staff_terminate_from_the_admin_and_may_set_the_amount_owed(client, project, staff):
+    from grants.models import Application, Recovery
+
+    client.force_login(staff)
+    page = client.get(reverse("grants_admin:application", args=[project.pk])).content.decode()
+    assert 'name="recovery_amount"' in page
+    client.post(
+        reverse("grants_admin:application_step", args=[project.pk, "terminate"]),
+        {"reason": "负责人搬离社区", "recovery_amount": "1000.00"},
+    )
+    assert Application.objects.get(pk=project.pk).status == Status.TERMINATED
+    assert Recovery.objects.get(application=project).amount_owed == Decimal("1000.00")
