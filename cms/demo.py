@@ -7,14 +7,15 @@ from .roles import ensure_roles
 
 DEMO_PASSWORD = "demo-pass-2026"
 DEMO_USERS = [
-    # username, role, superuser, description
-    ("admin", None, True, "管理员 administrator (everything)"),
-    ("staff", "staff", False, "基金管理方 fund staff (Wagtail admin)"),
-    ("finance", "finance", False, "财务 finance (Wagtail admin, reversals)"),
-    ("reviewer", "reviewer", False, "评审 trustee reviewer"),
-    ("reviewer2", "reviewer", False, "评审 second trustee reviewer"),
-    ("reviewer3", "reviewer", False, "评审 reviewer with a declared conflict"),
-    ("applicant", "applicant", False, "申报主体 resident group member"),
+    # username, role, superuser, description, the name shown on pages (kept whole in first_name:
+    # Chinese names put the family name first, which Django's "first last" would reverse)
+    ("admin", None, True, "管理员 administrator (everything)", ""),
+    ("staff", "staff", False, "基金管理方 fund staff (Wagtail admin)", "周敏"),
+    ("finance", "finance", False, "财务 finance (Wagtail admin, pays tranches)", "吴霞"),
+    ("reviewer", "reviewer", False, "评审 trustee reviewer", "郑明远"),
+    ("reviewer2", "reviewer", False, "评审 second trustee reviewer", "何静"),
+    ("reviewer3", "reviewer", False, "评审 reviewer with a declared conflict", "冯立"),
+    ("applicant", "applicant", False, "申报主体 resident group member", "王芳"),
 ]
 
 
@@ -22,10 +23,15 @@ def seed_users() -> list[tuple[str, str]]:
     User = get_user_model()
     groups = ensure_roles()
     logins = []
-    for username, role, superuser, description in DEMO_USERS:
+    for username, role, superuser, description, name in DEMO_USERS:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"email": f"{username}@demo.invalid", "is_staff": superuser, "is_superuser": superuser},
+            defaults={
+                "email": f"{username}@demo.invalid",
+                "is_staff": superuser,
+                "is_superuser": superuser,
+                "first_name": name,
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)

@@ -3,6 +3,8 @@ currency has, and the only place that converts to and from a payment provider's 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.conf import settings
@@ -41,6 +43,9 @@ def check_currency(currency: str | None) -> str:
     return currency
 
 
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+
+
 def parse_amount(value, currency: str | None = None, *, allow_zero: bool = False) -> Decimal:
     """A positive amount in the pool's currency, exactly as given.
 
@@ -53,11 +58,19 @@ def parse_amount(value, currency: str | None = None, *, allow_zero: bool = False
     if isinstance(value, Decimal):
         amount = value
     else:
-        text = str(value).strip().replace(",", "").replace("，", "") if value is not None else ""
-        if text.startswith(("¥", "￥")):
+        # Full-width digits, commas and the yen sign typed on a Chinese keyboard count as ordinary ones.
+        text = unicodedata.normalize("NFKC", str(value)).strip() if value is not None else ""
+        if text.startswith("¥"):
             text = text[1:].strip()
         if not text:
             raise InvalidAmount(_("Enter an amount."))
+        # Thousands separators only where they belong: "1,250.00" yes, "12,50" or "1,0.00" no.
+        if "," in text:
+            if not _GROUPED.fullmatch(text):
+                raise InvalidAmount(_("“%(value)s” is not a number."), value=text[:40])
+            text = text.replace(",", "")
+        if "_" in text:
+            raise InvalidAmount(_("“%(value)s” is not a number."), value=text[:40])
         try:
             amount = Decimal(text)
         except (InvalidOperation, ValueError):

@@ -69,6 +69,19 @@ class LineRow:
         return self.spent > self.allowance
 
     @property
+    def awaiting_approval(self) -> bool:
+        return self.over_tolerance and self.pending > 0
+
+    @property
+    def approved_overspend(self) -> bool:
+        """Beyond the tolerance, but staff approved every expense that took it there."""
+        return self.over_tolerance and self.pending == 0
+
+    @property
+    def overspent_by(self) -> Decimal:
+        return max(self.spent - self.budget, ZERO)
+
+    @property
     def percent(self) -> int:
         return int(self.spent * 100 / self.budget) if self.budget else 0
 
@@ -81,6 +94,10 @@ class BudgetTable:
     pending: Decimal
     awarded: Decimal
     tolerance: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.budget - self.spent
 
 
 def budget_vs_actual(*, application: Application) -> BudgetTable:

@@ -126,6 +126,8 @@ def photo_prepare(file) -> tuple[ContentFile, int, int]:
     try:
         content_type = check_upload(file, max_bytes=MAX_PHOTO_BYTES)
     except UploadRefused as exc:
+        if file is not None and 0 < file.size <= MAX_PHOTO_BYTES:
+            raise GrantsError(_("A photo must be a JPEG or PNG image.")) from None
         raise GrantsError(str(exc)) from None
     if content_type not in ("image/jpeg", "image/png"):
         raise GrantsError(_("A photo must be a JPEG or PNG image."))
@@ -329,6 +331,30 @@ def midterm_required(application: Application) -> bool:
     )
 
 
+def report_problem(*, application: Application, kind: str) -> str | None:
+    """Why this report cannot be submitted now, or None."""
+    if kind not in ReportKind.values:
+        return _("Unknown report.")
+    if application.status not in RECORDING:
+        return _(
+            "The project is “%(status)s”; activities, expenses and reports are recorded while it is under way."
+        ) % {"status": application.applicant_status}
+    in_play = application.reports.filter(kind=kind, status__in=[ReportStatus.SUBMITTED, ReportStatus.ACCEPTED])
+    if in_play.exists():
+        return _("The %(report)s has already been submitted; it can be sent again only if staff return it.") % {
+            "report": ReportKind(kind).label
+        }
+    if kind == ReportKind.FINAL:
+        if (
+            midterm_required(application)
+            and not application.reports.filter(kind=ReportKind.MIDTERM, status=ReportStatus.ACCEPTED).exists()
+        ):
+            return _("The mid-term report must be accepted before the final report.")
+        if application.expenses.filter(status=ExpenseStatus.PENDING).exists():
+            return _("Some expenses await staff approval; the final report can follow their decision.")
+    return None
+
+
 @transaction.atomic
 def report_submit(
     *,
@@ -342,22 +368,9 @@ def report_submit(
     photos=None,
 ) -> ProjectReport:
     application = _project_for_member(application, user)
-    if kind not in ReportKind.values:
-        raise GrantsError(_("Unknown report."))
-    in_play = application.reports.filter(kind=kind, status__in=[ReportStatus.SUBMITTED, ReportStatus.ACCEPTED])
-    if in_play.exists():
-        raise GrantsError(
-            _("The %(report)s has already been submitted; it can be sent again only if staff return it.")
-            % {"report": ReportKind(kind).label}
-        )
-    if kind == ReportKind.FINAL:
-        if (
-            midterm_required(application)
-            and not application.reports.filter(kind=ReportKind.MIDTERM, status=ReportStatus.ACCEPTED).exists()
-        ):
-            raise GrantsError(_("The mid-term report must be accepted before the final report."))
-        if application.expenses.filter(status=ExpenseStatus.PENDING).exists():
-            raise GrantsError(_("Some expenses await staff approval; the final report can follow their decision."))
+    problem = report_problem(application=application, kind=kind)
+    if problem:
+        raise GrantsError(problem)
     outcomes = _text(outcomes, limit=6000)
     if not outcomes:
         raise GrantsError(_("Describe the outcomes against the plan."))
@@ -524,7 +537,8 @@ def tranche_pay(*, tranche: Tranche, actor, payment_reference: str, amount=None,
         raise GrantsError(_("Give the payment reference (the bank transfer number)."))
     if len(payment_reference) > 100:
         raise GrantsError(_("The payment reference is at most 100 characters."))
-    if Tranche.objects.filter(payment_reference=payment_reference).exists():
+    # Bank references are compared without regard to case: "bank-001" is the payment "BANK-001" again.
+    if Tranche.objects.filter(payment_reference__iexact=payment_reference).exists():
         raise GrantsError(
             _("The payment reference “%(ref)s” is already used by another payment.") % {"ref": payment_reference}
         )

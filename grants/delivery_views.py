@@ -4,6 +4,7 @@ the result."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpResponse
@@ -112,6 +113,11 @@ def report_submit(request, pk, kind):
     application = selectors.project_for_member(user=request.user, pk=pk)
     if kind not in ReportKind.values:
         raise Http404
+    if request.method != "POST":
+        problem = services.report_problem(application=application, kind=kind)
+        if problem:
+            messages.error(request, problem)
+            return redirect("grants:project", pk=application.pk)
     form = ReportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -180,9 +186,14 @@ def _public_project(pk) -> Application:
 
 
 def _client_address(request) -> str:
-    # Behind the production proxy the first X-Forwarded-For hop is the resident's address.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    return forwarded.split(",")[0].strip() or request.META.get("REMOTE_ADDR", "")
+    """The sender's address as our own proxies saw it: the entry the last trusted proxy appended to
+    X-Forwarded-For (the sender can write anything before it), or REMOTE_ADDR with no proxy."""
+    hops = settings.TRUSTED_PROXY_HOPS
+    if hops > 0:
+        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR", "")
 
 
 def feedback(request, pk):
@@ -263,5 +274,10 @@ def trustee_report(request, pk):
     return render(
         request,
         "grants/trustee_report.html",
-        {"report": item, "form": form, "budget": selectors.budget_vs_actual(application=item.application)},
+        {
+            "report": item,
+            "form": form,
+            "budget": selectors.budget_vs_actual(application=item.application),
+            "activities": item.application.activity_records.prefetch_related("photos"),
+        },
     )

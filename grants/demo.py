@@ -204,6 +204,16 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         reviewers=2,
     )
 
+    # Projects now under way or finished went through an earlier round, which closed long ago.
+    earlier = _call(
+        "2026年翠湖街道社区微创投（春季批）",
+        "2026-cuihu-spring",
+        now - timedelta(days=15),
+        now + timedelta(days=15),
+        problems.values(),
+        reviewers=2,
+    )
+
     made = 0
     order = list(PATHS)
     filed = list(ResidentGroup.objects.filter(pk__in=[g.pk for g in groups], filing_status="filed").order_by("pk"))
@@ -214,13 +224,16 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         )
     for i, state in enumerate(order):
         group = filed[i % len(filed)]
-        call = special if state in (Status.COMPLETED, Status.REPORTING) else main
-        theme = "elderly" if call is special else list(PROJECT_TITLES)[i % len(PROJECT_TITLES)]
-        application = _application(call, group, problems.get(theme), f"{PROJECT_TITLES[theme]}（{group.name}）", rng)
+        stage = DELIVERY_STAGES.get(state)
+        call = earlier if stage else main
+        theme = list(PROJECT_TITLES)[i % len(PROJECT_TITLES)]
+        signed_on = timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO[stage]) if stage else None
+        application = _application(
+            call, group, problems.get(theme), f"{PROJECT_TITLES[theme]}（{group.name}）", rng, start=signed_on
+        )
         panel = list(reviewers)
         if state == Status.ON_NOTICE and conflicted is not None and group != filed[-1]:
             panel.append(conflicted)
-        stage = DELIVERY_STAGES.get(state)
         _walk(
             application,
             PATHS[state],
@@ -228,13 +241,19 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
             panel,
             rng,
             recusing=conflicted,
-            signed_on=timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO[stage]) if stage else None,
+            signed_on=signed_on,
             after_signing=(lambda a, stage=stage: _deliver(a, stage=stage, staff=staff, rng=rng)) if stage else None,
         )
         made += 1
     # The demo applicant's own group has a project under way too, with a line beyond its tolerance.
+    signed_on = timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO["overspent"])
     extra = _application(
-        main, filed[0], problems.get("mutual-aid"), f"{PROJECT_TITLES['mutual-aid']}（{filed[0].name}）", rng
+        earlier,
+        filed[0],
+        problems.get("mutual-aid"),
+        f"{PROJECT_TITLES['mutual-aid']}（{filed[0].name}）",
+        rng,
+        start=signed_on,
     )
     _walk(
         extra,
@@ -242,7 +261,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         staff,
         list(reviewers),
         rng,
-        signed_on=timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO["overspent"]),
+        signed_on=signed_on,
         after_signing=lambda a: _deliver(a, stage="overspent", staff=staff, rng=rng),
     )
     made += 1
@@ -256,6 +275,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         )
     # The special call has since closed: its window ended before today.
     Call.objects.filter(pk=special.pk).update(opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=30))
+    Call.objects.filter(pk=earlier.pk).update(opens_at=now - timedelta(days=300), closes_at=now - timedelta(days=260))
     return {"applications": made}
 
 
@@ -284,7 +304,7 @@ def _call(title, slug, opens, closes, problems, *, reviewers) -> Call:
     return call
 
 
-def _application(call, group, problem, title, rng) -> Application:
+def _application(call, group, problem, title, rng, start=None) -> Application:
     leader = group.memberships.get(role="leader").user
     application = services.application_start(call=call, group=group, user=leader)
     unit = Decimal(rng.choice([20, 30, 50]))
@@ -311,8 +331,8 @@ def _application(call, group, problem, title, rng) -> Application:
         },
         lines=lines,
         milestones=[
-            MilestoneInput("启动活动", timezone.localdate() + timedelta(days=30)),
-            MilestoneInput("中期回顾", timezone.localdate() + timedelta(days=120)),
+            MilestoneInput("启动活动", (start or timezone.localdate()) + timedelta(days=30)),
+            MilestoneInput("中期回顾", (start or timezone.localdate()) + timedelta(days=120)),
         ],
     )
     return application

@@ -224,7 +224,8 @@ class ReviewForm(forms.Form):
         self.criteria = list(criteria)
         for c in self.criteria:
             self.fields[f"points_{c.pk}"] = forms.DecimalField(
-                label=f"{c.name}（{_('out of')} {c.max_points}，{_('weight')} {c.weight:g}%）",
+                label=_("%(name)s (out of %(max)s, weight %(weight)s%%)")
+                % {"name": c.name, "max": c.max_points, "weight": f"{c.weight:g}"},
                 required=False,
                 min_value=0,
                 max_value=c.max_points,

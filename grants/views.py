@@ -36,6 +36,7 @@ def dashboard(request):
     applications = list(selectors.application_list_for_user(user=request.user))
     for application in applications:
         application.next_steps = selectors.application_next_steps(application=application)
+        application.is_project = application.status in DELIVERY_STATES
     return render(
         request,
         "grants/dashboard.html",

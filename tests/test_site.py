@@ -127,7 +127,7 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     from grants.models import Application, Call, ResidentGroup
 
     assert set(Application.objects.values_list("status", flat=True)) == {s.value for s in STATES}
-    assert Call.objects.count() == 2
+    assert Call.objects.count() == 3
     assert set(ResidentGroup.objects.values_list("filing_status", flat=True)) == {
         "filed",
         "pending",

@@ -178,6 +178,10 @@ AXES_USERNAME_CALLABLE = "cms.auth.axes_username"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_VERBOSE = False
 
+# How many reverse proxies in front of the site append to X-Forwarded-For (0: none; the sender's
+# address is REMOTE_ADDR). Only hops we trust are read, so a sender cannot pick their own address.
+TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 # No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.

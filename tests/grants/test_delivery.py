@@ -159,8 +159,9 @@ def test_a_payment_reference_cannot_be_used_twice(application, staff, finance):
     project = sign(put_in_state(application, Status.AWARDED), staff)
     second, third = project.tranches.filter(number__in=[2, 3]).order_by("number")
     delivery.tranche_pay(tranche=second, actor=finance, payment_reference="BANK-7")
-    with pytest.raises(GrantsError, match="BANK-7"):
-        delivery.tranche_pay(tranche=third, actor=finance, payment_reference="BANK-7")
+    for again in ("BANK-7", " bank-7 "):
+        with pytest.raises(GrantsError, match="(?i)BANK-7"):
+            delivery.tranche_pay(tranche=third, actor=finance, payment_reference=again)
     third.refresh_from_db()
     assert third.status != TrancheStatus.PAID
     assert commitment_balances(reference=project.reference)["paid"] == D("6750.00")
@@ -221,7 +222,7 @@ def test_bad_activity_input_is_refused_and_nothing_is_kept(project, leader, fiel
 
 def test_a_photo_that_is_not_an_image_is_refused(project, leader):
     fake = SimpleUploadedFile("photo.jpg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", content_type="image/jpeg")
-    with pytest.raises(GrantsError):
+    with pytest.raises(GrantsError, match="JPEG 或 PNG"):
         delivery.activity_record(
             application=project,
             user=leader,

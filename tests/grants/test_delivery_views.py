@@ -161,6 +161,19 @@ def test_feedback_is_rate_limited_per_sender(client, project):
     assert client.post(url, {"rating": "4"}, REMOTE_ADDR="10.9.9.9").status_code == 302
 
 
+def test_a_forged_forwarded_for_header_does_not_escape_the_limit(client, project, settings):
+    url = reverse("grants:feedback", args=[project.pk])
+    for i in range(delivery.FEEDBACK_PER_PROJECT_HOUR):
+        assert client.post(url, {"rating": "1"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code == 302
+    assert client.post(url, {"rating": "1"}, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
+    # Behind one trusted proxy, the address it appended is the sender's, whatever came before it.
+    settings.TRUSTED_PROXY_HOPS = 1
+    for i in range(delivery.FEEDBACK_PER_PROJECT_HOUR):
+        forged = f"10.0.0.{i}, 192.0.2.50"
+        assert client.post(url, {"rating": "2"}, HTTP_X_FORWARDED_FOR=forged).status_code == 302
+    assert client.post(url, {"rating": "2"}, HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.50").status_code == 429
+
+
 def test_projects_not_under_way_take_no_feedback(client, application):
     assert client.get(reverse("grants:feedback", args=[application.pk])).status_code == 404
 
@@ -356,3 +369,11 @@ def test_staff_terminate_from_the_admin_and_may_set_the_amount_owed(client, proj
     )
     assert Application.objects.get(pk=project.pk).status == Status.TERMINATED
     assert Recovery.objects.get(application=project).amount_owed == Decimal("1000.00")
+
+
+def test_a_report_form_that_cannot_be_sent_says_why_before_it_is_filled_in(client, project, leader):
+    client.force_login(leader)
+    response = client.get(reverse("grants:report_submit", args=[project.pk, "final"]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("grants:project", args=[project.pk])
+    assert "须先通过中期报告" in response.content.decode()
+    assert client.get(reverse("grants:report_submit", args=[project.pk, "midterm"])).status_code == 200
