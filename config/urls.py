@@ -24,6 +24,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("fundpool.urls")),
     path("", include("grants.urls")),
+    path("", include("cms.urls")),
 ]
 
 if settings.DEBUG:

@@ -1,9 +1,16 @@
-from django.http import JsonResponse
+import logging
+
+import stripe
+from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
 
+from . import donation_services, gateway
 from .selectors import pool_summary
+
+logger = logging.getLogger(__name__)
 
 
 def _amount(value) -> str:
@@ -31,3 +38,28 @@ def summary_json(request):
         },
         json_dumps_params={"ensure_ascii": False},
     )
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Stripe's events: the signature is checked over the raw body (400 and a log line if it does
+    not hold); each event is stored once by its id and processed once. A duplicate gets 200 so that
+    Stripe stops retrying; a failure of ours gets 500 so that it tries again."""
+    if not gateway.webhook_configured():
+        logger.error("stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
+        return HttpResponse("webhook not configured", status=503, content_type="text/plain")
+    try:
+        payload = gateway.verify_webhook(request.body, request.headers.get("Stripe-Signature"))
+    except (stripe.SignatureVerificationError, ValueError) as exc:
+        logger.warning("stripe webhook refused: %s", str(exc)[:200])
+        return HttpResponse("invalid signature", status=400, content_type="text/plain")
+    try:
+        event = donation_services.event_receive(payload)
+    except donation_services.DonationError as exc:
+        logger.warning("stripe webhook: %s", exc)
+        return HttpResponse(str(exc), status=400, content_type="text/plain")
+    except Exception:
+        logger.exception("stripe webhook: event %s failed", str(payload.get("id"))[:80])
+        return HttpResponse("failed; retry", status=500, content_type="text/plain")
+    return JsonResponse({"received": True, "status": event.status})

@@ -600,3 +600,37 @@ def notice_list(*, at: datetime | None = None) -> list[NoticeEntry]:
         )
         for a in applications
     ]
+
+
+# --- for the donate page and the donor's view ----------------------------------------------------
+
+FUNDED = [Status.IN_DELIVERY, Status.REPORTING, Status.COMPLETED]
+
+
+def donation_targets():
+    """Open calls and funded projects a gift can be designated to (public facts only)."""
+    calls = list(call_list_open())
+    projects = list(
+        Application.objects.filter(status__in=[Status.IN_DELIVERY, Status.REPORTING])
+        .select_related("group", "problem__theme")
+        .order_by("title")
+    )
+    return calls, projects
+
+
+def funded_project(*, pk) -> Application | None:
+    try:
+        return Application.objects.select_related("problem__theme", "group").get(pk=pk, status__in=FUNDED)
+    except (Application.DoesNotExist, ValueError, TypeError):
+        return None
+
+
+def projects_for_references(references) -> dict[str, Application]:
+    """The funded projects behind fund-pool references such as `grant:12` (and `grant:12:capacity`)."""
+    ids = {}
+    for ref in references:
+        parts = str(ref).split(":")
+        if len(parts) >= 2 and parts[0] == "grant" and parts[1].isdigit():
+            ids[ref] = int(parts[1])
+    found = Application.objects.select_related("group", "call").in_bulk(set(ids.values()))
+    return {ref: found[pk] for ref, pk in ids.items() if pk in found}

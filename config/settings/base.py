@@ -196,6 +196,10 @@ FUNDPOOL_CURRENCY = env("FUNDPOOL_CURRENCY", default="CNY")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
+# Payment method types offered in Checkout (comma-separated): card, alipay, wechat_pay.
+STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=["card", "alipay", "wechat_pay"])
+DONATION_MAX_AMOUNT = env("DONATION_MAX_AMOUNT", default="50000")
+DONATION_PRESETS = ["20", "50", "100", "200"]
 
 LOGGING = {
     "version": 1,

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .errors import FundpoolError
+from ..errors import FundpoolError
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -483,3 +483,14 @@ class LotMovement(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.lot_id}"
+
+
+from .donations import (  # noqa: E402,F401  (donations, re-exported)
+    Campaign,
+    Donation,
+    DonationChannel,
+    DonationStatus,
+    EventStatus,
+    ImportBatch,
+    StripeEvent,
+)

@@ -1,0 +1,217 @@
+"""Public giving: the donate page (preset or custom amount, designation, name or anonymous, message,
+email), the pages Checkout returns to, the donor's private acknowledgement with where the gift went,
+and campaign pages with their progress. Views read input, call one service, show the result."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from fundpool import donation_selectors, gateway
+from fundpool import donation_services as services
+from fundpool.errors import FundpoolError
+from fundpool.ledger import Restriction
+from fundpool.models import DonationStatus, RestrictionKind, Theme
+from fundpool.money import format_amount, parse_amount
+from grants import selectors as grant_selectors
+
+OTHER = "other"
+
+
+def designation_choices():
+    calls, projects = grant_selectors.donation_targets()
+    themes = list(Theme.objects.order_by("code"))
+    return [
+        ("pool", gettext_lazy("Where it is needed most (the general pool)")),
+        (gettext_lazy("A theme"), [(f"theme:{t.code}", t.name) for t in themes]),
+        (gettext_lazy("An open call"), [(f"call:{c.slug}", c.title) for c in calls]),
+        (gettext_lazy("A funded project"), [(f"project:{p.pk}", f"{p.title}（{p.group.name}）") for p in projects]),
+    ]
+
+
+def resolve_designation(value: str) -> tuple[Restriction, str, str]:
+    """(restriction, label, reference) for a designation the form offered; ValueError otherwise.
+    A funded project's gifts are restricted to its theme and shown with the project."""
+    kind, _sep, key = (value or "").partition(":")
+    if value == "pool":
+        return Restriction(), str(_("The general pool")), ""
+    if kind == "theme":
+        theme = Theme.objects.filter(code=key).first()
+        if theme:
+            return Restriction(kind=RestrictionKind.THEME, theme=theme), theme.name, ""
+    if kind == "call":
+        calls, _projects = grant_selectors.donation_targets()
+        call = next((c for c in calls if c.slug == key), None)
+        if call:
+            return Restriction(kind=RestrictionKind.CALL, call_ref=call.reference), call.title, call.reference
+    if kind == "project" and key.isdigit():
+        project = grant_selectors.funded_project(pk=int(key))
+        if project:
+            theme = project.problem.theme if project.problem_id else None
+            restriction = Restriction(kind=RestrictionKind.THEME, theme=theme) if theme else Restriction()
+            return restriction, project.title, project.reference
+    raise ValueError(value)
+
+
+class DonateForm(forms.Form):
+    preset = forms.ChoiceField(label=gettext_lazy("Amount"), widget=forms.RadioSelect)
+    custom = forms.CharField(
+        label=gettext_lazy("Another amount (¥)"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "¥"}),
+    )
+    designation = forms.ChoiceField(label=gettext_lazy("Where should it go?"))
+    display_name = forms.CharField(
+        label=gettext_lazy("Name to show (optional)"),
+        required=False,
+        max_length=60,
+        help_text=gettext_lazy("Shown with your gift on public pages unless you give anonymously."),
+    )
+    anonymous = forms.BooleanField(label=gettext_lazy("Give anonymously"), required=False)
+    message = forms.CharField(
+        label=gettext_lazy("Message (optional)"),
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    email = forms.EmailField(
+        label=gettext_lazy("Email for your acknowledgement (optional)"),
+        required=False,
+        help_text=gettext_lazy("We send the acknowledgement and a private link to follow your gift; nothing else."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["preset"].choices = [(p, format_amount(parse_amount(p))) for p in settings.DONATION_PRESETS] + [
+            (OTHER, gettext_lazy("Other amount"))
+        ]
+        self.fields["designation"].choices = designation_choices()
+
+    def clean(self):
+        cleaned = super().clean()
+        preset = cleaned.get("preset")
+        raw = cleaned.get("custom") if preset == OTHER else preset
+        if preset:
+            try:
+                amount = parse_amount(raw)
+            except FundpoolError as exc:
+                self.add_error("custom" if preset == OTHER else "preset", str(exc))
+            else:
+                if amount < services.MIN_DONATION:
+                    self.add_error(
+                        "custom", _("The smallest gift is %(min)s.") % {"min": format_amount(services.MIN_DONATION)}
+                    )
+                elif amount > services.max_donation():
+                    self.add_error(
+                        "custom",
+                        _("Online gifts are at most %(max)s; for a larger gift please contact the fund.")
+                        % {"max": format_amount(services.max_donation())},
+                    )
+                cleaned["amount"] = amount
+        if cleaned.get("designation"):
+            try:
+                cleaned["resolved"] = resolve_designation(cleaned["designation"])
+            except ValueError:
+                self.add_error("designation", _("Choose where your gift should go."))
+        return cleaned
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def donate(request):
+    campaign = None
+    slug = request.GET.get("campaign") or request.POST.get("campaign")
+    if slug:
+        campaign = donation_selectors.campaigns_active().filter(slug=str(slug)[:80]).first()
+    initial = {"preset": "50", "designation": "pool"}
+    if campaign is not None:
+        initial["designation"] = _campaign_designation(campaign)
+    form = DonateForm(request.POST or None, initial=initial)
+    enabled = gateway.configured()
+    if request.method == "POST" and enabled and form.is_valid():
+        restriction, label, ref = form.cleaned_data["resolved"]
+        try:
+            donation = services.donation_start(
+                amount=form.cleaned_data["amount"],
+                restriction=restriction,
+                designation_label=label,
+                designation_ref=ref,
+                display_name=form.cleaned_data["display_name"],
+                anonymous=form.cleaned_data["anonymous"],
+                message=form.cleaned_data["message"],
+                email=form.cleaned_data["email"],
+                campaign=campaign,
+            )
+            session = services.donation_checkout(
+                donation=donation,
+                success_url=request.build_absolute_uri(reverse("donate_thanks", args=[donation.token])),
+                cancel_url=request.build_absolute_uri(reverse("donate_cancel", args=[donation.token])),
+            )
+        except FundpoolError as exc:
+            form.add_error(None, str(exc))
+        else:
+            return redirect(session.url, permanent=False)
+    status = 400 if request.method == "POST" and (form.errors or not enabled) else 200
+    return render(request, "cms/donate.html", {"form": form, "enabled": enabled, "campaign": campaign}, status=status)
+
+
+def _campaign_designation(campaign) -> str:
+    if campaign.designation_ref.startswith("grant:"):
+        return f"project:{campaign.designation_ref.split(':')[1]}"
+    if campaign.restriction_kind == RestrictionKind.THEME and campaign.theme_id:
+        return f"theme:{campaign.theme.code}"
+    if campaign.restriction_kind == RestrictionKind.CALL and campaign.call_ref.startswith("call:"):
+        return f"call:{campaign.call_ref.split(':', 1)[1]}"
+    return "pool"
+
+
+@never_cache
+def donate_thanks(request, token):
+    """Back from Checkout: the gift counts only once Stripe's signed webhook confirms it."""
+    donation = donation_selectors.donation_for_token(token=token)
+    return render(
+        request,
+        "cms/donate_thanks.html",
+        {"donation": donation, "confirmed": donation.status == DonationStatus.CONFIRMED},
+    )
+
+
+@never_cache
+def donate_cancel(request, token):
+    services.donation_cancel(token=str(token)[:64])
+    messages.info(request, _("You cancelled the payment. Nothing was charged and nothing was kept."))
+    return redirect("donate")
+
+
+@never_cache
+def acknowledgement(request, token):
+    """The donor's private page: the acknowledgement and where the gift went, live from the ledger."""
+    donation = donation_selectors.donation_for_token(token=token)
+    trace = donation_selectors.donation_trace(donation=donation)
+    reached = []
+    if trace:
+        projects = grant_selectors.projects_for_references([r["reference"] for r in trace["reached"]])
+        for r in trace["reached"]:
+            project = projects.get(r["reference"])
+            reached.append({**r, "project": project, "capacity": r["reference"].endswith(":capacity")})
+    response = render(request, "cms/acknowledgement.html", {"donation": donation, "trace": trace, "reached": reached})
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def campaign(request, slug):
+    item = donation_selectors.campaign_for_slug(slug=slug)
+    return render(
+        request,
+        "cms/campaign.html",
+        {"campaign": item, "progress": donation_selectors.campaign_progress(campaign=item)},
+    )

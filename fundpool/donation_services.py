@@ -1,0 +1,654 @@
+"""Writes for donations: starting an online gift, Stripe's events (fulfilment exactly once, refunds,
+disputes, fees), matching, official receipt numbers, and imports from platforms and banks.
+
+Exactly once: every event is stored once by its id and processed under a row lock on it; a gift is
+fulfilled under a row lock on its donation, and its inflow carries the session id as the ledger's
+unique external reference. Refunds, disputes and fees carry Stripe's own ids the same way. So 50
+copies of one event delivered at once post one entry; an event about a payment we have not seen yet
+(a refund before the completed session) waits, and runs when the payment is fulfilled."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import gateway
+from . import services as ledger_services
+from .errors import FundpoolError
+from .ledger import Restriction
+from .models import (
+    Campaign,
+    Donation,
+    DonationChannel,
+    DonationStatus,
+    EntryKind,
+    EventStatus,
+    JournalEntry,
+    PledgeStatus,
+    RestrictionKind,
+    SourceType,
+    StripeEvent,
+)
+from .money import check_currency, format_amount, from_minor_units, parse_amount
+
+logger = logging.getLogger(__name__)
+ZERO = Decimal("0.00")
+MIN_DONATION = Decimal("1.00")
+
+
+class DonationError(FundpoolError):
+    default_message = _("The donation could not be taken.")
+
+
+class Deferred(Exception):
+    """The event concerns a payment we have not fulfilled yet; it waits for it."""
+
+
+def max_donation() -> Decimal:
+    return parse_amount(settings.DONATION_MAX_AMOUNT)
+
+
+# --- starting a gift -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def donation_start(
+    *,
+    amount,
+    restriction: Restriction = Restriction(),
+    designation_label: str = "",
+    designation_ref: str = "",
+    display_name: str = "",
+    anonymous: bool = False,
+    message: str = "",
+    email: str = "",
+    campaign: Campaign | None = None,
+) -> Donation:
+    """Our own row for an online gift, before the donor pays: outside every balance until Stripe
+    confirms the payment."""
+    amount = parse_amount(amount)
+    if amount < MIN_DONATION:
+        raise DonationError(_("The smallest gift is %(min)s."), min=format_amount(MIN_DONATION))
+    if amount > max_donation():
+        raise DonationError(
+            _("Online gifts are at most %(max)s; for a larger gift please contact the fund."),
+            max=format_amount(max_donation()),
+        )
+    restriction.validate()
+    if restriction.kind == RestrictionKind.CAPACITY or restriction.expires_on:
+        raise DonationError(_("Choose the pool, a theme, a call or a project."))
+    if campaign is not None and not campaign.active:
+        raise DonationError(_("This campaign has ended."))
+    return Donation.objects.create(
+        channel=DonationChannel.STRIPE,
+        amount=amount,
+        currency=check_currency(None),
+        designation_label=designation_label[:200],
+        designation_ref=designation_ref[:120],
+        display_name=(display_name or "").strip()[:60],
+        anonymous=anonymous,
+        message=(message or "").strip()[:300],
+        email=(email or "").strip()[:254],
+        campaign=campaign,
+        **restriction.as_fields(),
+    )
+
+
+def donation_checkout(*, donation: Donation, success_url: str, cancel_url: str) -> gateway.CheckoutSession:
+    """Create the Checkout Session (outside any transaction: it is a call over the network) and
+    remember its id on the donation."""
+    if not gateway.configured():
+        raise DonationError(_("Online giving is not configured on this site."))
+    if donation.status != DonationStatus.PENDING or donation.stripe_session_id:
+        raise DonationError(_("This gift has already gone to payment."))
+    try:
+        session = gateway.checkout_create(
+            donation,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            product_name=str(_("Gift to the community fund pool")),
+        )
+    except gateway.GatewayError:
+        logger.exception("could not create a Checkout Session for donation %s", donation.pk)
+        raise DonationError(
+            _("The payment service could not be reached; nothing was charged. Please try again.")
+        ) from None
+    Donation.objects.filter(pk=donation.pk, stripe_session_id__isnull=True).update(stripe_session_id=session.id)
+    return session
+
+
+@transaction.atomic
+def donation_cancel(*, token: str) -> Donation | None:
+    """The donor came back from Checkout without paying: the gift is closed (a payment that still
+    arrives later is fulfilled all the same)."""
+    donation = Donation.objects.select_for_update().filter(token=token).first()
+    if donation is not None and donation.status == DonationStatus.PENDING:
+        donation.status = DonationStatus.CANCELLED
+        donation.save(update_fields=["status"])
+    return donation
+
+
+@transaction.atomic
+def receipt_number_record(*, donation: Donation, number: str, actor) -> Donation:
+    if not actor.has_perm("fundpool.record_receipt_number"):
+        raise DonationError(_("You may not record receipt numbers."))
+    number = (number or "").strip()
+    if not number or len(number) > 60:
+        raise DonationError(_("Give the receipt number (at most 60 characters)."))
+    donation = Donation.objects.select_for_update().get(pk=donation.pk)
+    if donation.status != DonationStatus.CONFIRMED:
+        raise DonationError(_("Only a received gift gets an official receipt."))
+    if Donation.objects.filter(receipt_number__iexact=number).exclude(pk=donation.pk).exists():
+        raise DonationError(_("Receipt number %(number)s is already on another gift."), number=number)
+    donation.receipt_number = number
+    donation.save(update_fields=["receipt_number"])
+    return donation
+
+
+# --- Stripe events ----------------------------------------------------------------------------------
+
+
+def _created(payload: dict) -> datetime:
+    try:
+        return datetime.fromtimestamp(int(payload.get("created") or 0), tz=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return timezone.now()
+
+
+def event_store(payload: dict) -> StripeEvent:
+    """Store an event once by its id (a second delivery finds the first row)."""
+    event_id = str(payload.get("id") or "")[:255]
+    if not event_id.startswith("evt_"):
+        raise DonationError(_("This is not a Stripe event."))
+    try:
+        with transaction.atomic():
+            return StripeEvent.objects.create(
+                event_id=event_id,
+                type=str(payload.get("type") or "")[:100],
+                created=_created(payload),
+                payload=payload,
+            )
+    except IntegrityError:
+        return StripeEvent.objects.get(event_id=event_id)
+
+
+def event_receive(payload: dict) -> StripeEvent:
+    """Store and process one verified event. Safe to call any number of times, concurrently."""
+    event = event_store(payload)
+    event = event_process(event)
+    if event.type in FULFILLING and event.status == EventStatus.PROCESSED and event.payment_intent:
+        # A refund or dispute that came before this payment was waiting for it.
+        replay_deferred(payment_intent=event.payment_intent)
+    return event
+
+
+FULFILLING = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+
+
+HANDLED = {
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.succeeded",
+    "charge.updated",
+    "charge.refunded",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+}
+
+
+def event_process(event: StripeEvent) -> StripeEvent:
+    with transaction.atomic():
+        event = StripeEvent.objects.select_for_update().get(pk=event.pk)
+        if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
+            return event
+        if event.type not in HANDLED:
+            logger.info("stripe event %s of type %s ignored", event.event_id, event.type)
+            event.status, event.processed_at = EventStatus.IGNORED, timezone.now()
+            event.save(update_fields=["status", "processed_at"])
+            return event
+        obj = (event.payload.get("data") or {}).get("object") or {}
+        try:
+            with transaction.atomic():
+                note = _HANDLERS[event.type](obj) or ""
+        except Deferred as waiting:
+            event.status, event.note = EventStatus.DEFERRED, str(waiting)[:500]
+            event.payment_intent = _payment_intent_of(obj)
+            event.save(update_fields=["status", "note", "payment_intent"])
+            return event
+        event.status, event.note, event.processed_at = EventStatus.PROCESSED, str(note)[:500], timezone.now()
+        event.payment_intent = event.payment_intent or _payment_intent_of(obj)
+        event.save(update_fields=["status", "note", "processed_at", "payment_intent"])
+    return event
+
+
+def _payment_intent_of(obj: dict) -> str:
+    pi = obj.get("payment_intent")
+    if isinstance(pi, dict):
+        pi = pi.get("id")
+    return str(pi or "")[:255]
+
+
+def _amount(units, currency: str) -> Decimal:
+    return from_minor_units(int(units), currency)
+
+
+def _session_donation(session: dict) -> Donation | None:
+    found = Donation.objects.select_for_update().filter(stripe_session_id=session.get("id")).first()
+    if found is None:
+        ref = str(session.get("client_reference_id") or (session.get("metadata") or {}).get("donation") or "")
+        if ref.isdigit():
+            found = (
+                Donation.objects.select_for_update()
+                .filter(pk=int(ref), channel=DonationChannel.STRIPE, stripe_session_id__isnull=True)
+                .first()
+            )
+    return found
+
+
+def _alert_staff(donation: Donation) -> None:
+    from django.core.mail import mail_managers
+
+    def send():
+        try:
+            mail_managers(
+                f"[suspense] donation #{donation.pk}",
+                f"Donation #{donation.pk} is held in suspense: {donation.suspense_reason}",
+            )
+        except Exception:  # noqa: BLE001 - an alert must not undo the booking
+            logger.exception("could not alert staff about donation %s", donation.pk)
+
+    logger.warning("donation %s held in suspense: %s", donation.pk, donation.suspense_reason)
+    transaction.on_commit(send)
+
+
+def _fulfil(session: dict) -> str:
+    if session.get("payment_status") != "paid":
+        return "not paid yet (an asynchronous payment method); waiting for its outcome"
+    currency = str(session.get("currency") or "").upper()
+    try:
+        paid = _amount(session.get("amount_total"), currency)
+    except (FundpoolError, TypeError, ValueError):
+        paid = None
+    donation = _session_donation(session)
+    if donation is None:
+        # A payment we never asked for: keep it visible, outside the pool, for staff to sort out.
+        donation = Donation.objects.create(
+            channel=DonationChannel.STRIPE,
+            status=DonationStatus.SUSPENSE,
+            amount=paid if paid and paid > 0 else Decimal("0.01"),
+            currency=currency[:3] or "CNY",
+            stripe_session_id=str(session.get("id"))[:255],
+            suspense_reason=f"no donation of ours for session {session.get('id')}",
+        )
+        _alert_staff(donation)
+        return f"suspense: unknown session {session.get('id')}"
+    if donation.status == DonationStatus.CONFIRMED:
+        return f"donation #{donation.pk} already received"
+    donation.stripe_session_id = donation.stripe_session_id or str(session.get("id"))[:255]
+    donation.stripe_payment_intent = _payment_intent_of(session) or donation.stripe_payment_intent
+    if currency != donation.currency or paid != donation.amount:
+        donation.status = DonationStatus.SUSPENSE
+        donation.suspense_reason = (
+            f"Stripe reports {session.get('amount_total')} {currency or '?'} (minor units); "
+            f"the gift was for {donation.amount} {donation.currency}"
+        )
+        donation.save(update_fields=["status", "suspense_reason", "stripe_session_id", "stripe_payment_intent"])
+        _alert_staff(donation)
+        return f"suspense: donation #{donation.pk} amount or currency differs"
+    inflow = ledger_services.inflow_record(
+        source_type=SourceType.DONATION,
+        amount=donation.amount,
+        currency=donation.currency,
+        received_on=timezone.localdate(),
+        restriction=Restriction.of(donation),
+        external_ref=f"stripe:cs:{session.get('id')}",
+        description=str(_("Online gift #%(n)s")) % {"n": donation.pk},
+        payer_name=donation.display_name,
+        anonymous=donation.anonymous or not donation.display_name,
+    )
+    donation.inflow, donation.status, donation.confirmed_at = inflow, DonationStatus.CONFIRMED, timezone.now()
+    donation.save(update_fields=["inflow", "status", "confirmed_at", "stripe_session_id", "stripe_payment_intent"])
+    _match(donation)
+    if donation.email:
+        transaction.on_commit(lambda: _send_acknowledgement(donation.pk))
+    return f"donation #{donation.pk} received as inflow #{inflow.pk}"
+
+
+def _send_acknowledgement(donation_id: int) -> None:
+    from .notify import donation_acknowledgement
+
+    donation_acknowledgement(Donation.objects.select_related("theme").get(pk=donation_id))
+
+
+def replay_deferred(*, payment_intent: str) -> int:
+    """Events that waited for this payment (a refund or dispute that came first) run now."""
+    done = 0
+    for event in StripeEvent.objects.filter(status=EventStatus.DEFERRED, payment_intent=payment_intent).order_by(
+        "created", "pk"
+    ):
+        if event_process(event).status == EventStatus.PROCESSED:
+            done += 1
+    return done
+
+
+def _close(session: dict, status: str) -> str:
+    donation = _session_donation(session)
+    if donation is None:
+        return "no donation of ours"
+    if donation.status in (DonationStatus.PENDING, DonationStatus.CANCELLED):
+        donation.status = status
+        donation.save(update_fields=["status"])
+        return f"donation #{donation.pk} closed: {status}"
+    return f"donation #{donation.pk} is {donation.status}; left as it is"
+
+
+def _charge_donation(obj: dict, charge_id: str | None) -> Donation:
+    """The received gift a charge, refund or dispute belongs to; Deferred if we haven't got it yet."""
+    pi = _payment_intent_of(obj)
+    donation = None
+    if charge_id:
+        donation = Donation.objects.select_for_update().filter(stripe_charge_id=charge_id).first()
+    if donation is None and pi:
+        donation = Donation.objects.select_for_update().filter(stripe_payment_intent=pi).first()
+    if donation is None or donation.status != DonationStatus.CONFIRMED:
+        raise Deferred(f"payment {pi or charge_id} not received yet")
+    if charge_id and not donation.stripe_charge_id:
+        donation.stripe_charge_id = charge_id[:255]
+        donation.save(update_fields=["stripe_charge_id"])
+    return donation
+
+
+def _booked(external_ref: str) -> JournalEntry | None:
+    return JournalEntry.objects.filter(external_ref=external_ref).first()
+
+
+def _fee(charge: dict) -> str:
+    donation = _charge_donation(charge, charge.get("id"))
+    txn = charge.get("balance_transaction")
+    if not isinstance(txn, dict) or not txn.get("fee"):
+        return "no fee reported"
+    currency = str(txn.get("currency") or "").upper()
+    if currency != donation.currency:
+        return f"fee in {currency}, not the pool's currency; not booked"
+    ref = f"stripe:fee:{txn.get('id')}"
+    if _booked(ref):
+        return "fee already booked"
+    ledger_services.fee_record(
+        inflow=donation.inflow, amount=_amount(txn["fee"], currency), external_ref=ref, description="Stripe fee"
+    )
+    return f"fee {txn['fee']} booked"
+
+
+def _refund(charge: dict) -> str:
+    donation = _charge_donation(charge, charge.get("id"))
+    currency = str(charge.get("currency") or "").upper() or donation.currency
+    refunds = (charge.get("refunds") or {}).get("data") if isinstance(charge.get("refunds"), dict) else None
+    booked = []
+    if refunds:
+        for refund in refunds:
+            if refund.get("status") not in ("succeeded", "pending"):
+                continue
+            ref = f"stripe:re:{refund.get('id')}"
+            if _booked(ref):
+                continue
+            ledger_services.refund_record(
+                inflow=donation.inflow,
+                amount=_amount(refund["amount"], currency),
+                external_ref=ref,
+                description="Stripe refund",
+            )
+            booked.append(ref)
+    else:
+        # Without the refund list, book what the cumulative amount refunded adds to what we have.
+        total = _amount(charge.get("amount_refunded") or 0, currency)
+        already = (
+            JournalEntry.objects.filter(
+                inflow=donation.inflow, kind=EntryKind.REFUND, reversed_by__isnull=True
+            ).aggregate(t=Sum("amount"))["t"]
+            or ZERO
+        )
+        if total > already:
+            ref = f"stripe:ch:{charge.get('id')}:refunded:{charge.get('amount_refunded')}"
+            if not _booked(ref):
+                ledger_services.refund_record(
+                    inflow=donation.inflow, amount=total - already, external_ref=ref, description="Stripe refund"
+                )
+                booked.append(ref)
+    return f"refunds booked: {', '.join(booked) or 'none new'}"
+
+
+def _dispute_created(dispute: dict) -> str:
+    donation = _charge_donation(dispute, dispute.get("charge"))
+    ref = f"stripe:dp:{dispute.get('id')}"
+    if _booked(ref):
+        return "dispute already booked"
+    currency = str(dispute.get("currency") or "").upper() or donation.currency
+    ledger_services.chargeback_record(
+        inflow=donation.inflow,
+        amount=_amount(dispute["amount"], currency),
+        external_ref=ref,
+        description="Stripe dispute",
+    )
+    for txn in dispute.get("balance_transactions") or []:
+        if isinstance(txn, dict) and txn.get("fee") and str(txn.get("currency") or "").upper() == donation.currency:
+            fee_ref = f"stripe:fee:{txn.get('id')}"
+            if not _booked(fee_ref):
+                ledger_services.fee_record(
+                    inflow=donation.inflow,
+                    amount=_amount(txn["fee"], donation.currency),
+                    external_ref=fee_ref,
+                    description="Stripe dispute fee",
+                )
+    return f"chargeback booked for donation #{donation.pk}"
+
+
+def _dispute_closed(dispute: dict) -> str:
+    ref = f"stripe:dp:{dispute.get('id')}"
+    entry = _booked(ref)
+    if dispute.get("status") == "won":
+        if entry is None:
+            return "dispute won; no chargeback had been booked"
+        if JournalEntry.objects.filter(reversal_of=entry).exists():
+            return "chargeback already reinstated"
+        ledger_services.entry_reverse(entry=entry, reason=f"Stripe dispute {dispute.get('id')} won")
+        return "dispute won: money reinstated"
+    if dispute.get("status") == "lost" and entry is None:
+        return _dispute_created(dispute)
+    return f"dispute closed: {dispute.get('status')}"
+
+
+_HANDLERS = {
+    "checkout.session.completed": _fulfil,
+    "checkout.session.async_payment_succeeded": _fulfil,
+    "checkout.session.async_payment_failed": lambda s: _close(s, DonationStatus.FAILED),
+    "checkout.session.expired": lambda s: _close(s, DonationStatus.EXPIRED),
+    "charge.succeeded": _fee,
+    "charge.updated": _fee,
+    "charge.refunded": _refund,
+    "charge.dispute.created": _dispute_created,
+    "charge.dispute.closed": _dispute_closed,
+}
+
+
+@dataclass
+class ReconcileResult:
+    seen: int = 0
+    new: int = 0
+    processed: int = 0
+
+
+def stripe_reconcile(*, since: datetime) -> ReconcileResult:
+    """Fetch Stripe's events since a date and process any we missed (or that failed), once."""
+    result = ReconcileResult()
+    for payload in gateway.events_since(since):
+        result.seen += 1
+        existed = StripeEvent.objects.filter(event_id=payload.get("id")).exists()
+        event = event_receive(payload)
+        result.new += not existed
+        result.processed += event.status == EventStatus.PROCESSED and not existed
+    return result
+
+
+# --- matching ---------------------------------------------------------------------------------------
+
+
+def matched_so_far(campaign: Campaign) -> Decimal:
+    return (
+        Donation.objects.filter(
+            campaign=campaign, channel=DonationChannel.MATCH, status=DonationStatus.CONFIRMED
+        ).aggregate(t=Sum("amount"))["t"]
+        or ZERO
+    )
+
+
+def _match(donation: Donation) -> Donation | None:
+    """A matching campaign's partner doubles the gift (1:1) from its pledge, up to the cap."""
+    campaign = donation.campaign
+    if campaign is None or campaign.match_pledge_id is None:
+        return None
+    pledge = campaign.match_pledge
+    if pledge.status != PledgeStatus.OPEN:
+        return None
+    cap = campaign.match_cap if campaign.match_cap is not None else pledge.amount
+    amount = min(donation.amount, cap - matched_so_far(campaign), pledge.outstanding)
+    if amount <= 0:
+        return None
+    inflow = ledger_services.pledge_receive(
+        pledge=pledge,
+        amount=amount,
+        received_on=timezone.localdate(),
+        external_ref=f"match:{donation.pk}",
+        description=str(_("Match for gift #%(n)s (%(campaign)s)")) % {"n": donation.pk, "campaign": campaign.title},
+    )
+    return Donation.objects.create(
+        channel=DonationChannel.MATCH,
+        status=DonationStatus.CONFIRMED,
+        amount=amount,
+        currency=donation.currency,
+        campaign=campaign,
+        matched_by=donation,
+        display_name=pledge.funder.name,
+        inflow=inflow,
+        confirmed_at=timezone.now(),
+        designation_label=donation.designation_label,
+        designation_ref=donation.designation_ref,
+        **Restriction.of(inflow).as_fields(),
+    )
+
+
+# --- imports ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportRow:
+    line: int
+    reference: str = ""
+    received_on: date | None = None
+    amount: Decimal | None = None
+    name: str = ""
+    anonymous: bool = False
+    message: str = ""
+    errors: list = None
+    duplicate: bool = False  # already imported (skipped, not an error)
+
+    def __post_init__(self):
+        self.errors = self.errors or []
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ImportPreview:
+    channel: str
+    rows: list
+    problems: list  # problems with the file as a whole
+
+    @property
+    def valid(self) -> list:
+        return [r for r in self.rows if r.ok and not r.duplicate]
+
+    @property
+    def invalid(self) -> list:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def duplicates(self) -> list:
+        return [r for r in self.rows if r.duplicate]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.amount for r in self.valid), ZERO)
+
+
+def import_preview(*, channel: str, data: bytes) -> ImportPreview:
+    """Read a platform or bank CSV and check every row, writing nothing."""
+    from .imports import read_rows
+
+    return read_rows(channel=channel, data=data)
+
+
+@transaction.atomic
+def donations_import(*, preview: ImportPreview, only_valid: bool = False, filename: str = "", actor=None):
+    """Write the rows of a checked file: all of them, or (if staff choose) only the valid ones.
+    Rows already imported are skipped, so importing the same file twice adds nothing."""
+    from .models import ImportBatch
+
+    if preview.problems:
+        raise DonationError(str(preview.problems[0]))
+    if preview.invalid and not only_valid:
+        raise DonationError(
+            _("%(n)s row(s) have errors; nothing was imported. Fix them, or choose to import only the valid rows."),
+            n=len(preview.invalid),
+        )
+    batch = ImportBatch.objects.create(
+        channel=preview.channel,
+        filename=filename[:200],
+        rows=len(preview.rows),
+        rejected=len(preview.invalid),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    imported, skipped, total = 0, len(preview.duplicates), ZERO
+    for row in preview.valid:
+        import_ref = f"{preview.channel}:{row.reference}"
+        if Donation.objects.filter(import_ref=import_ref).exists():
+            skipped += 1  # imported meanwhile
+            continue
+        inflow = ledger_services.inflow_record(
+            source_type=SourceType.DONATION,
+            amount=row.amount,
+            received_on=row.received_on,
+            external_ref=f"import:{import_ref}",
+            description=(row.message or str(_("Imported gift")))[:300],
+            payer_name=row.name,
+            anonymous=row.anonymous or not row.name,
+            actor=actor,
+        )
+        Donation.objects.create(
+            channel=preview.channel,
+            status=DonationStatus.CONFIRMED,
+            amount=row.amount,
+            currency=inflow.currency,
+            display_name=row.name[:60],
+            anonymous=row.anonymous,
+            message=row.message[:300],
+            import_ref=import_ref,
+            inflow=inflow,
+            confirmed_at=timezone.now(),
+        )
+        imported += 1
+        total += row.amount
+    batch.imported, batch.skipped, batch.total = imported, skipped, total
+    batch.save(update_fields=["imported", "skipped", "total"])
+    return batch

@@ -1,0 +1,173 @@
+"""Reading donation exports from a fundraising platform or a bank statement (CSV). Every row is
+checked and explained; nothing is written here (see `donation_services.donations_import`).
+
+Columns are found by their header, in Chinese or English (see HEADERS). Text is UTF-8 (with or
+without BOM) or GB 18030 (what Chinese banks export). Amounts take full-width digits, thousands
+separators, ¥ and 元; dates take 2026-11-25, 2026/11/25, 2026.11.25, 2026年11月25日 and 20261125,
+with or without a time."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from datetime import date
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .errors import FundpoolError
+from .money import parse_amount
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 20_000
+
+HEADERS = {
+    "platform": {
+        "reference": ["订单号", "捐赠编号", "捐赠单号", "流水号", "reference", "order id", "order_id"],
+        "date": ["捐赠时间", "捐赠日期", "支付时间", "日期", "时间", "date"],
+        "amount": ["捐赠金额", "金额", "amount"],
+        "name": ["捐赠人", "捐赠人姓名", "姓名", "昵称", "donor", "name"],
+        "anonymous": ["是否匿名", "匿名", "anonymous"],
+        "message": ["留言", "备注", "message", "note"],
+    },
+    "bank": {
+        "reference": ["交易流水号", "流水号", "交易编号", "凭证号", "reference"],
+        "date": ["交易日期", "记账日期", "交易时间", "日期", "date"],
+        "amount": ["贷方金额", "收入金额", "收入", "贷方发生额", "credit", "金额", "amount"],
+        "name": ["对方户名", "对方账户名", "付款人", "付款人名称", "payer", "name"],
+        "message": ["摘要", "附言", "用途", "备注", "memo"],
+    },
+}
+REQUIRED = ("reference", "date", "amount")
+YES = {"是", "y", "yes", "true", "1", "匿名", "√"}
+
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT].*)?$")
+_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s.*)?$")
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def parse_date(text: str) -> date:
+    text = _norm(text)
+    match = _DATE.match(text) or _COMPACT.match(text)
+    if not match:
+        raise ValueError(_("“%(value)s” is not a date (use 2026-11-25 or 2026年11月25日).") % {"value": text[:30]})
+    try:
+        day = date(*(int(g) for g in match.groups()))
+    except ValueError:
+        raise ValueError(_("“%(value)s” is not a real date.") % {"value": text[:30]}) from None
+    if day > timezone.localdate():
+        raise ValueError(_("The date %(value)s is in the future.") % {"value": day.isoformat()})
+    return day
+
+
+def parse_import_amount(text: str):
+    text = _norm(text)
+    for noise in ("元", "人民币", "RMB", "CNY"):
+        text = text.replace(noise, "")
+    try:
+        return parse_amount(text.strip())
+    except FundpoolError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _decode(data: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValueError(_("The file is neither UTF-8 nor GB 18030 text."))
+
+
+def _columns(header: list[str], channel: str) -> dict[str, int]:
+    wanted = HEADERS[channel]
+    names = [_norm(h).lower() for h in header]
+    found = {}
+    for field, aliases in wanted.items():
+        for alias in aliases:
+            if alias.lower() in names:
+                found[field] = names.index(alias.lower())
+                break
+    return found
+
+
+def read_rows(*, channel: str, data: bytes):
+    from .donation_services import ImportPreview, ImportRow
+    from .models import Donation
+
+    if channel not in HEADERS:
+        return ImportPreview(channel=channel, rows=[], problems=[_("Unknown format “%(f)s”.") % {"f": channel[:20]}])
+    if not data:
+        return ImportPreview(channel=channel, rows=[], problems=[_("The file is empty.")])
+    if len(data) > MAX_BYTES:
+        return ImportPreview(channel=channel, rows=[], problems=[_("The file is larger than 5 MB.")])
+    try:
+        text = _decode(data)
+    except ValueError as exc:
+        return ImportPreview(channel=channel, rows=[], problems=[str(exc)])
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return ImportPreview(channel=channel, rows=[], problems=[_("The file has no header row.")])
+    columns = _columns(header, channel)
+    missing = [f for f in REQUIRED if f not in columns]
+    if missing:
+        expected = "; ".join(f"{f}: {' / '.join(HEADERS[channel][f][:3])}" for f in missing)
+        return ImportPreview(
+            channel=channel, rows=[], problems=[_("Columns not found: %(cols)s.") % {"cols": expected}]
+        )
+    rows, seen = [], {}
+    try:
+        for line, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            if len(rows) >= MAX_ROWS:
+                return ImportPreview(
+                    channel=channel, rows=[], problems=[_("At most %(n)s rows per file.") % {"n": MAX_ROWS}]
+                )
+
+            def cell(field, cells=cells):
+                i = columns.get(field)
+                return cells[i] if i is not None and i < len(cells) else ""
+
+            row = ImportRow(line=line)
+            row.reference = _norm(cell("reference"))[:150]
+            if not row.reference:
+                row.errors.append(_("No reference."))
+            elif row.reference in seen:
+                row.errors.append(
+                    _("The reference appears twice in the file (also line %(n)s).") % {"n": seen[row.reference]}
+                )
+            else:
+                seen[row.reference] = line
+            try:
+                row.received_on = parse_date(cell("date"))
+            except ValueError as exc:
+                row.errors.append(str(exc))
+            raw_amount = cell("amount")
+            if channel == "bank" and not _norm(raw_amount):
+                continue  # a debit line of the statement: not money received
+            try:
+                row.amount = parse_import_amount(raw_amount)
+            except ValueError as exc:
+                row.errors.append(str(exc))
+            row.name = _norm(cell("name"))[:60]
+            row.anonymous = _norm(cell("anonymous")).lower() in YES
+            row.message = _norm(cell("message"))[:300]
+            rows.append(row)
+    except csv.Error as exc:
+        return ImportPreview(
+            channel=channel, rows=[], problems=[_("The file is not valid CSV: %(e)s") % {"e": str(exc)[:80]}]
+        )
+    refs = [f"{channel}:{r.reference}" for r in rows if r.ok]
+    done = set(Donation.objects.filter(import_ref__in=refs).values_list("import_ref", flat=True))
+    for r in rows:
+        if r.ok and f"{channel}:{r.reference}" in done:
+            r.duplicate = True
+    return ImportPreview(channel=channel, rows=rows, problems=[])

@@ -1,0 +1,33 @@
+"""Emails to donors. Called after the transaction commits; a mail failure never undoes a gift."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+logger = logging.getLogger(__name__)
+
+
+def donation_acknowledgement(donation) -> None:
+    from django.utils.translation import gettext as _
+
+    if not donation.email:
+        return
+    try:
+        path = reverse("donation_acknowledgement", args=[donation.token])
+    except NoReverseMatch:
+        path = ""
+    with translation.override(settings.LANGUAGE_CODE):
+        body = render_to_string(
+            "fundpool/email/acknowledgement.txt",
+            {"donation": donation, "link": f"{settings.WAGTAILADMIN_BASE_URL}{path}" if path else ""},
+        )
+        try:
+            send_mail(_("Thank you for your gift to the community fund"), body, None, [donation.email])
+        except Exception:  # noqa: BLE001
+            logger.exception("could not send the acknowledgement for donation %s", donation.pk)
