@@ -89,7 +89,8 @@ def events_since(since: datetime) -> Iterator[dict]:
     """Every event Stripe holds from `since` on (Stripe keeps 30 days), oldest first."""
     try:
         listed = client().v1.events.list(params={"created": {"gte": int(since.timestamp())}, "limit": 100})
-        events = [e.to_dict() for e in listed.auto_paging_iter()]
+        # The SDK turns decimal strings into Decimals; keep the event as the JSON Stripe sent.
+        events = [json.loads(json.dumps(e.to_dict(), default=str)) for e in listed.auto_paging_iter()]
     except stripe.StripeError as exc:
         raise GatewayError(str(exc)) from exc
     return iter(sorted(events, key=lambda e: (e.get("created") or 0, e.get("id") or "")))
