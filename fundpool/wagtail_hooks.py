@@ -13,8 +13,20 @@ from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from . import admin_views
-from .models import Account, Commitment, Funder, Inflow, JournalEntry, Pledge, Theme
+from . import admin_views, donation_admin
+from .models import (
+    Account,
+    Campaign,
+    Commitment,
+    Donation,
+    Funder,
+    ImportBatch,
+    Inflow,
+    JournalEntry,
+    Pledge,
+    StripeEvent,
+    Theme,
+)
 
 
 class ThemeViewSet(ModelViewSet):
@@ -147,6 +159,58 @@ class CommitmentViewSet(LedgerViewSet):
     inspect_view_class = admin_views.CommitmentInspectView
 
 
+class DonationViewSet(LedgerViewSet):
+    model = Donation
+    icon = "pick"
+    menu_label = _("Donations")
+    list_display = ["__str__", "channel", "designation_label", "receipt_number", "created_at"]
+    list_filter = ["status", "channel"]
+    search_fields = ["stripe_session_id", "import_ref", "receipt_number", "designation_label"]
+    inspect_view_class = donation_admin.DonationInspectView
+    extra_views = [("receipt/<int:pk>/", donation_admin.ReceiptNumberView, "receipt")]
+
+
+class StripeEventViewSet(LedgerViewSet):
+    model = StripeEvent
+    icon = "code"
+    menu_label = _("Stripe events")
+    list_display = ["event_id", "type", "status", "created", "note"]
+    list_filter = ["status", "type"]
+    search_fields = ["event_id", "payment_intent"]
+
+
+class ImportBatchViewSet(LedgerViewSet):
+    model = ImportBatch
+    icon = "download"
+    menu_label = _("Donation imports")
+    list_display = ["__str__", "rows", "imported", "skipped", "rejected", "total", "created_at"]
+    service_add_view = donation_admin.DonationImportView
+
+
+class CampaignViewSet(ModelViewSet):
+    model = Campaign
+    icon = "pick"
+    menu_label = _("Campaigns")
+    form_fields = [
+        "title",
+        "slug",
+        "description",
+        "goal",
+        "restriction_kind",
+        "theme",
+        "call_ref",
+        "designation_label",
+        "designation_ref",
+        "match_pledge",
+        "match_cap",
+        "starts_on",
+        "ends_on",
+        "active",
+    ]
+    list_display = ["title", "goal", "starts_on", "ends_on", "active"]
+    delete_view_class = admin_views.ProtectedDeleteView
+
+
 class FundPoolGroup(ModelViewSetGroup):
     menu_label = _("Fund pool")
     menu_icon = "doc-full-inverse"
@@ -160,6 +224,10 @@ class FundPoolGroup(ModelViewSetGroup):
         EntryViewSet("journalentry"),
         # Not "account": Wagtail's own profile page lives at /admin/account/.
         AccountViewSet("ledger-account"),
+        DonationViewSet("donation"),
+        CampaignViewSet("campaign"),
+        ImportBatchViewSet("importbatch"),
+        StripeEventViewSet("stripeevent"),
     )
 
 

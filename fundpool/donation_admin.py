@@ -1,0 +1,134 @@
+"""Donations in the Wagtail admin: gifts (list, inspect, official receipt numbers), Stripe events,
+campaigns, and importing platform or bank CSVs with a preview of every row before anything is written."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from . import donation_services as services
+from .admin_views import LocalInspectView, ServiceFormView
+from .imports import MAX_BYTES
+from .models import Donation, DonationChannel
+
+
+class ReceiptNumberForm(forms.Form):
+    number = forms.CharField(label=gettext_lazy("Official receipt number (公益事业捐赠票据)"), max_length=60)
+
+
+class ReceiptNumberView(ServiceFormView):
+    form_class = ReceiptNumberForm
+    permission_required = "fundpool.record_receipt_number"
+    page_title = gettext_lazy("Record the official receipt number")
+    submit_button_label = gettext_lazy("Record")
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.object = get_object_or_404(Donation, pk=kwargs["pk"])
+
+    def get_page_subtitle(self):
+        return str(self.object)
+
+    def call_service(self, form):
+        return services.receipt_number_record(
+            donation=self.object, number=form.cleaned_data["number"], actor=self.request.user
+        )
+
+    def success_message(self, donation):
+        return _("Receipt number recorded.")
+
+    def success_url_for(self, donation):
+        return reverse("donation:inspect", args=(donation.pk,))
+
+
+class ImportForm(forms.Form):
+    channel = forms.ChoiceField(
+        label=gettext_lazy("Format"),
+        choices=[
+            (DonationChannel.PLATFORM, DonationChannel.PLATFORM.label),
+            (DonationChannel.BANK, DonationChannel.BANK.label),
+        ],
+    )
+    file = forms.FileField(label=gettext_lazy("CSV file"), required=False)
+    data = forms.CharField(widget=forms.HiddenInput, required=False)
+    filename = forms.CharField(widget=forms.HiddenInput, required=False)
+    only_valid = forms.BooleanField(label=gettext_lazy("Import only the valid rows"), required=False)
+
+
+class DonationImportView(View):
+    """Step 1: upload and see every row checked. Step 2: import (all, or only the valid rows)."""
+
+    template_name = "fundpool/admin/donation_import.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm("fundpool.add_importbatch") or not request.user.has_perm("fundpool.add_inflow"):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": ImportForm(), "preview": None})
+
+    def post(self, request):
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form, "preview": None}, status=400)
+        upload = form.cleaned_data.get("file")
+        if upload is not None:
+            if upload.size > MAX_BYTES:
+                form.add_error("file", _("The file is larger than 5 MB."))
+                return render(request, self.template_name, {"form": form, "preview": None}, status=400)
+            data, filename = upload.read(), upload.name
+        else:
+            try:
+                data = base64.b64decode(form.cleaned_data.get("data") or "", validate=True)
+            except (binascii.Error, ValueError):
+                data = b""
+            filename = form.cleaned_data.get("filename") or ""
+        if not data:
+            form.add_error("file", _("Choose a CSV file."))
+            return render(request, self.template_name, {"form": form, "preview": None}, status=400)
+        preview = services.import_preview(channel=form.cleaned_data["channel"], data=data)
+        if request.POST.get("action") == "import":
+            try:
+                batch = services.donations_import(
+                    preview=preview,
+                    only_valid=form.cleaned_data["only_valid"],
+                    filename=filename,
+                    actor=request.user,
+                )
+            except services.FundpoolError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    _("%(n)s gift(s) imported, %(total)s in all; %(skipped)s already imported; %(rejected)s rejected.")
+                    % {"n": batch.imported, "total": batch.total, "skipped": batch.skipped, "rejected": batch.rejected},
+                )
+                return redirect("importbatch:index")
+        carried = ImportForm(
+            initial={
+                "channel": form.cleaned_data["channel"],
+                "data": base64.b64encode(data).decode(),
+                "filename": filename,
+                "only_valid": form.cleaned_data["only_valid"],
+            }
+        )
+        return render(request, self.template_name, {"form": carried, "preview": preview, "filename": filename})
+
+
+class DonationInspectView(LocalInspectView):
+    template_name = "fundpool/admin/donation_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["may_record"] = self.request.user.has_perm("fundpool.record_receipt_number")
+        return context
