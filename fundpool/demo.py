@@ -433,3 +433,178 @@ def seed_bulk(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return {"donations": donations, "commitments": len(plans), "postings": progress.done}
+
+
+# --- donations through every channel ------------------------------------------------------------------
+
+
+def _event(kind: str, obj: dict, n: int) -> dict:
+    return {
+        "id": f"evt_demo_{n:04d}_{kind.replace('.', '_')}",
+        "object": "event",
+        "type": kind,
+        "created": int(timezone.now().timestamp()),
+        "data": {"object": obj},
+    }
+
+
+def _session(donation, *, paid: bool = True) -> dict:
+    return {
+        "id": donation.stripe_session_id,
+        "object": "checkout.session",
+        "amount_total": int(donation.amount * 100),
+        "currency": "cny",
+        "payment_status": "paid" if paid else "unpaid",
+        "status": "complete" if paid else "open",
+        "payment_intent": f"pi_demo_{donation.pk:06d}",
+        "client_reference_id": str(donation.pk),
+        "metadata": {"donation": str(donation.pk)},
+    }
+
+
+PLATFORM_CSV = """订单号,捐赠时间,金额,捐赠人,是否匿名,留言
+TX-20260909-0001,2026年9月9日 10:02,200.00,陈晓,否,九九公益日支持社区
+TX-20260909-0002,2026-09-09 10:15,５０,,是,
+TX-20260909-0003,2026/09/09 11:40,"1,000.00",滨江物业,否,
+"""
+BANK_CSV = """交易流水号,交易日期,借方金额,贷方金额,对方户名,摘要
+BK202609100001,2026.09.10,,5000.00,江州华联超市有限公司,社区公益捐赠
+BK202609100002,2026.09.10,12.00,,,手续费
+"""
+
+
+def seed_donations(*, staff=None) -> dict:
+    """Online gifts confirmed by (demo) Stripe events, one pending, failed, expired and cancelled;
+    a refund; a dispute won and one lost; a matching campaign; platform and bank imports; an official
+    receipt number. Everything goes through the services, as the webhook and staff would."""
+    from . import donation_services as ds
+    from .models import Campaign, Donation, Pledge
+
+    if Donation.objects.exists():
+        return {"donations": 0}
+    themes = {t.code: t for t in Theme.objects.all()}
+    match_funder = Funder.objects.get(name="江州市慈善总会")
+    pledge = services.pledge_record(
+        funder=match_funder,
+        amount=Decimal("5000.00"),
+        pledged_on=timezone.localdate() - timedelta(days=30),
+        restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["elderly"]),
+        description="九九公益日为老服务配捐",
+    )
+    campaign = Campaign.objects.create(
+        title="九九公益日 · 为老服务配捐",
+        slug="99-elderly",
+        description="9月9日起，您为社区长者服务捐出的每一元，市慈善总会都会再配一元，直到配捐 3,000 元用完。",
+        goal=Decimal("10000.00"),
+        restriction_kind=RestrictionKind.THEME,
+        theme=themes["elderly"],
+        designation_label=themes["elderly"].name,
+        match_pledge=pledge,
+        match_cap=Decimal("3000.00"),
+        starts_on=timezone.localdate() - timedelta(days=20),
+    )
+    n = 0
+
+    def online(amount, *, restriction=Restriction(), label="", name="", anonymous=False, campaign=None, email=""):
+        nonlocal n
+        n += 1
+        donation = ds.donation_start(
+            amount=amount,
+            restriction=restriction,
+            designation_label=label,
+            display_name=name,
+            anonymous=anonymous,
+            message="",
+            email=email,
+            campaign=campaign,
+        )
+        Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_demo_{donation.pk:06d}")
+        donation.refresh_from_db()
+        return donation
+
+    elderly = Restriction(kind=RestrictionKind.THEME, theme=themes["elderly"])
+    confirmed = []
+    for amount, name, anon in [
+        ("50.00", "小林", False),
+        ("100.00", "", True),
+        ("200.00", "周阿姨", False),
+        ("20.00", "", True),
+    ]:
+        confirmed.append(
+            online(
+                amount, restriction=elderly, label=themes["elderly"].name, name=name, anonymous=anon, campaign=campaign
+            )
+        )
+    for amount in ("88.00", "66.00", "500.00"):
+        confirmed.append(online(amount, name="邻居"))
+    for i, donation in enumerate(confirmed):
+        ds.event_receive(_event("checkout.session.completed", _session(donation), 100 + i))
+    pending = online("30.00", name="小王")
+    failed = online("40.00")
+    ds.event_receive(_event("checkout.session.async_payment_failed", _session(failed, paid=False), 200))
+    expired = online("60.00")
+    ds.event_receive(_event("checkout.session.expired", _session(expired, paid=False), 201))
+    ds.donation_cancel(token=online("25.00").token)
+    # A refund of the 88 gift, a dispute lost on the 66 gift, a dispute won on the 500 gift.
+    refunded, lost, won = (Donation.objects.get(pk=d.pk) for d in confirmed[4:7])
+    charge = lambda d, **kw: {  # noqa: E731
+        "id": f"ch_demo_{d.pk:06d}",
+        "object": "charge",
+        "amount": int(d.amount * 100),
+        "currency": "cny",
+        "payment_intent": d.stripe_payment_intent,
+        **kw,
+    }
+    ds.event_receive(
+        _event(
+            "charge.refunded",
+            charge(
+                refunded,
+                amount_refunded=8800,
+                refunds={
+                    "object": "list",
+                    "data": [
+                        {
+                            "id": f"re_demo_{refunded.pk:06d}",
+                            "object": "refund",
+                            "amount": 8800,
+                            "currency": "cny",
+                            "status": "succeeded",
+                        }
+                    ],
+                },
+            ),
+            300,
+        )
+    )
+    for d, status, k in ((lost, "lost", 310), (won, "won", 320)):
+        dispute = {
+            "id": f"dp_demo_{d.pk:06d}",
+            "object": "dispute",
+            "amount": int(d.amount * 100),
+            "currency": "cny",
+            "charge": f"ch_demo_{d.pk:06d}",
+            "payment_intent": d.stripe_payment_intent,
+            "status": "needs_response",
+        }
+        ds.event_receive(_event("charge.dispute.created", dispute, k))
+        ds.event_receive(_event("charge.dispute.closed", {**dispute, "status": status}, k + 1))
+    ds.event_receive(_event("customer.created", {"id": "cus_demo", "object": "customer"}, 400))
+    imported = 0
+    for channel, text in (("platform", PLATFORM_CSV), ("bank", BANK_CSV)):
+        batch = ds.donations_import(
+            preview=ds.import_preview(channel=channel, data=text.encode("utf-8")), filename=f"demo-{channel}.csv"
+        )
+        imported += batch.imported
+    if staff is not None and staff.has_perm("fundpool.record_receipt_number"):
+        ds.receipt_number_record(
+            donation=Donation.objects.get(pk=confirmed[2].pk), number="赣财0026-000123", actor=staff
+        )
+    return {
+        "donations": Donation.objects.count(),
+        "online": len(confirmed),
+        "imported": imported,
+        "pending": pending.pk,
+        "campaign": campaign.slug,
+        "pledge": Pledge.objects.filter(pk=pledge.pk).values_list("received", flat=True).first(),
+    }

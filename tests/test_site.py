@@ -122,7 +122,7 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     assert "not added again" in capsys.readouterr().out
     assert JournalEntry.objects.count() == count
     assert Inflow.objects.filter(source_type="donation").count() >= 300
-    assert Inflow.objects.filter(pledge__isnull=False).count() == 2
+    assert Inflow.objects.filter(pledge__isnull=False, source_type="government").count() == 2
     from grants.lifecycle import STATES
     from grants.models import Application, Call, ResidentGroup
 
@@ -154,6 +154,17 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     }
     assert Outcome.objects.filter(application=completed).exists()
     assert ProjectReport.objects.get(application__status="reporting", kind="final").status == "submitted"
+    # Donations of every kind.
+    from fundpool.models import Campaign, Donation, EntryKind
+
+    assert set(Donation.objects.values_list("channel", flat=True)) == {"stripe", "platform", "bank", "match"}
+    assert {"confirmed", "pending", "failed", "expired", "cancelled"} <= set(Donation.objects.values_list("status", flat=True))
+    kinds = set(JournalEntry.objects.values_list("kind", flat=True))
+    assert {EntryKind.REFUND, EntryKind.CHARGEBACK, EntryKind.REVERSAL} <= kinds
+    campaign = Campaign.objects.get()
+    assert campaign.donations.filter(channel="match").exists()
+    assert Donation.objects.exclude(receipt_number=None).count() == 1
+    assert verify().ok
 
 
 @pytest.mark.django_db

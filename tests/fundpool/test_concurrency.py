@@ -109,3 +109,49 @@ def test_commits_and_disbursements_interleaved_never_deadlock(receive, gov):
     assert JournalEntry.objects.filter(kind=EntryKind.DISBURSE).count() == 24
     report = verify()
     assert report.ok, report.problems
+
+
+def test_fifty_copies_of_one_stripe_event_at_once_post_one_entry(settings):
+    from django.test import Client
+
+    from fundpool import donation_services
+    from fundpool.models import Donation, DonationStatus, StripeEvent
+
+    from . import stripe_kit as kit
+
+    settings.STRIPE_SECRET_KEY = "sk_test_fundpool"
+    settings.STRIPE_WEBHOOK_SECRET = kit.SECRET
+    donation = donation_services.donation_start(amount="50.00")
+    Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
+    donation.refresh_from_db()
+    ev = kit.event("checkout.session.completed", kit.session_for(donation))
+
+    results = race(50, lambda i: kit.post(Client(), ev).status_code)
+    assert results == [200] * 50, results
+    assert StripeEvent.objects.count() == 1
+    assert JournalEntry.objects.filter(kind=EntryKind.INFLOW).count() == 1
+    assert Donation.objects.get(pk=donation.pk).status == DonationStatus.CONFIRMED
+    assert verify().ok
+
+
+def test_completed_and_async_succeeded_racing_for_one_session_make_one_gift(settings):
+    from django.test import Client
+
+    from fundpool import donation_services
+    from fundpool.models import Donation
+
+    from . import stripe_kit as kit
+
+    settings.STRIPE_SECRET_KEY = "sk_test_fundpool"
+    settings.STRIPE_WEBHOOK_SECRET = kit.SECRET
+    donation = donation_services.donation_start(amount="20.00")
+    Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
+    donation.refresh_from_db()
+    events = [
+        kit.event("checkout.session.completed", kit.session_for(donation)),
+        kit.event("checkout.session.async_payment_succeeded", kit.session_for(donation)),
+    ] * 5
+    results = race(10, lambda i: kit.post(Client(), events[i]).status_code)
+    assert results == [200] * 10, results
+    assert JournalEntry.objects.filter(kind=EntryKind.INFLOW).count() == 1
+    assert verify().ok

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
 from cms.demo import DEMO_PASSWORD, seed_users
-from fundpool.demo import seed_bulk, seed_small
+from fundpool.demo import seed_bulk, seed_donations, seed_small
 from fundpool.models import Inflow
 from grants.demo import seed_grants, seed_places
 
@@ -59,6 +59,12 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"seed_demo: {grants['applications']} applications, one in every lifecycle state; "
                 "reviews scored, a proposed award on public notice with an objection."
+            )
+        gifts = seed_donations(staff=users["staff"])
+        if gifts["donations"]:
+            self.stdout.write(
+                f"seed_demo: {gifts['donations']} donations: online (confirmed, pending, failed, expired, "
+                "cancelled), a refund, a dispute won and one lost, a matching campaign, platform and bank imports."
             )
         self.stdout.write(f"seed_demo: done in {time.perf_counter() - started:.1f}s")
         self.stdout.write("")
