@@ -158,7 +158,9 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     from fundpool.models import Campaign, Donation, EntryKind
 
     assert set(Donation.objects.values_list("channel", flat=True)) == {"stripe", "platform", "bank", "match"}
-    assert {"confirmed", "pending", "failed", "expired", "cancelled"} <= set(Donation.objects.values_list("status", flat=True))
+    assert {"confirmed", "pending", "failed", "expired", "cancelled"} <= set(
+        Donation.objects.values_list("status", flat=True)
+    )
     kinds = set(JournalEntry.objects.values_list("kind", flat=True))
     assert {EntryKind.REFUND, EntryKind.CHARGEBACK, EntryKind.REVERSAL} <= kinds
     campaign = Campaign.objects.get()

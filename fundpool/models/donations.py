@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import MONEY, Inflow, Pledge, RestrictionFields
 
@@ -73,7 +74,7 @@ class DonationChannel(models.TextChoices):
 
 class DonationStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting payment confirmation")
-    CONFIRMED = "confirmed", _("Received")
+    CONFIRMED = "confirmed", pgettext_lazy("donation status", "Received")
     FAILED = "failed", _("Payment failed")
     EXPIRED = "expired", _("Checkout expired")
     CANCELLED = "cancelled", _("Cancelled by the donor")
@@ -147,7 +148,7 @@ class Donation(RestrictionFields):
 
 
 class EventStatus(models.TextChoices):
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("event status", "Received")
     PROCESSED = "processed", _("Processed")
     IGNORED = "ignored", _("Ignored (not a type we act on)")
     DEFERRED = "deferred", _("Waiting for the payment it refers to")
