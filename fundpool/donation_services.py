@@ -480,6 +480,32 @@ _HANDLERS = {
 }
 
 
+def events_process_queue(*, limit: int = 200) -> int:
+    """Process stored events that are waiting (queued by the webhook, or failed earlier), oldest
+    first. Several workers may run at once: each takes rows the others have not locked."""
+    done = 0
+    while done < limit:
+        with transaction.atomic():
+            batch = list(
+                StripeEvent.objects.select_for_update(skip_locked=True)
+                .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED])
+                .order_by("created", "pk")[: min(50, limit - done)]
+            )
+        if not batch:
+            break
+        for event in batch:
+            try:
+                event = event_process(event)
+            except Exception:  # noqa: BLE001 - one bad event must not stop the queue
+                logger.exception("stripe event %s failed", event.event_id)
+                StripeEvent.objects.filter(pk=event.pk, status=EventStatus.RECEIVED).update(status=EventStatus.FAILED)
+                continue
+            if event.type in FULFILLING and event.status == EventStatus.PROCESSED and event.payment_intent:
+                replay_deferred(payment_intent=event.payment_intent)
+            done += 1
+    return done
+
+
 @dataclass
 class ReconcileResult:
     seen: int = 0

@@ -1,6 +1,7 @@
 import logging
 
 import stripe
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -55,7 +56,10 @@ def stripe_webhook(request):
         logger.warning("stripe webhook refused: %s", str(exc)[:200])
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     try:
-        event = donation_services.event_receive(payload)
+        if settings.STRIPE_PROCESS_INLINE:
+            event = donation_services.event_receive(payload)
+        else:
+            event = donation_services.event_store(payload)
     except donation_services.DonationError as exc:
         logger.warning("stripe webhook: %s", exc)
         return HttpResponse(str(exc), status=400, content_type="text/plain")

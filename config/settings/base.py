@@ -198,6 +198,9 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # Payment method types offered in Checkout (comma-separated): card, alipay, wechat_pay.
 STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=["card", "alipay", "wechat_pay"])
+# True: each webhook is processed before it is answered. False (busy days): the webhook stores the
+# verified event and answers at once; `manage.py process_stripe_events --loop` processes the queue.
+STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=True)
 DONATION_MAX_AMOUNT = env("DONATION_MAX_AMOUNT", default="50000")
 DONATION_PRESETS = ["20", "50", "100", "200"]
 

@@ -342,3 +342,20 @@ def test_staff_record_an_official_receipt_number_once(received, finance, staff):
     with pytest.raises(services.DonationError):
         services.receipt_number_record(donation=other, number="京财0002", actor=finance)  # not received
     assert Donation.objects.get(pk=received.pk).receipt_number == "京财0001"
+
+
+def test_on_busy_days_the_webhook_queues_and_a_worker_processes_once(client, settings):
+    from django.core.management import call_command
+
+    settings.STRIPE_PROCESS_INLINE = False
+    donation = start()
+    ev = completed(donation)
+    assert kit.post(client, ev).status_code == 200
+    assert kit.post(client, ev).status_code == 200
+    assert StripeEvent.objects.get().status == EventStatus.RECEIVED
+    assert Donation.objects.get(pk=donation.pk).status == DonationStatus.PENDING
+    call_command("process_stripe_events")
+    call_command("process_stripe_events")
+    assert Donation.objects.get(pk=donation.pk).status == DonationStatus.CONFIRMED
+    assert JournalEntry.objects.filter(kind=EntryKind.INFLOW).count() == 1
+    assert StripeEvent.objects.get().status == EventStatus.PROCESSED

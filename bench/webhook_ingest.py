@@ -1,0 +1,197 @@
+"""Webhook ingest on PostgreSQL under gunicorn (2 sync workers): N distinct signed
+`checkout.session.completed` events fired by a load client, beside a trivial one-row-insert view
+served the same way; then a check that every event was counted exactly once.
+
+    .venv/bin/python bench/webhook_ingest.py [--events 2000] [--clients 8]
+"""
+
+import argparse
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+
+NAME = "fundpool_bench_webhook"
+SECRET = "whsec_bench"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sign(body: bytes) -> str:
+    t = int(time.time())
+    return f"t={t},v1={hmac.new(SECRET.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
+
+
+def fire(port: int, path: str, bodies: list[bytes], clients: int, signed: bool) -> tuple[float, list[int]]:
+    def one(body):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers["Stripe-Signature"] = sign(body)
+        conn.request("POST", path, body=body, headers=headers)
+        status = conn.getresponse().status
+        conn.close()
+        return status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        statuses = list(pool.map(one, bodies))
+    return time.perf_counter() - started, statuses
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+
+    _common.prepare(NAME, "--size", "small", fresh=True)
+    os.environ["STRIPE_WEBHOOK_SECRET"] = SECRET
+    os.environ["STRIPE_SECRET_KEY"] = "sk_test_bench"
+    _common.use(NAME)
+    from django.db import connection
+
+    from fundpool.models import Donation, DonationStatus, EntryKind, JournalEntry, StripeEvent
+    from fundpool.verify import verify
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial primary key, body text)")
+    donations = Donation.objects.bulk_create(
+        [Donation(channel="stripe", amount=50, currency="CNY") for _ in range(2 * args.events)]
+    )
+    for d in donations:
+        d.stripe_session_id = f"cs_bench_{d.pk:08d}"
+    Donation.objects.bulk_update(donations, ["stripe_session_id"])
+    now = int(time.time())
+    bodies = [
+        json.dumps(
+            {
+                "id": f"evt_bench_{d.pk:08d}",
+                "object": "event",
+                "type": "checkout.session.completed",
+                "created": now,
+                "data": {
+                    "object": {
+                        "id": d.stripe_session_id,
+                        "object": "checkout.session",
+                        "amount_total": 5000,
+                        "currency": "cny",
+                        "payment_status": "paid",
+                        "status": "complete",
+                        "payment_intent": f"pi_bench_{d.pk:08d}",
+                        "client_reference_id": str(d.pk),
+                        "metadata": {"donation": str(d.pk)},
+                    }
+                },
+            }
+        ).encode()
+        for d in donations
+    ]
+
+    def serve(inline: bool):
+        port = free_port()
+        env = {
+            **os.environ,
+            "DATABASE_URL": _common.url_for(NAME),
+            "DJANGO_SETTINGS_MODULE": "bench.settings",
+            "DEBUG": "0",
+            "PYTHONPATH": str(_common.ROOT),
+            "STRIPE_PROCESS_INLINE": "1" if inline else "0",
+        }
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "bench.wsgi:application",
+                "-w",
+                "2",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "--chdir",
+                str(_common.ROOT),
+            ],
+            env=env,
+        )
+        for _ in range(100):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        fire(port, "/bench/insert/", bodies[:50], args.clients, signed=False)  # warm both workers
+        return server, port, env
+
+    half = args.events
+    inline_bodies, queued_bodies = bodies[:half], bodies[half:]
+    server, port, env = serve(inline=True)
+    try:
+        base_s, base_status = fire(port, "/bench/insert/", inline_bodies, args.clients, signed=False)
+        hook_s, hook_status = fire(port, "/stripe/webhook/", inline_bodies, args.clients, signed=True)
+        dup_s, dup_status = fire(port, "/stripe/webhook/", inline_bodies[: half // 4], args.clients, signed=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    server, port, env = serve(inline=False)
+    try:
+        queue_s, queue_status = fire(port, "/stripe/webhook/", queued_bodies, args.clients, signed=True)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    started = time.perf_counter()
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "process_stripe_events", "--limit", str(half)],
+            cwd=_common.ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(2)
+    ]
+    for w in workers:
+        w.wait(timeout=1800)
+    drain_s = time.perf_counter() - started
+
+    n = args.events
+    confirmed = Donation.objects.filter(pk__in=[d.pk for d in donations], status=DonationStatus.CONFIRMED).count()
+    inflows = JournalEntry.objects.filter(kind=EntryKind.INFLOW, external_ref__startswith="stripe:cs:cs_bench_").count()
+    events = StripeEvent.objects.filter(event_id__startswith="evt_bench_").count()
+    report = verify()
+    bad = lambda statuses: sum(st >= 300 for st in statuses)  # noqa: E731
+    print(f"webhook ingest on PostgreSQL, gunicorn 2 workers, {args.clients} clients ({_common.machine()})")
+    print(f"{'endpoint':<40} {'requests':>9} {'req/s':>9} {'non-2xx':>8} {'ratio':>6}")
+    base = n / base_s
+    for label, count, secs, statuses in (
+        ("baseline: insert one row", n, base_s, base_status),
+        ("webhook, processed inline (new)", n, hook_s, hook_status),
+        ("webhook, processed inline (repeats)", len(dup_status), dup_s, dup_status),
+        ("webhook, queued (STRIPE_PROCESS_INLINE=0)", n, queue_s, queue_status),
+    ):
+        print(f"{label:<40} {count:>9} {count / secs:>9.1f} {bad(statuses):>8} {count / secs / base:>6.2f}")
+    print(
+        f"queue drained by 2 process_stripe_events workers: {n} events in {drain_s:.1f} s ({n / drain_s:.1f} events/s)"
+    )
+    print(
+        f"exactly once: {events} events stored, {inflows} inflows, {confirmed} donations confirmed of {2 * n}; "
+        f"ledger_verify {'clean' if report.ok else 'PROBLEMS'}"
+    )
+
+
+if __name__ == "__main__":
+    main()
