@@ -287,3 +287,12 @@ def entry_list(*, limit: int = 50):
 
 def theme_list():
     return Theme.objects.order_by("code")
+
+
+def paid_by_reference(references) -> dict[str, Decimal]:
+    """What was paid out under each reference, in one query (for lists and exports)."""
+    references = list(references)
+    if not references:
+        return {}
+    rows = Commitment.objects.filter(reference__in=references).values_list("reference", "paid_account__balance")
+    return {ref: q(balance) for ref, balance in rows}

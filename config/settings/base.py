@@ -183,6 +183,8 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
+# The publisher prefix in 360Giving identifiers (360G-<prefix>-<id>).
+OPEN_DATA_PREFIX = env("OPEN_DATA_PREFIX", default="cuihu-fund")
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 # No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
