@@ -4,11 +4,15 @@ and campaign pages with their progress. Views read input, call one service, show
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -32,7 +36,13 @@ def designation_choices():
         ("pool", gettext_lazy("Where it is needed most (the general pool)")),
         (gettext_lazy("A theme"), [(f"theme:{t.code}", t.name) for t in themes]),
         (gettext_lazy("An open call"), [(f"call:{c.slug}", c.title) for c in calls]),
-        (gettext_lazy("A funded project"), [(f"project:{p.pk}", f"{p.title}（{p.group.name}）") for p in projects]),
+        (
+            gettext_lazy("A funded project"),
+            [
+                (f"project:{p.pk}", p.title if p.group.name in p.title else f"{p.title}（{p.group.name}）")
+                for p in projects
+            ],
+        ),
     ]
 
 
@@ -88,16 +98,25 @@ class DonateForm(forms.Form):
         help_text=gettext_lazy("We send the acknowledgement and a private link to follow your gift; nothing else."),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, campaign=None, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        self.campaign = campaign
+        if campaign is not None:
+            # A campaign's gifts go where the campaign says (and only those are matched).
+            del self.fields["designation"]
         self.fields["preset"].choices = [(p, format_amount(parse_amount(p))) for p in settings.DONATION_PRESETS] + [
             (OTHER, gettext_lazy("Other amount"))
         ]
-        self.fields["designation"].choices = designation_choices()
+        if "designation" in self.fields:
+            self.fields["designation"].choices = designation_choices()
 
     def clean(self):
         cleaned = super().clean()
         preset = cleaned.get("preset")
+        if (cleaned.get("custom") or "").strip():
+            preset = OTHER  # typing an amount chooses it, whatever button was left selected
+            self.errors.pop("preset", None)
         raw = cleaned.get("custom") if preset == OTHER else preset
         if preset:
             try:
@@ -116,7 +135,13 @@ class DonateForm(forms.Form):
                         % {"max": format_amount(services.max_donation())},
                     )
                 cleaned["amount"] = amount
-        if cleaned.get("designation"):
+        if self.campaign is not None:
+            cleaned["resolved"] = (
+                Restriction.of(self.campaign),
+                self.campaign.designation_label or str(_("The general pool")),
+                self.campaign.designation_ref,
+            )
+        elif cleaned.get("designation"):
             try:
                 cleaned["resolved"] = resolve_designation(cleaned["designation"])
             except ValueError:
@@ -131,10 +156,7 @@ def donate(request):
     slug = request.GET.get("campaign") or request.POST.get("campaign")
     if slug:
         campaign = donation_selectors.campaigns_active().filter(slug=str(slug)[:80]).first()
-    initial = {"preset": "50", "designation": "pool"}
-    if campaign is not None:
-        initial["designation"] = _campaign_designation(campaign)
-    form = DonateForm(request.POST or None, initial=initial)
+    form = DonateForm(request.POST or None, initial={"preset": "50", "designation": "pool"}, campaign=campaign)
     enabled = gateway.configured()
     if request.method == "POST" and enabled and form.is_valid():
         restriction, label, ref = form.cleaned_data["resolved"]
@@ -160,35 +182,47 @@ def donate(request):
         else:
             return redirect(session.url, permanent=False)
     status = 400 if request.method == "POST" and (form.errors or not enabled) else 200
-    return render(request, "cms/donate.html", {"form": form, "enabled": enabled, "campaign": campaign}, status=status)
-
-
-def _campaign_designation(campaign) -> str:
-    if campaign.designation_ref.startswith("grant:"):
-        return f"project:{campaign.designation_ref.split(':')[1]}"
-    if campaign.restriction_kind == RestrictionKind.THEME and campaign.theme_id:
-        return f"theme:{campaign.theme.code}"
-    if campaign.restriction_kind == RestrictionKind.CALL and campaign.call_ref.startswith("call:"):
-        return f"call:{campaign.call_ref.split(':', 1)[1]}"
-    return "pool"
+    return render(
+        request,
+        "cms/donate.html",
+        {
+            "form": form,
+            "enabled": enabled,
+            "campaign": campaign,
+            "campaigns": [] if campaign else list(donation_selectors.campaigns_active()[:5]),
+        },
+        status=status,
+    )
 
 
 @never_cache
 def donate_thanks(request, token):
     """Back from Checkout: the gift counts only once Stripe's signed webhook confirms it."""
     donation = donation_selectors.donation_for_token(token=token)
+    waiting = donation.status == DonationStatus.PENDING
+    recent = timezone.now() - donation.created_at < timedelta(minutes=15)
     return render(
         request,
         "cms/donate_thanks.html",
-        {"donation": donation, "confirmed": donation.status == DonationStatus.CONFIRMED},
+        {
+            "donation": donation,
+            "confirmed": donation.status == DonationStatus.CONFIRMED,
+            "waiting": waiting,
+            "refresh": waiting and recent,
+        },
     )
 
 
 @never_cache
 def donate_cancel(request, token):
-    services.donation_cancel(token=str(token)[:64])
-    messages.info(request, _("You cancelled the payment. Nothing was charged and nothing was kept."))
-    return redirect("donate")
+    donation = services.donation_cancel(token=str(token)[:64])
+    if donation is None:
+        raise Http404
+    if donation.status == DonationStatus.CANCELLED:
+        messages.info(request, _("You cancelled the payment. Nothing was charged and nothing was kept."))
+        return redirect("donate")
+    # Paid (or closed) already: say what really happened.
+    return redirect("donate_thanks", token=donation.token)
 
 
 @never_cache
@@ -202,7 +236,17 @@ def acknowledgement(request, token):
         for r in trace["reached"]:
             project = projects.get(r["reference"])
             reached.append({**r, "project": project, "capacity": r["reference"].endswith(":capacity")})
-    response = render(request, "cms/acknowledgement.html", {"donation": donation, "trace": trace, "reached": reached})
+    response = render(
+        request,
+        "cms/acknowledgement.html",
+        {
+            "donation": donation,
+            "trace": trace,
+            "reached": reached,
+            "refunded_in_full": bool(trace) and trace["returned"] >= donation.amount,
+            "match": getattr(donation, "match", None) if donation.campaign_id else None,
+        },
+    )
     response["X-Robots-Tag"] = "noindex"
     response["Referrer-Policy"] = "no-referrer"
     return response

@@ -19,6 +19,7 @@ from . import donation_services as services
 from .admin_views import LocalInspectView, ServiceFormView
 from .imports import MAX_BYTES
 from .models import Donation, DonationChannel
+from .money import format_amount
 
 
 class ReceiptNumberForm(forms.Form):
@@ -37,6 +38,16 @@ class ReceiptNumberView(ServiceFormView):
 
     def get_page_subtitle(self):
         return str(self.object)
+
+    def get(self, request, *args, **kwargs):
+        if self.object.status != "confirmed" or self.object.receipt_number:
+            messages.error(
+                request,
+                _("A receipt number is recorded once, for a received gift; this one has %(number)s.")
+                % {"number": self.object.receipt_number or "—"},
+            )
+            return redirect("donation:inspect", self.object.pk)
+        return super().get(request, *args, **kwargs)
 
     def call_service(self, form):
         return services.receipt_number_record(
@@ -111,7 +122,12 @@ class DonationImportView(View):
                 messages.success(
                     request,
                     _("%(n)s gift(s) imported, %(total)s in all; %(skipped)s already imported; %(rejected)s rejected.")
-                    % {"n": batch.imported, "total": batch.total, "skipped": batch.skipped, "rejected": batch.rejected},
+                    % {
+                        "n": batch.imported,
+                        "total": format_amount(batch.total),
+                        "skipped": batch.skipped,
+                        "rejected": batch.rejected,
+                    },
                 )
                 return redirect("importbatch:index")
         carried = ImportForm(

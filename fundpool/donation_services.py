@@ -91,7 +91,10 @@ def donation_start(
         channel=DonationChannel.STRIPE,
         amount=amount,
         currency=check_currency(None),
-        designation_label=designation_label[:200],
+        designation_label=(
+            designation_label
+            or (str(_("The general pool")) if restriction.kind == RestrictionKind.UNRESTRICTED else "")
+        )[:200],
         designation_ref=designation_ref[:120],
         display_name=(display_name or "").strip()[:60],
         anonymous=anonymous,
@@ -131,8 +134,11 @@ def donation_cancel(*, token: str) -> Donation | None:
     arrives later is fulfilled all the same)."""
     donation = Donation.objects.select_for_update().filter(token=token).first()
     if donation is not None and donation.status == DonationStatus.PENDING:
+        # Nothing kept: the donor's name, email and message go; the bare row stays so that a payment
+        # that still arrives is recognised.
         donation.status = DonationStatus.CANCELLED
-        donation.save(update_fields=["status"])
+        donation.display_name, donation.email, donation.message = "", "", ""
+        donation.save(update_fields=["status", "display_name", "email", "message"])
     return donation
 
 
@@ -146,6 +152,11 @@ def receipt_number_record(*, donation: Donation, number: str, actor) -> Donation
     donation = Donation.objects.select_for_update().get(pk=donation.pk)
     if donation.status != DonationStatus.CONFIRMED:
         raise DonationError(_("Only a received gift gets an official receipt."))
+    if donation.receipt_number:
+        raise DonationError(
+            _("This gift already has receipt number %(number)s; a receipt number is recorded once."),
+            number=donation.receipt_number,
+        )
     if Donation.objects.filter(receipt_number__iexact=number).exclude(pk=donation.pk).exists():
         raise DonationError(_("Receipt number %(number)s is already on another gift."), number=number)
     donation.receipt_number = number
@@ -670,6 +681,7 @@ def donations_import(*, preview: ImportPreview, only_valid: bool = False, filena
             anonymous=row.anonymous,
             message=row.message[:300],
             import_ref=import_ref,
+            designation_label=str(_("The general pool")),
             inflow=inflow,
             confirmed_at=timezone.now(),
         )

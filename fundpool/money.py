@@ -69,7 +69,10 @@ def parse_amount(value, currency: str | None = None, *, allow_zero: bool = False
             if not _GROUPED.fullmatch(text):
                 raise InvalidAmount(_("“%(value)s” is not a number."), value=text[:40])
             text = text.replace(",", "")
-        if "_" in text:
+        if text.endswith("元"):
+            text = text[:-1].strip()
+        # Digits, one sign and a decimal point only: no "1e3", no "1_000".
+        if "_" in text or "e" in text.lower().replace("nan", "").replace("inf", ""):
             raise InvalidAmount(_("“%(value)s” is not a number."), value=text[:40])
         try:
             amount = Decimal(text)

@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from . import admin_views, donation_admin
@@ -27,6 +27,7 @@ from .models import (
     StripeEvent,
     Theme,
 )
+from .money import format_amount
 
 
 class ThemeViewSet(ModelViewSet):
@@ -163,9 +164,23 @@ class DonationViewSet(LedgerViewSet):
     model = Donation
     icon = "pick"
     menu_label = _("Donations")
-    list_display = ["__str__", "channel", "designation_label", "receipt_number", "created_at"]
-    list_filter = ["status", "channel"]
-    search_fields = ["stripe_session_id", "import_ref", "receipt_number", "designation_label"]
+    list_display = [
+        "__str__",
+        Column("amount_display", label=_("Amount"), accessor=lambda d: format_amount(d.amount, d.currency)),
+        "channel",
+        "designation_label",
+        "receipt_number",
+        "created_at",
+    ]
+    list_filter = ["status", "channel", "campaign", "created_at"]
+    search_fields = [
+        "display_name",
+        "email",
+        "stripe_session_id",
+        "import_ref",
+        "receipt_number",
+        "designation_label",
+    ]
     inspect_view_class = donation_admin.DonationInspectView
     extra_views = [("receipt/<int:pk>/", donation_admin.ReceiptNumberView, "receipt")]
 
@@ -207,7 +222,7 @@ class CampaignViewSet(ModelViewSet):
         "ends_on",
         "active",
     ]
-    list_display = ["title", "goal", "starts_on", "ends_on", "active"]
+    list_display = ["title", "goal", "starts_on", "ends_on", BooleanColumn("active", label=_("active"))]
     delete_view_class = admin_views.ProtectedDeleteView
 
 

@@ -143,3 +143,54 @@ def test_a_campaign_page_shows_its_progress(client, stripe_on):
     kit.post(client, kit.event("checkout.session.completed", kit.session_for(donation)))
     html = client.get(reverse("campaign", args=["99"])).content.decode()
     assert "¥200.00" in html and 'value="20"' in html
+
+
+def test_a_typed_amount_is_the_gift_whatever_button_was_left_selected(client, stripe_on):
+    client.post(reverse("donate"), form(preset="50", custom="88"))
+    assert Donation.objects.get().amount == Decimal("88.00")
+
+
+def test_the_cancel_link_of_a_paid_gift_does_not_claim_nothing_was_charged(client, stripe_on):
+    client.post(reverse("donate"), form(display_name="小林", email="a@example.invalid"))
+    donation = Donation.objects.get()
+    kit.post(client, kit.event("checkout.session.completed", kit.session_for(donation)))
+    response = client.get(reverse("donate_cancel", args=[donation.token]), follow=True)
+    html = response.content.decode()
+    assert "已收到" in html and "没有扣款" not in html
+    assert Donation.objects.get().status == DonationStatus.CONFIRMED
+    assert client.get(reverse("donate_cancel", args=["no-such-token"])).status_code == 404
+
+
+def test_cancelling_forgets_the_donors_details(client, stripe_on):
+    client.post(reverse("donate"), form(display_name="小林", email="a@example.invalid", message="加油"))
+    donation = Donation.objects.get()
+    client.get(reverse("donate_cancel", args=[donation.token]))
+    donation.refresh_from_db()
+    assert (donation.display_name, donation.email, donation.message) == ("", "", "")
+
+
+def test_a_campaign_gift_goes_where_the_campaign_says(client, stripe_on):
+    from datetime import date
+
+    from fundpool.models import Campaign
+
+    theme = ThemeFactory(code="elderly", name="为老服务")
+    other = ThemeFactory(code="culture", name="社区文化")
+    Campaign.objects.create(
+        title="为老", slug="old", goal=Decimal("100"), starts_on=date(2026, 1, 1), restriction_kind="theme",
+        theme=theme, designation_label="为老服务",
+    )
+    page = client.get(reverse("donate") + "?campaign=old").content.decode()
+    assert 'name="designation"' not in page and "为老服务" in page
+    client.post(reverse("donate") + "?campaign=old", form(campaign="old", designation=f"theme:{other.code}"))
+    donation = Donation.objects.get()
+    assert (donation.theme, donation.campaign.slug) == (theme, "old")
+
+
+def test_the_acknowledgement_of_a_gift_refunded_in_full_says_so(client, stripe_on):
+    client.post(reverse("donate"), form(preset="20"))
+    donation = Donation.objects.get()
+    kit.post(client, kit.event("checkout.session.completed", kit.session_for(donation)))
+    kit.post(client, kit.event("charge.refunded", kit.charge_for(donation, refunded=2000)))
+    html = client.get(reverse("donation_acknowledgement", args=[donation.token])).content.decode()
+    assert "已全额退款" in html and "尚未用于具体项目" not in html

@@ -168,6 +168,8 @@ ACCOUNT_PASSWORD_MIN_LENGTH = 8
 # Failed logins are counted and locked out by django-axes (one mechanism, one message).
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区公益基金池 <noreply@fund.invalid>")
+# Who is alerted about gifts held in suspense (comma-separated emails).
+MANAGERS = [("", email) for email in env.list("MANAGERS_EMAILS", default=[])]
 
 # Brute-force protection (django-axes) for the site's login and Wagtail's admin login alike.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

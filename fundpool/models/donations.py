@@ -64,6 +64,49 @@ class Campaign(RestrictionFields):
     def __str__(self):
         return self.title
 
+    @property
+    def is_open(self) -> bool:
+        from django.utils import timezone
+
+        today = timezone.localdate()
+        return self.active and self.starts_on <= today and (self.ends_on is None or today <= self.ends_on)
+
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        from ..ledger import Restriction
+        from . import PledgeStatus, SourceType
+
+        errors = {}
+        if self.goal is not None and self.goal <= 0:
+            errors["goal"] = _("The goal must be more than zero.")
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            errors["ends_on"] = _("A campaign cannot end before it starts.")
+        try:
+            Restriction.of(self).validate()
+        except Exception as exc:  # noqa: BLE001 - the restriction explains itself
+            errors["restriction_kind"] = str(exc)
+        if self.designation_ref and not (
+            self.designation_ref.startswith("grant:") and self.designation_ref.split(":")[1].isdigit()
+        ):
+            errors["designation_ref"] = _("A project is named as grant:<number>, e.g. grant:12.")
+        pledge = self.match_pledge
+        if pledge is not None:
+            if pledge.funder.source_type != SourceType.MATCHING:
+                errors["match_pledge"] = _("Only a matching partner's pledge can match gifts.")
+            elif pledge.status != PledgeStatus.OPEN and not self.pk:
+                errors["match_pledge"] = _("This pledge is closed.")
+            if self.match_cap is not None and self.match_cap > pledge.amount:
+                errors["match_cap"] = _("The cap cannot be more than the pledge (%(amount)s).") % {
+                    "amount": pledge.amount
+                }
+        if self.pk:
+            before = type(self).objects.filter(pk=self.pk).values_list("match_pledge", flat=True).first()
+            if before != self.match_pledge_id and self.donations.filter(channel="match").exists():
+                errors["match_pledge"] = _("Gifts were already matched from the current pledge; it cannot be changed.")
+        if errors:
+            raise ValidationError(errors)
+
 
 class DonationChannel(models.TextChoices):
     STRIPE = "stripe", _("Online (Stripe Checkout)")
@@ -85,7 +128,7 @@ class Donation(RestrictionFields):
     """One gift from the public. Personal data (name, email, message) is private: public pages show
     the display name only when the donor chose one and is not anonymous."""
 
-    token = models.CharField(max_length=64, unique=True, default=_token, editable=False)
+    token = models.CharField(_("private link key"), max_length=64, unique=True, default=_token, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=DonationChannel.choices)
     status = models.CharField(
         _("status"), max_length=10, choices=DonationStatus.choices, default=DonationStatus.PENDING, db_index=True
@@ -102,9 +145,13 @@ class Donation(RestrictionFields):
     message = models.CharField(_("message"), max_length=300, blank=True)
     email = models.EmailField(_("email for the acknowledgement"), blank=True)
     # Outside identifiers: each is unique wherever it is set.
-    stripe_session_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_payment_intent = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    stripe_charge_id = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    stripe_session_id = models.CharField(
+        _("Stripe Checkout Session"), max_length=255, null=True, blank=True, unique=True
+    )
+    stripe_payment_intent = models.CharField(
+        _("Stripe PaymentIntent"), max_length=255, null=True, blank=True, unique=True
+    )
+    stripe_charge_id = models.CharField(_("Stripe charge"), max_length=255, null=True, blank=True, unique=True)
     import_ref = models.CharField(
         _("row reference"), max_length=200, null=True, blank=True, unique=True, help_text=_("channel:reference")
     )
@@ -158,16 +205,16 @@ class EventStatus(models.TextChoices):
 class StripeEvent(models.Model):
     """Every event Stripe sent (or reconciliation fetched), stored once by its id."""
 
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
+    event_id = models.CharField(_("event id"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=100, db_index=True)
     created = models.DateTimeField(_("created at Stripe"))
-    payload = models.JSONField()
-    status = models.CharField(max_length=10, choices=EventStatus.choices, default=EventStatus.RECEIVED)
+    payload = models.JSONField(_("payload"))
+    status = models.CharField(_("status"), max_length=10, choices=EventStatus.choices, default=EventStatus.RECEIVED)
     # The payment it concerns, to replay deferred events once the payment is known.
-    payment_intent = models.CharField(max_length=255, blank=True, db_index=True)
-    note = models.CharField(max_length=500, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    payment_intent = models.CharField(_("payment intent"), max_length=255, blank=True, db_index=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-pk"]
@@ -189,9 +236,14 @@ class ImportBatch(models.Model):
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     total = models.DecimalField(_("total imported"), default=Decimal("0"), **MONEY)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("imported at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]

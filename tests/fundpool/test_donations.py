@@ -359,3 +359,42 @@ def test_on_busy_days_the_webhook_queues_and_a_worker_processes_once(client, set
     assert Donation.objects.get(pk=donation.pk).status == DonationStatus.CONFIRMED
     assert JournalEntry.objects.filter(kind=EntryKind.INFLOW).count() == 1
     assert StripeEvent.objects.get().status == EventStatus.PROCESSED
+
+
+def test_a_receipt_number_is_recorded_once(received, finance):
+    services.receipt_number_record(donation=received, number="赣财0001", actor=finance)
+    with pytest.raises(services.DonationError, match="赣财0001"):
+        services.receipt_number_record(donation=received, number="赣财0002", actor=finance)
+    assert Donation.objects.get(pk=received.pk).receipt_number == "赣财0001"
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"ends_on": "2020-01-01"}, "ends_on"),
+        ({"goal": D("-1")}, "goal"),
+        ({"restriction_kind": "theme"}, "restriction_kind"),
+        ({"designation_ref": "project-9"}, "designation_ref"),
+        ({"match_cap": D("999999")}, "match_cap"),
+        ({"government_pledge": True}, "match_pledge"),
+    ],
+)
+def test_a_campaign_with_bad_settings_is_refused(change, field):
+    from datetime import date
+
+    from django.core.exceptions import ValidationError
+
+    partner = FunderFactory(name="配捐方", source_type=SourceType.MATCHING)
+    pledge = Pledge.objects.create(funder=partner, amount=D("5000.00"), pledged_on=date(2026, 1, 1))
+    if change.pop("government_pledge", False):
+        pledge = Pledge.objects.create(
+            funder=FunderFactory(name="街道办", source_type=SourceType.GOVERNMENT), amount=D("5000.00"), pledged_on=date(2026, 1, 1)
+        )
+    campaign = Campaign(
+        title="九九", slug="99", goal=D("100"), starts_on=date(2026, 9, 1), match_pledge=pledge, match_cap=D("100")
+    )
+    for key, value in change.items():
+        setattr(campaign, key, date.fromisoformat(value) if key == "ends_on" else value)
+    with pytest.raises(ValidationError) as exc:
+        campaign.full_clean()
+    assert field in exc.value.message_dict

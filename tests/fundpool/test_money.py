@@ -36,7 +36,9 @@ def test_accepts_exact_amounts(raw, expected):
         ("-inf", "有限"),
         ("1.234", "最多 2 位小数"),
         ("", "请输入金额"),
-        ("1e30", "过大"),
+        ("1e30", "不是数字"),
+        ("1" + "0" * 30, "过大"),
+        ("1e3", "不是数字"),
         ("1,0.00", "不是数字"),
         ("12,50", "不是数字"),
         ("1_000", "不是数字"),
@@ -78,7 +80,7 @@ def test_minor_units_round_trip_exactly():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("1,250.00", "1250.00"), ("¥12,345,678.9", "12345678.90"), ("１０．５", "10.50"), ("￥１，２００", "1200.00")],
+    [("1,250.00", "1250.00"), ("30元", "30.00"), ("¥12,345,678.9", "12345678.90"), ("１０．５", "10.50"), ("￥１，２００", "1200.00")],
 )
 def test_thousands_separators_and_full_width_input_are_read_as_typed(raw, expected):
     assert parse_amount(raw) == Decimal(expected)
