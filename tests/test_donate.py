@@ -177,8 +177,13 @@ def test_a_campaign_gift_goes_where_the_campaign_says(client, stripe_on):
     theme = ThemeFactory(code="elderly", name="为老服务")
     other = ThemeFactory(code="culture", name="社区文化")
     Campaign.objects.create(
-        title="为老", slug="old", goal=Decimal("100"), starts_on=date(2026, 1, 1), restriction_kind="theme",
-        theme=theme, designation_label="为老服务",
+        title="为老",
+        slug="old",
+        goal=Decimal("100"),
+        starts_on=date(2026, 1, 1),
+        restriction_kind="theme",
+        theme=theme,
+        designation_label="为老服务",
     )
     page = client.get(reverse("donate") + "?campaign=old").content.decode()
     assert 'name="designation"' not in page and "为老服务" in page

@@ -38,7 +38,14 @@ def awards(staff):
         application=filed, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
     registered = ApplicationFactory(
-        title="社区议事厅", group=GroupFactory(group_type="registered", credit_code="52440300MJ0000001T", filing_status="not_required", filing_number="", filed_on=None)
+        title="社区议事厅",
+        group=GroupFactory(
+            group_type="registered",
+            credit_code="52440300MJ0000001T",
+            filing_status="not_required",
+            filing_number="",
+            filed_on=None,
+        ),
     )
     registered = put_in_state(registered, Status.AWARDED)
     notice = put_in_state(ApplicationFactory(title="尚在公示"), Status.ON_NOTICE)
@@ -75,11 +82,11 @@ def test_open_data_names_no_person(client, awards):
 
 def test_the_csv_has_a_row_per_award_and_defuses_formulas(client, awards, settings):
     filed = awards[0]
-    type(filed).objects.filter(pk=filed.pk).update(title="=HYPERLINK(\"http://x\")")
+    type(filed).objects.filter(pk=filed.pk).update(title='=HYPERLINK("http://x")')
     response = client.get("/open-data/360giving.csv")
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 2
     titles = {r["Title"] for r in rows}
-    assert "'=HYPERLINK(\"http://x\")" in titles
+    assert '\'=HYPERLINK("http://x")' in titles
     assert {r["Amount Awarded"] for r in rows} == {"9000"}

@@ -388,7 +388,9 @@ def test_a_campaign_with_bad_settings_is_refused(change, field):
     pledge = Pledge.objects.create(funder=partner, amount=D("5000.00"), pledged_on=date(2026, 1, 1))
     if change.pop("government_pledge", False):
         pledge = Pledge.objects.create(
-            funder=FunderFactory(name="街道办", source_type=SourceType.GOVERNMENT), amount=D("5000.00"), pledged_on=date(2026, 1, 1)
+            funder=FunderFactory(name="街道办", source_type=SourceType.GOVERNMENT),
+            amount=D("5000.00"),
+            pledged_on=date(2026, 1, 1),
         )
     campaign = Campaign(
         title="九九", slug="99", goal=D("100"), starts_on=date(2026, 9, 1), match_pledge=pledge, match_cap=D("100")

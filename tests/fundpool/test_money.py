@@ -80,7 +80,13 @@ def test_minor_units_round_trip_exactly():
 
 @pytest.mark.parametrize(
     "raw, expected",
-    [("1,250.00", "1250.00"), ("30元", "30.00"), ("¥12,345,678.9", "12345678.90"), ("１０．５", "10.50"), ("￥１，２００", "1200.00")],
+    [
+        ("1,250.00", "1250.00"),
+        ("30元", "30.00"),
+        ("¥12,345,678.9", "12345678.90"),
+        ("１０．５", "10.50"),
+        ("￥１，２００", "1200.00"),
+    ],
 )
 def test_thousands_separators_and_full_width_input_are_read_as_typed(raw, expected):
     assert parse_amount(raw) == Decimal(expected)
