@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import donate, open_data_views
+from . import donate, open_data_views, public_views
 
 urlpatterns = [
     path("donate/", donate.donate, name="donate"),
@@ -8,6 +8,8 @@ urlpatterns = [
     path("donate/cancel/<str:token>/", donate.donate_cancel, name="donate_cancel"),
     path("donations/<str:token>/", donate.acknowledgement, name="donation_acknowledgement"),
     path("campaigns/<slug:slug>/", donate.campaign, name="campaign"),
+    path("transparency/", public_views.transparency, name="transparency"),
+    path("funded/", public_views.directory, name="directory"),
     path("open-data/360giving.json", open_data_views.giving_json, name="open_data_json"),
     path("open-data/360giving.csv", open_data_views.giving_csv, name="open_data_csv"),
 ]

@@ -296,3 +296,87 @@ def paid_by_reference(references) -> dict[str, Decimal]:
         return {}
     rows = Commitment.objects.filter(reference__in=references).values_list("reference", "paid_account__balance")
     return {ref: q(balance) for ref, balance in rows}
+
+
+# --- for the transparency dashboard ------------------------------------------------------------------
+
+
+def received_by_month(*, currency: str | None = None) -> dict:
+    """Money received per month and source type, from the postings on income accounts (so reversals
+    and corrections count), in the site's time zone. One aggregate query."""
+    from django.db.models.functions import TruncMonth
+
+    currency = currency or pool_currency()
+    rows = (
+        Posting.objects.filter(account__kind=AccountKind.INCOME, currency=currency)
+        .annotate(month=TruncMonth("entry__effective_at", tzinfo=timezone.get_current_timezone()))
+        .values("month", "account__source_type")
+        .annotate(total=Sum("amount"))
+        .order_by("month")
+    )
+    months: list[str] = []
+    cells: dict[tuple[str, str], Decimal] = {}
+    for r in rows:
+        key = r["month"].strftime("%Y-%m")
+        if key not in months:
+            months.append(key)
+        cells[(key, r["account__source_type"])] = -q(r["total"], currency)
+    labels = dict(SourceType.choices)
+    series = {
+        str(labels[st]): [cells.get((m, st), ZERO) for m in months]
+        for st in SourceType.values
+        if any(cells.get((m, st), ZERO) for m in months)
+    }
+    return {"months": months, "series": series}
+
+
+def money_by_theme(*, currency: str | None = None) -> list[dict]:
+    """Per theme: available (theme-restricted money not yet committed), committed and paid to grants
+    on that theme. Two aggregate queries."""
+    currency = currency or pool_currency()
+    out: dict[int | None, dict] = {}
+
+    def row(theme_id):
+        return out.setdefault(theme_id, {"available": ZERO, "committed": ZERO, "paid": ZERO})
+
+    for r in (
+        Account.objects.filter(kind=AccountKind.AVAILABLE, currency=currency, restriction_kind=RestrictionKind.THEME)
+        .values("theme")
+        .annotate(total=Sum("balance"))
+    ):
+        row(r["theme"])["available"] += q(r["total"], currency)
+    for r in (
+        Commitment.objects.filter(currency=currency)
+        .values("theme")
+        .annotate(committed=Sum("committed_account__balance"), paid=Sum("paid_account__balance"))
+    ):
+        row(r["theme"])["committed"] += q(r["committed"], currency)
+        row(r["theme"])["paid"] += q(r["paid"], currency)
+    themes = Theme.objects.in_bulk([t for t in out if t])
+    return sorted(
+        ({"theme": themes[t] if t else None, **v} for t, v in out.items() if any(v.values())),
+        key=lambda r: -(r["committed"] + r["paid"] + r["available"]),
+    )
+
+
+def traces_by_source(*, prefix: str = "grant:") -> dict[str, list[tuple[str, Decimal]]]:
+    """For every commitment whose reference starts with `prefix`: the money it holds or paid, by the
+    source type of the lots it drew. One aggregate query."""
+    rows = (
+        LotMovement.objects.filter(commitment__reference__startswith=prefix)
+        .values("commitment__reference", "lot__source_type")
+        .annotate(committed=Sum("committed_delta"), paid=Sum("paid_delta"))
+        .order_by("commitment__reference", "lot__source_type")
+    )
+    labels = dict(SourceType.choices)
+    out: dict[str, list[tuple[str, Decimal]]] = {}
+    for r in rows:
+        amount = q((r["committed"] or 0) + (r["paid"] or 0))
+        if amount:
+            # grant:12 and grant:12:capacity are one grant on the page.
+            ref = ":".join(r["commitment__reference"].split(":")[:2])
+            parts = dict(out.get(ref, []))
+            label = str(labels[r["lot__source_type"]])
+            parts[label] = parts.get(label, ZERO) + amount
+            out[ref] = sorted(parts.items(), key=lambda kv: -kv[1])
+    return out

@@ -634,3 +634,61 @@ def projects_for_references(references) -> dict[str, Application]:
             ids[ref] = int(parts[1])
     found = Application.objects.select_related("group", "call").in_bulk(set(ids.values()))
     return {ref: found[pk] for ref, pk in ids.items() if pk in found}
+
+
+# --- the public directory of funded projects ----------------------------------------------------------
+
+PUBLIC_STATES = [Status.AWARDED, Status.IN_DELIVERY, Status.REPORTING, Status.COMPLETED, Status.TERMINATED]
+
+
+@dataclass
+class DirectoryFilters:
+    q: str = ""
+    theme: str = ""
+    community: str = ""
+    year: int | None = None
+    status: str = ""
+
+
+def directory_filters(params) -> DirectoryFilters:
+    """Read filters from a query string; anything malformed is ignored, never an error."""
+
+    def text(name, limit=40):
+        value = params.get(name, "")
+        return value.strip()[:limit] if isinstance(value, str) else ""
+
+    year = text("year", 4)
+    status = text("status", 20)
+    return DirectoryFilters(
+        q=text("q", 60),
+        theme=text("theme", 50),
+        community=text("community", 50),
+        year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
+        status=status if status in PUBLIC_STATES else "",
+    )
+
+
+def project_directory(*, filters: DirectoryFilters) -> QuerySet[Application]:
+    """Funded projects, public facts only. Search matches every word (split on spaces) anywhere in
+    the title, summary, group, community or theme: substring matching, because unsegmented Chinese
+    has no word boundaries for a full-text index to split on ("助餐" must find "长者助餐点")."""
+    qs = Application.objects.filter(status__in=PUBLIC_STATES, awarded_amount__isnull=False).select_related(
+        "group__community", "problem__theme", "call"
+    )
+    for word in filters.q.split()[:5]:
+        qs = qs.filter(
+            Q(title__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(group__name__icontains=word)
+            | Q(group__community__name__icontains=word)
+            | Q(problem__theme__name__icontains=word)
+        )
+    if filters.theme:
+        qs = qs.filter(problem__theme__code=filters.theme)
+    if filters.community:
+        qs = qs.filter(group__community__code=filters.community)
+    if filters.year:
+        qs = qs.filter(call__opens_at__year=filters.year)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    return qs.order_by("-call__opens_at", "-pk")

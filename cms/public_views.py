@@ -1,0 +1,85 @@
+"""Public pages that read across the fund: the transparency dashboard (数字驾驶舱) and the directory
+of funded projects. Figures come live from the selectors; charts are server-drawn SVG."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from fundpool import selectors as fund
+from fundpool.models import Theme
+from grants import selectors as grants
+from grants.models import Community
+from reports import charts
+
+
+@require_GET
+def transparency(request):
+    summary = fund.pool_summary()
+    months = fund.received_by_month()
+    themes = fund.money_by_theme()
+    traces = fund.traces_by_source()
+    projects = grants.projects_for_references(traces.keys())
+    trace_rows = [
+        {
+            "project": projects[ref],
+            "chart": mark_safe(charts.stacked_bar(parts, title=projects[ref].title)),  # noqa: S308 - escaped SVG
+            "total": sum((a for _l, a in parts), 0),
+        }
+        for ref, parts in traces.items()
+        if ref in projects and projects[ref].status in grants.PUBLIC_STATES
+    ]
+    received_chart = charts.hbar(
+        [(label, amount) for label, amount in _received_labels(summary) if amount],
+        title=_("Received by source type"),
+    )
+    month_chart = charts.columns(months["months"], months["series"], title=_("Received by month"))
+    theme_chart = charts.hbar(
+        [((r["theme"].name if r["theme"] else _("No theme")), r["committed"] + r["paid"]) for r in themes],
+        title=_("Committed and paid to grants by theme"),
+    )
+    return render(
+        request,
+        "cms/transparency.html",
+        {
+            "summary": summary,
+            "received_chart": mark_safe(received_chart),  # noqa: S308
+            "month_chart": mark_safe(month_chart),  # noqa: S308
+            "theme_chart": mark_safe(theme_chart),  # noqa: S308
+            "themes": themes,
+            "traces": trace_rows,
+        },
+    )
+
+
+def _received_labels(summary):
+    from fundpool.models import SourceType
+
+    labels = dict(SourceType.choices)
+    return [(labels[k], v) for k, v in summary["received"].items()]
+
+
+@require_GET
+def directory(request):
+    filters = grants.directory_filters(request.GET)
+    page = Paginator(grants.project_directory(filters=filters), 20).get_page(request.GET.get("page"))
+    paid = fund.paid_by_reference(a.reference for a in page.object_list)
+    for a in page.object_list:
+        a.paid = paid.get(a.reference, 0)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cms/directory.html",
+        {
+            "page": page,
+            "filters": filters,
+            "themes": Theme.objects.order_by("code"),
+            "communities": Community.objects.order_by("name"),
+            "statuses": [(s, grants.lifecycle.STATE[s].applicant_label) for s in grants.PUBLIC_STATES],
+            "query": query.urlencode(),
+        },
+    )

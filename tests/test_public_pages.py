@@ -1,0 +1,181 @@
+"""Public pages that read across the fund: the transparency dashboard and the directory of funded
+projects (Chinese search, filters, paging), their query counts, and a privacy sweep of every public
+response."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from fundpool import donation_services
+from fundpool import services as fund
+from fundpool.models import SourceType
+from grants import services
+from grants.lifecycle import Status
+from grants.models import Feedback, Objection
+
+from .factories import ApplicationFactory, GroupFactory, ThemeFactory
+from .grants.conftest import put_in_state
+
+pytestmark = pytest.mark.django_db
+
+
+def funded(staff, **kw):
+    application = put_in_state(ApplicationFactory(**kw), Status.AWARDED)
+    return services.application_transition(
+        application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
+    )
+
+
+def test_the_dashboard_agrees_with_the_summary_json(client, staff):
+    funded(staff, title="长者助餐点")
+    fund.inflow_record(source_type=SourceType.DONATION, amount="1234.56", received_on=timezone.localdate())
+    html = client.get("/transparency/").content.decode()
+    data = client.get("/api/fund/summary.json").json()
+    for key in ("available", "committed", "paid"):
+        amount = Decimal(data[key])
+        assert f"¥{amount:,.2f}" in html, key
+    assert "<svg" in html and "<script" not in html.split("<main", 1)[1]
+    assert "长者助餐点" in html and "公众小额捐赠" in html
+
+
+def test_the_dashboard_takes_the_same_queries_for_5_and_25_grants(client, staff):
+    def count():
+        with CaptureQueriesContext(connection) as q:
+            assert client.get("/transparency/").status_code == 200
+        return len(q)
+
+    for _ in range(5):
+        funded(staff)
+    few = count()
+    for _ in range(20):
+        funded(staff)
+    assert count() == few
+
+
+def test_the_directory_finds_chinese_words_inside_titles(client, staff):
+    funded(staff, title="长者助餐点", summary="为独居老人供餐")
+    funded(staff, title="河道守护行动", summary="清理河道垃圾")
+    html = client.get("/funded/", {"q": "助餐"}).content.decode()
+    assert "长者助餐点" in html and "河道守护行动" not in html
+    html = client.get("/funded/", {"q": "河道 垃圾"}).content.decode()
+    assert "河道守护行动" in html and "长者助餐点" not in html
+
+
+def test_the_directory_filters_and_pages(client, staff):
+    theme = ThemeFactory(code="river", name="河道")
+    for i in range(23):
+        funded(staff, title=f"项目{i:02d}")
+    funded(staff, title="河道项目", problem__theme=theme)
+    first = client.get("/funded/").content.decode()
+    assert "共 24 个项目" in first
+    assert "page=2" in first
+    assert "河道项目" in client.get("/funded/", {"theme": "river"}).content.decode()
+    assert "项目00" not in client.get("/funded/", {"theme": "river"}).content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page": "999"},
+        {"page": "-1"},
+        {"page": "abc"},
+        {"year": "20x6"},
+        {"year": "99999"},
+        {"status": "draft"},
+        {"theme": "<script>"},
+        {"q": "<img src=x onerror=alert(1)>"},
+        {"q": "x" * 500},
+    ],
+)
+def test_bad_directory_parameters_never_fail(client, staff, params):
+    funded(staff, title="长者助餐点")
+    response = client.get("/funded/", params)
+    assert response.status_code == 200
+    assert "<img src=x onerror" not in response.content.decode()
+
+
+def test_the_directory_takes_the_same_queries_for_5_and_25_grants(client, staff):
+    def count():
+        with CaptureQueriesContext(connection) as q:
+            assert client.get("/funded/").status_code == 200
+        return len(q)
+
+    for _ in range(5):
+        funded(staff)
+    few = count()
+    for _ in range(20):
+        funded(staff)
+    assert count() == few
+
+
+def test_titles_with_markup_are_escaped_on_public_pages(client, staff):
+    funded(staff, title='<script>alert(1)</script><a href="javascript:x">x</a>')
+    for url in ("/funded/", "/transparency/"):
+        html = client.get(url).content.decode()
+        assert "<script>alert(1)" not in html and 'href="javascript:' not in html
+
+
+def test_no_public_response_carries_personal_data(client, staff, settings):
+    """Seed every kind of personal data the system holds, then search every public response."""
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    group = GroupFactory(leader_name="负责人欧阳娜", leader_phone="13700001111", member_list="成员司马青 9栋")
+    project = funded(staff, title="长者助餐点", group=group)
+    leader = group.memberships.get().user
+    notice = put_in_state(ApplicationFactory(title="公示中项目"), Status.ON_NOTICE)
+    Objection.objects.create(application=notice, name="异议人公孙策", contact="13600002222", text="异议")
+    Feedback.objects.create(application=project, rating=4, comment="", source="hash-of-10.1.2.3")
+    anonymous = donation_services.donation_start(
+        amount="50.00", display_name="匿名者诸葛亮", anonymous=True, email="secret-donor@example.invalid"
+    )
+    from fundpool.models import Donation
+
+    Donation.objects.filter(pk=anonymous.pk).update(stripe_session_id="cs_test_private")
+    donation_services.event_receive(
+        {
+            "id": "evt_test_private",
+            "type": "checkout.session.completed",
+            "created": 1,
+            "data": {
+                "object": {
+                    "id": "cs_test_private",
+                    "amount_total": 5000,
+                    "currency": "cny",
+                    "payment_status": "paid",
+                    "client_reference_id": str(anonymous.pk),
+                }
+            },
+        }
+    )
+    secrets = [
+        "负责人欧阳娜",
+        "13700001111",
+        "成员司马青",
+        leader.email,
+        "异议人公孙策",
+        "13600002222",
+        "hash-of-10.1.2.3",
+        "匿名者诸葛亮",
+        "secret-donor@example.invalid",
+    ]
+    urls = [
+        "/",
+        "/calls/",
+        "/notice/",
+        "/funded/",
+        "/funded/?q=助餐",
+        "/transparency/",
+        "/donate/",
+        "/open-data/360giving.json",
+        "/open-data/360giving.csv",
+        "/api/fund/summary.json",
+        f"/feedback/{project.pk}/",
+    ]
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode("utf-8-sig")
+        leaked = [s for s in secrets if s in body]
+        assert not leaked, (url, leaked)
