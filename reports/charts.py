@@ -50,7 +50,7 @@ def columns(months: list[str], series: dict[str, list[Decimal]], *, title: str, 
     top = max(totals, default=Decimal(0)) or Decimal(1)
     n = max(len(months), 1)
     slot = (width - left) / n
-    col_w = max(slot * 0.7, 2)
+    col_w = min(max(slot * 0.7, 2), 40)
     body = []
     for i, month in enumerate(months):
         x = left + i * slot + (slot - col_w) / 2

@@ -1,0 +1,48 @@
+"""A visitor on a phone (390×844): home → the funded-projects directory, searching a Chinese word →
+the transparency dashboard; screenshots checked for Chinese actually drawn (not empty boxes)."""
+
+import pytest
+from django.utils import timezone
+
+from grants import services
+from grants.lifecycle import Status
+
+from ..factories import ApplicationFactory
+from ..grants.conftest import put_in_state
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _ink(page, selector) -> int:
+    """How many distinct colours the element's pixels use: text drawn in a real CJK font has
+    anti-aliased strokes; tofu boxes or blank space have almost none."""
+    import io
+
+    from PIL import Image
+
+    shot = page.locator(selector).first.screenshot()
+    return len(Image.open(io.BytesIO(shot)).convert("RGB").getcolors(maxcolors=100000) or [])
+
+
+def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots, staff):
+    for title in ("长者助餐点", "河道守护行动"):
+        application = put_in_state(ApplicationFactory(title=title, summary="社区居民自己组织的项目。"), Status.AWARDED)
+        services.application_transition(
+            application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
+        )
+    page, base = phone, live_server.url
+    page.goto(f"{base}/")
+    page.click("text=资助项目")
+    page.fill("input[name=q]", "助餐")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("text=长者助餐点")
+    assert "河道守护行动" not in page.content()
+    page.screenshot(path=f"{shots}/p1-directory.png", full_page=True)
+    assert _ink(page, "main h1") > 20
+    page.click("text=资金公开")
+    page.wait_for_selector("text=数字驾驶舱")
+    page.screenshot(path=f"{shots}/p2-transparency.png", full_page=True)
+    assert page.locator("svg").count() >= 4
+    assert _ink(page, "main h1") > 20
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the dashboard scrolls sideways on a phone ({width}px)"
