@@ -21,3 +21,9 @@ class CmsConfig(AppConfig):
     def ready(self):
         # After every migrate, so the groups exist with their permissions wherever the site runs.
         post_migrate.connect(_ensure_roles, sender=self)
+        from grants.models import Outcome
+        from grants.signals import outcome_recorded
+
+        from .outcomes import draft_outcome_page
+
+        outcome_recorded.connect(draft_outcome_page, sender=Outcome, dispatch_uid="cms-draft-outcome")

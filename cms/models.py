@@ -1,13 +1,16 @@
+from django.db import models
 from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
 from wagtail.admin.panels import FieldPanel
-from wagtail.fields import RichTextField
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
 from fundpool.selectors import pool_summary
 
 
 class HomePage(Page):
-    """The site's front page: the pool at a glance. Figures come live from the ledger."""
+    """The site's front page: the pool at a glance, open calls, latest outcomes, giving. Figures come
+    live from the ledger."""
 
     intro = RichTextField(_("introduction"), blank=True)
 
@@ -19,6 +22,95 @@ class HomePage(Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
+        from fundpool.donation_selectors import campaigns_active
+        from grants.selectors import call_list_open
+
         context = super().get_context(request, *args, **kwargs)
         context["summary"] = pool_summary()
+        context["open_calls"] = list(call_list_open()[:5])
+        context["outcomes"] = list(
+            OutcomePage.objects.live().public().select_related("application__group").order_by("-first_published_at")[:6]
+        )
+        context["campaigns"] = list(campaigns_active()[:3])
+        return context
+
+
+RICH_FEATURES = ["bold", "italic", "link", "ol", "ul"]
+
+
+def clean_rich_text(html: str) -> str:
+    """Rich text however it arrives (the editor, a script, the drafting code) is kept to the
+    features we allow: no script, no event handlers, no javascript: links."""
+    from wagtail.admin.rich_text.converters.editor_html import EditorHTMLConverter
+
+    return EditorHTMLConverter(features=RICH_FEATURES).to_database_format(html or "")
+
+
+class BodyBlock(blocks.StreamBlock):
+    heading = blocks.CharBlock(label=_("Heading"), max_length=120)
+    paragraph = blocks.RichTextBlock(label=_("Paragraph"), features=RICH_FEATURES)
+    quote = blocks.BlockQuoteBlock(label=_("Quote"))
+
+
+class StandardPage(Page):
+    """About the fund, rules, contact: staff-written pages."""
+
+    intro = models.CharField(_("introduction"), max_length=300, blank=True)
+    body = StreamField(BodyBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    parent_page_types = ["cms.HomePage", "cms.StandardPage"]
+
+    class Meta:
+        verbose_name = _("standard page")
+
+
+class OutcomeIndexPage(Page):
+    """The list of published project outcomes."""
+
+    intro = RichTextField(_("introduction"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["cms.HomePage"]
+    subpage_types = ["cms.OutcomePage"]
+    max_count = 1
+
+    class Meta:
+        verbose_name = _("outcomes index")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["outcomes"] = (
+            OutcomePage.objects.child_of(self).live().public().select_related("application__group__community")
+        )
+        return context
+
+
+class OutcomePage(Page):
+    """What a completed project achieved. Drafted when its final report is accepted; staff edit and
+    publish it (Wagtail moderation is for this content, never for the grant lifecycle). Money figures
+    are read live from the ledger when the page is shown, never typed here."""
+
+    application = models.OneToOneField(
+        "grants.Application", verbose_name=_("project"), on_delete=models.PROTECT, related_name="outcome_page"
+    )
+    summary = RichTextField(_("summary"), features=RICH_FEATURES)
+    body = StreamField(BodyBlock(), verbose_name=_("story"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
+    parent_page_types = ["cms.OutcomeIndexPage"]
+    subpage_types = []
+
+    class Meta:
+        verbose_name = _("project outcome")
+
+    def save(self, *args, **kwargs):
+        self.summary = clean_rich_text(self.summary)
+        return super().save(*args, **kwargs)
+
+    def get_context(self, request, *args, **kwargs):
+        from .outcomes import outcome_context
+
+        context = super().get_context(request, *args, **kwargs)
+        context.update(outcome_context(self.application))
         return context

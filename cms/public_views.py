@@ -83,3 +83,24 @@ def directory(request):
             "query": query.urlencode(),
         },
     )
+
+
+@require_GET
+def outcome_photo(request, pk):
+    """A project's photo, public once the project's outcome page is published (EXIF already removed)."""
+    from django.http import FileResponse, Http404
+
+    from grants.models import ProjectPhoto
+
+    from .models import OutcomePage
+
+    photo = ProjectPhoto.objects.filter(pk=pk).first()
+    if photo is None or not OutcomePage.objects.live().public().filter(application_id=photo.application_id).exists():
+        raise Http404
+    try:
+        handle = photo.image.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type="image/jpeg")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

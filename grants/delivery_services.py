@@ -440,13 +440,16 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
             evaluated=True,
         )
         if accept:
-            Outcome.objects.create(
+            outcome = Outcome.objects.create(
                 application=application,
                 final_report=report,
                 title=application.title,
                 summary=report.outcomes,
                 beneficiaries_reached=report.beneficiaries_reached,
             )
+            from .signals import outcome_recorded
+
+            transaction.on_commit(lambda: outcome_recorded.send(sender=Outcome, outcome=outcome))
     return report
 
 

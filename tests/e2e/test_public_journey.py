@@ -24,7 +24,24 @@ def _ink(page, selector) -> int:
     return len(Image.open(io.BytesIO(shot)).convert("RGB").getcolors(maxcolors=100000) or [])
 
 
-def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots, staff):
+@pytest.fixture
+def home_site():
+    """Browser tests empty the database between tests, the site's pages included: put the home
+    page back as set-up makes it."""
+    from wagtail.models import Locale, Page, Site
+
+    from cms.models import HomePage
+
+    home = HomePage.objects.first()
+    if home is None:
+        locale, _ = Locale.objects.get_or_create(language_code="zh-hans")
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root", locale=locale)
+        home = root.add_child(instance=HomePage(title="社区公益基金池", slug="home", locale=locale))
+    Site.objects.get_or_create(hostname="localhost", defaults={"root_page": home, "is_default_site": True})
+    return home
+
+
+def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots, staff, home_site):
     for title in ("长者助餐点", "河道守护行动"):
         application = put_in_state(ApplicationFactory(title=title, summary="社区居民自己组织的项目。"), Status.AWARDED)
         services.application_transition(

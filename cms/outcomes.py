@@ -1,0 +1,55 @@
+"""Outcome pages: drafted when a project's outcome is recorded, and the live figures they show."""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+
+from django.db.models import Sum
+
+from fundpool.selectors import commitment_balances, funding_trace
+
+logger = logging.getLogger(__name__)
+
+
+def outcome_context(application) -> dict:
+    from grants.delivery_selectors import feedback_summary
+    from grants.models import ProjectPhoto
+    from reports import charts
+
+    trace = funding_trace(reference=application.reference)
+    return {
+        "project": application,
+        "money": commitment_balances(reference=application.reference),
+        "trace": trace,
+        "trace_chart": charts.stacked_bar(
+            [(s["label"], s["amount"]) for s in trace["by_source"]], title=application.title
+        )
+        if trace["by_source"]
+        else "",
+        "feedback": feedback_summary(application=application),
+        "photos": list(ProjectPhoto.objects.filter(application=application).order_by("uploaded_at")[:12]),
+        "beneficiaries": application.activity_records.aggregate(n=Sum("beneficiaries_reached"))["n"] or 0,
+        "activities": application.activity_records.count(),
+    }
+
+
+def draft_outcome_page(sender, outcome, **kwargs):
+    """A draft outcome page for staff to edit and publish (never published automatically)."""
+    from .models import OutcomeIndexPage, OutcomePage
+
+    index = OutcomeIndexPage.objects.first()
+    if index is None or OutcomePage.objects.filter(application_id=outcome.application_id).exists():
+        return None
+    summary = "".join(f"<p>{escape(line)}</p>" for line in outcome.summary.splitlines() if line.strip())
+    page = OutcomePage(
+        title=outcome.title[:255],
+        slug=f"project-{outcome.application_id}",
+        application_id=outcome.application_id,
+        summary=summary or f"<p>{escape(outcome.title)}</p>",
+        live=False,
+    )
+    index.add_child(instance=page)
+    page.save_revision()
+    logger.info("outcome page drafted for project %s", outcome.application_id)
+    return page
