@@ -179,3 +179,11 @@ def test_no_public_response_carries_personal_data(client, staff, settings):
         body = response.content.decode("utf-8-sig")
         leaked = [s for s in secrets if s in body]
         assert not leaked, (url, leaked)
+
+
+def test_visitors_switch_between_chinese_and_english(client):
+    page = client.get("/funded/").content.decode()
+    assert "资助项目" in page and 'value="en"' in page
+    client.post("/i18n/setlang/", {"language": "en", "next": "/funded/"})
+    page = client.get("/funded/").content.decode()
+    assert "Funded projects" in page and 'value="zh-hans"' in page
