@@ -27,3 +27,6 @@ class CmsConfig(AppConfig):
         from .outcomes import draft_outcome_page
 
         outcome_recorded.connect(draft_outcome_page, sender=Outcome, dispatch_uid="cms-draft-outcome")
+        from .cache import connect
+
+        connect()

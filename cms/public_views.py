@@ -18,11 +18,28 @@ from reports import charts
 
 @require_GET
 def transparency(request):
-    summary = fund.pool_summary()
-    months = fund.received_by_month()
-    themes = fund.money_by_theme()
-    traces = fund.traces_by_source()
-    projects = grants.projects_for_references(traces.keys())
+    from django.utils.translation import get_language
+
+    from .cache import cached
+
+    def compute():
+        traces = fund.traces_by_source()
+        return {
+            "summary": fund.pool_summary(),
+            "months": fund.received_by_month(),
+            "themes": fund.money_by_theme(),
+            "traces": traces,
+            "projects": grants.projects_for_references(traces.keys()),
+        }
+
+    data = cached(f"transparency:{get_language()}", compute)
+    summary, months, themes, traces, projects = (
+        data["summary"],
+        data["months"],
+        data["themes"],
+        data["traces"],
+        data["projects"],
+    )
     trace_rows = [
         {
             "project": projects[ref],

@@ -187,3 +187,17 @@ def test_visitors_switch_between_chinese_and_english(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/funded/"})
     page = client.get("/funded/").content.decode()
     assert "Funded projects" in page and 'value="zh-hans"' in page
+
+
+def test_the_dashboard_is_cached_until_the_ledger_changes(client, staff):
+    funded(staff, title="长者助餐点")
+    client.get("/transparency/")
+    with CaptureQueriesContext(connection) as q:
+        client.get("/transparency/")
+    cached_queries = len(q)
+    fund.inflow_record(source_type=SourceType.DONATION, amount="777.00", received_on=timezone.localdate())
+    with CaptureQueriesContext(connection) as q:
+        html = client.get("/transparency/").content.decode()
+    assert len(q) > cached_queries  # recomputed after the new entry
+    data = client.get("/api/fund/summary.json").json()
+    assert f"¥{Decimal(data['available']):,.2f}" in html
