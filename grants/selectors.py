@@ -673,7 +673,7 @@ def project_directory(*, filters: DirectoryFilters) -> QuerySet[Application]:
     the title, summary, group, community or theme: substring matching, because unsegmented Chinese
     has no word boundaries for a full-text index to split on ("助餐" must find "长者助餐点")."""
     qs = Application.objects.filter(status__in=PUBLIC_STATES, awarded_amount__isnull=False).select_related(
-        "group__community", "problem__theme", "call"
+        "group__community", "problem__theme", "call", "outcome_page"
     )
     for word in filters.q.split()[:5]:
         qs = qs.filter(

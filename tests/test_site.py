@@ -166,6 +166,9 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     campaign = Campaign.objects.get()
     assert campaign.donations.filter(channel="match").exists()
     assert Donation.objects.exclude(receipt_number=None).count() == 1
+    from cms.models import OutcomePage
+
+    assert OutcomePage.objects.live().filter(application=completed).exists()
     assert verify().ok
 
 

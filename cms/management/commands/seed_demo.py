@@ -24,6 +24,22 @@ class Command(BaseCommand):
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             self._seed(size=size, seed=seed, donations=donations, commitments=commitments)
 
+    def _publish_outcomes(self):
+        """The completed demo project's outcome page was drafted when its final report was accepted;
+        staff have since written it up and published it."""
+        from cms.models import OutcomePage
+        from cms.outcomes import draft_outcome_page
+        from grants.models import Outcome
+
+        for outcome in Outcome.objects.exclude(application__outcome_page__isnull=False):
+            draft_outcome_page(Outcome, outcome)  # drafted after commit; inside a transaction, here
+        for page in OutcomePage.objects.filter(live=False):
+            page.body = [
+                ("heading", "居民怎么说"),
+                ("quote", "以前一个人吃饭，现在每周都盼着来活动室。"),
+            ]
+            page.save_revision().publish()
+
     def _seed(self, *, size, seed, donations, commitments):
         started = time.perf_counter()
         seed_places()
@@ -60,6 +76,7 @@ class Command(BaseCommand):
                 f"seed_demo: {grants['applications']} applications, one in every lifecycle state; "
                 "reviews scored, a proposed award on public notice with an objection."
             )
+        self._publish_outcomes()
         gifts = seed_donations(staff=users["staff"])
         if gifts["donations"]:
             self.stdout.write(
