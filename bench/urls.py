@@ -17,4 +17,11 @@ def insert_one(request):
     return JsonResponse({"ok": True})
 
 
-urlpatterns = [path("bench/insert/", insert_one), *site]
+def plain(request):
+    """The baseline for page benchmarks: a plain Django view, no database."""
+    from django.http import HttpResponse
+
+    return HttpResponse("<!DOCTYPE html><title>ok</title><p>ok</p>")
+
+
+urlpatterns = [path("bench/insert/", insert_one), path("bench/plain/", plain), *site]

@@ -4,6 +4,8 @@ cached (it carries each visitor's CSRF token for the language switch); the selec
 
 from __future__ import annotations
 
+import hashlib
+
 from django.core.cache import cache
 
 KEY = "public:version"
@@ -26,7 +28,8 @@ def bump(*args, **kwargs) -> None:
 
 def cached(name: str, compute, timeout: int = 3600):
     """`compute()` once per version of the public data."""
-    key = f"public:{name}:{version()}"
+    # Hashed: names carry search words (any script) and filter values; keys stay short and safe.
+    key = f"public:{hashlib.sha256(name.encode()).hexdigest()[:32]}:{version()}"
     value = cache.get(key)
     if value is None:
         value = compute()
@@ -45,3 +48,64 @@ def connect() -> None:
     post_save.connect(bump, sender=Application, dispatch_uid="public-cache-application")
     page_published.connect(bump, dispatch_uid="public-cache-publish")
     page_unpublished.connect(bump, dispatch_uid="public-cache-unpublish")
+
+
+def serve_cached(request, render, timeout: int = 300):
+    """The whole page for anonymous visitors, once per version of the public data (and per language
+    and URL). Signed-in people, and anyone with a message waiting, get it rendered."""
+    from django.http import HttpResponse
+
+    if not _cacheable(request):
+        return render()
+    key = _page_key(request)
+    hit = cached_get(key)
+    if hit is not None:
+        content, content_type = hit
+        return HttpResponse(content, content_type=content_type)
+    response = render()
+    if hasattr(response, "render"):
+        response = response.render()
+    if response.status_code == 200 and not response.has_header("Set-Cookie") and not response.cookies:
+        cached_set(key, (response.content, response["Content-Type"]), timeout)
+    return response
+
+
+def cached_get(name: str):
+    return cache.get(f"public:{hashlib.sha256(name.encode()).hexdigest()[:32]}:{version()}")
+
+
+def cached_set(name: str, value, timeout: int) -> None:
+    cache.set(f"public:{hashlib.sha256(name.encode()).hexdigest()[:32]}:{version()}", value, timeout)
+
+
+def _cacheable(request) -> bool:
+    user = getattr(request, "user", None)
+    return (
+        request.method == "GET"
+        and "messages" not in request.COOKIES
+        and not (user is not None and user.is_authenticated)
+    )
+
+
+def _page_key(request) -> str:
+    from django.utils.translation import get_language
+
+    return f"page:{get_language()}:{request.get_full_path()}"
+
+
+class PublicCacheMiddleware:
+    """Serve a page already rendered for anonymous visitors (by `serve_cached`) before any URL
+    routing or page lookup; everything else goes through as usual."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if _cacheable(request):
+            hit = cached_get(_page_key(request))
+            if hit is not None:
+                from django.http import HttpResponse
+
+                content, content_type = hit
+                return HttpResponse(content, content_type=content_type)
+        return self.get_response(request)

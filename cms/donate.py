@@ -259,3 +259,27 @@ def campaign(request, slug):
         "cms/campaign.html",
         {"campaign": item, "progress": donation_selectors.campaign_progress(campaign=item)},
     )
+
+
+def language(request, code):
+    """Switch the site's language with a plain link (no form, so public pages carry no per-visitor
+    token and can be cached): sets the language cookie, then back to where the visitor was."""
+    from django.conf import settings
+    from django.http import HttpResponseRedirect
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    if code in dict(settings.LANGUAGES):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            code,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            samesite="Lax",
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+        )
+    return response

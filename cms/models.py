@@ -8,7 +8,16 @@ from wagtail.models import Page
 from fundpool.selectors import pool_summary
 
 
-class HomePage(Page):
+class CachedForVisitors:
+    """Public pages served from the cache to anonymous visitors (see cms/cache.py)."""
+
+    def serve(self, request, *args, **kwargs):
+        from .cache import serve_cached
+
+        return serve_cached(request, lambda: super(CachedForVisitors, self).serve(request, *args, **kwargs))
+
+
+class HomePage(CachedForVisitors, Page):
     """The site's front page: the pool at a glance, open calls, latest outcomes, giving. Figures come
     live from the ledger."""
 
@@ -25,13 +34,26 @@ class HomePage(Page):
         from fundpool.donation_selectors import campaigns_active
         from grants.selectors import call_list_open
 
+        from .cache import cached
+
         context = super().get_context(request, *args, **kwargs)
-        context["summary"] = pool_summary()
-        context["open_calls"] = list(call_list_open()[:5])
-        context["outcomes"] = list(
-            OutcomePage.objects.live().public().select_related("application__group").order_by("-first_published_at")[:6]
+        context.update(
+            cached(
+                "home",
+                lambda: {
+                    "summary": pool_summary(),
+                    "open_calls": list(call_list_open()[:5]),
+                    "outcomes": list(
+                        OutcomePage.objects.live()
+                        .public()
+                        .select_related("application__group")
+                        .order_by("-first_published_at")[:6]
+                    ),
+                    "campaigns": list(campaigns_active()[:3]),
+                },
+                timeout=300,  # calls open and close with the clock, not only with the data
+            )
         )
-        context["campaigns"] = list(campaigns_active()[:3])
         return context
 
 
@@ -52,7 +74,7 @@ class BodyBlock(blocks.StreamBlock):
     quote = blocks.BlockQuoteBlock(label=_("Quote"))
 
 
-class StandardPage(Page):
+class StandardPage(CachedForVisitors, Page):
     """About the fund, rules, contact: staff-written pages."""
 
     intro = models.CharField(_("introduction"), max_length=300, blank=True)
@@ -65,7 +87,7 @@ class StandardPage(Page):
         verbose_name = _("standard page")
 
 
-class OutcomeIndexPage(Page):
+class OutcomeIndexPage(CachedForVisitors, Page):
     """The list of published project outcomes."""
 
     intro = RichTextField(_("introduction"), blank=True)
@@ -86,7 +108,7 @@ class OutcomeIndexPage(Page):
         return context
 
 
-class OutcomePage(Page):
+class OutcomePage(CachedForVisitors, Page):
     """What a completed project achieved. Drafted when its final report is accepted; staff edit and
     publish it (Wagtail moderation is for this content, never for the grant lifecycle). Money figures
     are read live from the ledger when the page is shown, never typed here."""
@@ -109,8 +131,9 @@ class OutcomePage(Page):
         return super().save(*args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
+        from .cache import cached
         from .outcomes import outcome_context
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(outcome_context(self.application))
+        context.update(cached(f"outcome:{self.application_id}", lambda: outcome_context(self.application)))
         return context

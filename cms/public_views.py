@@ -18,6 +18,12 @@ from reports import charts
 
 @require_GET
 def transparency(request):
+    from .cache import serve_cached
+
+    return serve_cached(request, lambda: _transparency(request))
+
+
+def _transparency(request):
     from django.utils.translation import get_language
 
     from .cache import cached
@@ -81,11 +87,28 @@ def _received_labels(summary):
 
 @require_GET
 def directory(request):
+    from .cache import serve_cached
+
+    return serve_cached(request, lambda: _directory(request))
+
+
+def _directory(request):
+    from django.utils.translation import get_language
+
+    from .cache import cached
+
     filters = grants.directory_filters(request.GET)
-    page = Paginator(grants.project_directory(filters=filters), 20).get_page(request.GET.get("page"))
-    paid = fund.paid_by_reference(a.reference for a in page.object_list)
-    for a in page.object_list:
-        a.paid = paid.get(a.reference, 0)
+
+    def compute():
+        page = Paginator(grants.project_directory(filters=filters), 20).get_page(request.GET.get("page"))
+        page.object_list = list(page.object_list)
+        paid = fund.paid_by_reference(a.reference for a in page.object_list)
+        for a in page.object_list:
+            a.paid = paid.get(a.reference, 0)
+        return page
+
+    key = f"directory:{get_language()}:{filters}:{str(request.GET.get('page', ''))[:8]}"
+    page = cached(key, compute, timeout=600)
     query = request.GET.copy()
     query.pop("page", None)
     return render(

@@ -4,6 +4,7 @@ from . import donate, open_data_views, public_views
 
 urlpatterns = [
     path("donate/", donate.donate, name="donate"),
+    path("language/<str:code>/", donate.language, name="language"),
     path("donate/thanks/<str:token>/", donate.donate_thanks, name="donate_thanks"),
     path("donate/cancel/<str:token>/", donate.donate_cancel, name="donate_cancel"),
     path("donations/<str:token>/", donate.acknowledgement, name="donation_acknowledgement"),

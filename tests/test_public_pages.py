@@ -183,10 +183,12 @@ def test_no_public_response_carries_personal_data(client, staff, settings):
 
 def test_visitors_switch_between_chinese_and_english(client):
     page = client.get("/funded/").content.decode()
-    assert "资助项目" in page and 'value="en"' in page
-    client.post("/i18n/setlang/", {"language": "en", "next": "/funded/"})
+    assert "资助项目" in page and "/language/en/" in page
+    response = client.get("/language/en/", {"next": "/funded/"})
+    assert response.status_code == 302 and response["Location"] == "/funded/"
     page = client.get("/funded/").content.decode()
-    assert "Funded projects" in page and 'value="zh-hans"' in page
+    assert "Funded projects" in page and "/language/zh-hans/" in page
+    assert client.get("/language/en/", {"next": "https://evil.example/"})["Location"] == "/"
 
 
 def test_the_dashboard_is_cached_until_the_ledger_changes(client, staff):
@@ -201,3 +203,11 @@ def test_the_dashboard_is_cached_until_the_ledger_changes(client, staff):
     assert len(q) > cached_queries  # recomputed after the new entry
     data = client.get("/api/fund/summary.json").json()
     assert f"¥{Decimal(data['available']):,.2f}" in html
+
+
+def test_signed_in_people_never_get_the_visitors_cached_page(client, staff):
+    funded(staff, title="长者助餐点")
+    assert "登录" in client.get("/funded/").content.decode()  # cached for visitors
+    client.force_login(staff)
+    page = client.get("/funded/").content.decode()
+    assert "退出" in page

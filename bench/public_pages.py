@@ -1,0 +1,110 @@
+"""Public pages under gunicorn (2 sync workers) with a load client: home, directory, a directory
+search, an outcome page and the transparency dashboard, each beside a plain Django view served the
+same way in the same run (goal: ratio >= 0.5).
+
+    .venv/bin/python bench/public_pages.py [--requests 600] [--clients 8]
+"""
+
+import argparse
+import http.client
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _common  # noqa: E402
+from webhook_ingest import free_port  # noqa: E402
+
+NAME = "fundpool_bench_public"
+
+
+def hit(port: int, path: str, n: int, clients: int, rendered: bool = False) -> tuple[float, int]:
+    # rendered=True: a "messages" cookie makes the site render the page each time (the data caches
+    # still apply), to show what the page cache saves.
+    headers = {"Accept-Language": "zh-hans", **({"Cookie": "messages=bench"} if rendered else {})}
+
+    def one(_):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        return response.status
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        statuses = list(pool.map(one, range(n)))
+    return n / (time.perf_counter() - started), sum(s != 200 for s in statuses)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=600)
+    parser.add_argument("--clients", type=int, default=8)
+    args = parser.parse_args()
+    _common.prepare(NAME, "--size", "small")
+    _common.use(NAME)
+    from cms.models import OutcomePage
+
+    outcome = OutcomePage.objects.live().first()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": _common.url_for(NAME),
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "PYTHONPATH": str(_common.ROOT),
+        "CACHE_URL": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/5"),
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "bench.wsgi:application",
+            "-w",
+            "2",
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(_common.ROOT),
+        ],
+        env=env,
+    )
+    pages = [
+        ("plain Django view (baseline)", "/bench/plain/"),
+        ("home", "/"),
+        ("directory", "/funded/"),
+        ("directory search 助餐", "/funded/?q=" + quote("助餐")),
+        ("outcome page", outcome.url if outcome else "/outcomes/"),
+        ("transparency dashboard", "/transparency/"),
+    ]
+    try:
+        for _ in range(100):
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        for _label, path in pages:
+            hit(port, path, 20, args.clients)  # warm up (and fill caches)
+        results = [(label, path, *hit(port, path, args.requests, args.clients)) for label, path in pages]
+        rendered = [hit(port, path, args.requests // 3, args.clients, rendered=True) for _label, path in pages]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    base = results[0][2]
+    print(f"public pages on PostgreSQL, gunicorn 2 workers, {args.clients} clients ({_common.machine()})")
+    print(f"{'page':<30} {'req/s':>8} {'ratio':>6} {'non-200':>8} {'rendered req/s':>15} {'ratio':>6}")
+    for (label, _path, rps, bad), (rrps, rbad) in zip(results, rendered, strict=True):
+        print(f"{label:<30} {rps:>8.1f} {rps / base:>6.2f} {bad + rbad:>8} {rrps:>15.1f} {rrps / base:>6.2f}")
+
+
+if __name__ == "__main__":
+    main()
