@@ -144,3 +144,39 @@ def outcome_photo(request, pk):
     response = FileResponse(handle, content_type="image/jpeg")
     response["Cache-Control"] = "public, max-age=86400"
     return response
+
+
+@require_GET
+def impact(request):
+    from .cache import serve_cached
+
+    return serve_cached(request, lambda: _impact(request))
+
+
+def _impact(request):
+    """What the public's small gifts did: every grant that drew on donations, and how much."""
+    from django.utils.translation import get_language
+
+    from fundpool.models import SourceType
+
+    from .cache import cached
+
+    label = str(dict(SourceType.choices)[SourceType.DONATION])
+
+    def compute():
+        traces = fund.traces_by_source()
+        projects = grants.projects_for_references(traces.keys())
+        rows = []
+        for ref, parts in traces.items():
+            amount = dict(parts).get(label)
+            if amount and ref in projects and projects[ref].status in grants.PUBLIC_STATES:
+                rows.append({"project": projects[ref], "amount": amount, "total": sum((a for _l, a in parts), 0)})
+        rows.sort(key=lambda r: -r["amount"])
+        summary = fund.pool_summary()
+        return {
+            "rows": rows,
+            "received": summary["received"][SourceType.DONATION],
+            "into_grants": sum((r["amount"] for r in rows), 0),
+        }
+
+    return render(request, "cms/impact.html", cached(f"impact:{get_language()}", compute))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("campaigns/<slug:slug>/", donate.campaign, name="campaign"),
     path("transparency/", public_views.transparency, name="transparency"),
     path("funded/", public_views.directory, name="directory"),
+    path("impact/", public_views.impact, name="impact"),
     path("outcome-photos/<int:pk>/", public_views.outcome_photo, name="outcome_photo"),
     path("open-data/360giving.json", open_data_views.giving_json, name="open_data_json"),
     path("open-data/360giving.csv", open_data_views.giving_csv, name="open_data_csv"),

@@ -211,3 +211,45 @@ def test_signed_in_people_never_get_the_visitors_cached_page(client, staff):
     client.force_login(staff)
     page = client.get("/funded/").content.decode()
     assert "退出" in page
+
+
+def test_the_impact_page_shows_what_small_gifts_funded(client, staff):
+    funded(staff, title="长者助餐点")  # funded from donation money in the set-up
+    html = client.get("/impact/").content.decode()
+    assert "长者助餐点" in html and "¥9,000.00" in html
+
+
+def test_directory_and_home_queries_do_not_grow_from_10_to_1000_grants(client):
+    from django.core.cache import cache
+
+    from grants.models import Application
+
+    from .factories import CallFactory, GroupFactory
+
+    call, group = CallFactory(), GroupFactory()
+
+    def add(n):
+        Application.objects.bulk_create(
+            [
+                Application(
+                    call=call,
+                    group=group,
+                    title=f"项目{i}",
+                    status=Status.IN_DELIVERY,
+                    requested_amount=5000,
+                    awarded_amount=5000,
+                )
+                for i in range(n)
+            ]
+        )
+
+    def count(url):
+        cache.clear()
+        with CaptureQueriesContext(connection) as q:
+            assert client.get(url).status_code == 200
+        return len(q)
+
+    add(10)
+    few = {url: count(url) for url in ("/", "/funded/", "/funded/?q=项目", "/transparency/", "/impact/")}
+    add(990)
+    assert {url: count(url) for url in few} == few
