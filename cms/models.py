@@ -31,6 +31,8 @@ class HomePage(CachedForVisitors, Page):
         verbose_name = _("home page")
 
     def get_context(self, request, *args, **kwargs):
+        from django.utils.translation import get_language
+
         from fundpool.donation_selectors import campaigns_active
         from grants.selectors import call_list_open
 
@@ -39,7 +41,7 @@ class HomePage(CachedForVisitors, Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(
             cached(
-                "home",
+                f"home:{get_language()}",
                 lambda: {
                     "summary": pool_summary(),
                     "open_calls": list(call_list_open()[:5]),
@@ -69,7 +71,7 @@ def clean_rich_text(html: str) -> str:
 
 
 class BodyBlock(blocks.StreamBlock):
-    heading = blocks.CharBlock(label=_("Heading"), max_length=120)
+    heading = blocks.CharBlock(label=_("Heading"), max_length=120, template="cms/blocks/heading.html")
     paragraph = blocks.RichTextBlock(label=_("Paragraph"), features=RICH_FEATURES)
     quote = blocks.BlockQuoteBlock(label=_("Quote"))
 
@@ -135,5 +137,9 @@ class OutcomePage(CachedForVisitors, Page):
         from .outcomes import outcome_context
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(cached(f"outcome:{self.application_id}", lambda: outcome_context(self.application)))
+        from django.utils.translation import get_language
+
+        context.update(
+            cached(f"outcome:{get_language()}:{self.application_id}", lambda: outcome_context(self.application))
+        )
         return context

@@ -46,10 +46,11 @@ def _transparency(request):
         data["traces"],
         data["projects"],
     )
+    order = _source_order()
     trace_rows = [
         {
             "project": projects[ref],
-            "chart": mark_safe(charts.stacked_bar(parts, title=projects[ref].title)),  # noqa: S308 - escaped SVG
+            "chart": mark_safe(charts.stacked_bar(parts, title=projects[ref].title, order=order)),  # noqa: S308
             "total": sum((a for _l, a in parts), 0),
         }
         for ref, parts in traces.items()
@@ -58,8 +59,9 @@ def _transparency(request):
     received_chart = charts.hbar(
         [(label, amount) for label, amount in _received_labels(summary) if amount],
         title=_("Received by source type"),
+        order=order,
     )
-    month_chart = charts.columns(months["months"], months["series"], title=_("Received by month"))
+    month_chart = charts.columns(months["months"], months["series"], title=_("Received by month"), order=order)
     theme_chart = charts.hbar(
         [((r["theme"].name if r["theme"] else _("No theme")), r["committed"] + r["paid"]) for r in themes],
         title=_("Committed and paid to grants by theme"),
@@ -74,8 +76,15 @@ def _transparency(request):
             "theme_chart": mark_safe(theme_chart),  # noqa: S308
             "themes": themes,
             "traces": trace_rows,
+            "buckets": _bucket_rows(summary),
         },
     )
+
+
+def _source_order() -> list[str]:
+    from fundpool.models import SourceType
+
+    return [str(label) for _value, label in SourceType.choices]
 
 
 def _received_labels(summary):
@@ -119,7 +128,7 @@ def _directory(request):
             "filters": filters,
             "themes": Theme.objects.order_by("code"),
             "communities": Community.objects.order_by("name"),
-            "statuses": [(s, grants.lifecycle.STATE[s].applicant_label) for s in grants.PUBLIC_STATES],
+            "statuses": [(s, grants.lifecycle.STATE[s].staff_label) for s in grants.PUBLIC_STATES],
             "query": query.urlencode(),
         },
     )
@@ -142,7 +151,7 @@ def outcome_photo(request, pk):
     except FileNotFoundError:
         raise Http404 from None
     response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "public, max-age=86400"
+    response["Cache-Control"] = "public, max-age=300"  # short: an outcome can be unpublished
     return response
 
 
@@ -180,3 +189,19 @@ def _impact(request):
         }
 
     return render(request, "cms/impact.html", cached(f"impact:{get_language()}", compute))
+
+
+def _bucket_rows(summary) -> list[tuple[str, object]]:
+    """Available money by restriction: the general pool, capacity building, each theme and call."""
+    from fundpool.models import RestrictionKind
+
+    labels = dict(RestrictionKind.choices)
+    rows = []
+    for r in summary["by_restriction"]:
+        label = str(labels[r["kind"]])
+        if r["theme_name"]:
+            label = f"{label}：{r['theme_name']}"
+        elif r["call"]:
+            label = f"{label}：{r['call']}"
+        rows.append((label, r["available"]))
+    return rows

@@ -96,4 +96,18 @@ def ensure_roles() -> dict[str, Group]:
             wanted.extend(Permission.objects.filter(content_type__app_label=app_label, codename=codename))
         group.permissions.add(*wanted)
         groups[key] = group
+    _staff_edit_pages(groups["staff"])
     return groups
+
+
+def _staff_edit_pages(group) -> None:
+    """Staff write and publish the public site's pages (outcomes, about pages) from the home page down."""
+    from wagtail.models import GroupPagePermission, Page
+
+    home = Page.objects.filter(depth=2).order_by("path").first()
+    if home is None:
+        return
+    for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page"):
+        permission = Permission.objects.filter(content_type__app_label="wagtailcore", codename=codename).first()
+        if permission is not None:
+            GroupPagePermission.objects.get_or_create(group=group, page=home, permission=permission)

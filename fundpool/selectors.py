@@ -372,9 +372,9 @@ def traces_by_source(*, prefix: str = "grant:") -> dict[str, list[tuple[str, Dec
     out: dict[str, list[tuple[str, Decimal]]] = {}
     for r in rows:
         amount = q((r["committed"] or 0) + (r["paid"] or 0))
-        if amount:
-            # grant:12 and grant:12:capacity are one grant on the page.
-            ref = ":".join(r["commitment__reference"].split(":")[:2])
+        ref = r["commitment__reference"]
+        if amount and ref.count(":") == 1:
+            # The grant itself; its capacity-building sum (grant:12:capacity) is a separate commitment.
             parts = dict(out.get(ref, []))
             label = str(labels[r["lot__source_type"]])
             parts[label] = parts.get(label, ZERO) + amount

@@ -60,7 +60,11 @@ def grants_360(*, base_url: str = "") -> list[dict]:
     for a in rows:
         # A date-time, not a bare date: the schema's awardDate is oneOf(date pattern, date-time), and
         # a bare date matches both when formats go unchecked.
-        awarded_at = timezone.localtime(a.notice_ends_at or a.updated_at).replace(microsecond=0)
+        agreement = getattr(a, "agreement", None)
+        if agreement is not None:
+            awarded_at = _midnight(agreement.signed_on)  # the date the grant was made binding
+        else:
+            awarded_at = timezone.localtime(a.notice_ends_at or a.updated_at).replace(microsecond=0).isoformat()
         group = a.group
         record = {
             "id": grant_id(a),
@@ -70,7 +74,7 @@ def grants_360(*, base_url: str = "") -> list[dict]:
             "amountAppliedFor": _number(a.requested_amount),
             "amountAwarded": _number(a.awarded_amount),
             "amountDisbursed": _number(paid.get(a.reference, Decimal("0"))),
-            "awardDate": awarded_at.isoformat(),
+            "awardDate": awarded_at,
             "fundingOrganization": [fund],
             "recipientOrganization": [
                 {
@@ -90,7 +94,6 @@ def grants_360(*, base_url: str = "") -> list[dict]:
             record["classifications"] = [
                 {"vocabulary": f"{prefix()}-themes", "code": a.problem.theme.code, "title": a.problem.theme.name}
             ]
-        agreement = getattr(a, "agreement", None)
         if agreement is not None:
             planned = {"startDate": _midnight(agreement.signed_on)}
             if a.final_due_on:

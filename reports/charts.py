@@ -21,7 +21,7 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
     )
 
 
-def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360) -> str:
+def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360, order: list[str] | None = None) -> str:
     """Horizontal bars, one per (label, amount), with the amount written beside each bar."""
     rows = [(label, amount) for label, amount in rows]
     top = max((a for _l, a in rows), default=Decimal(0)) or Decimal(1)
@@ -33,7 +33,7 @@ def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360) -> st
         w = float(amount / top) * (width - label_w - 10) if amount > 0 else 0
         body.append(f'<text x="0" y="{y + 14}" fill="#333">{escape(str(label))[:24]}</text>')
         body.append(
-            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" fill="{PALETTE[i % len(PALETTE)]}"/>'
+            f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" fill="{colour_for(label, order) if order else PALETTE[i % len(PALETTE)]}"/>'
         )
         body.append(
             f'<text x="{label_w + 4}" y="{y + bar_h + 10}" font-size="10" fill="#555">{escape(format_amount(amount))}</text>'
@@ -43,7 +43,9 @@ def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360) -> st
     return _svg(width, height + 6, body, title)
 
 
-def columns(months: list[str], series: dict[str, list[Decimal]], *, title: str, width: int = 360) -> str:
+def columns(
+    months: list[str], series: dict[str, list[Decimal]], *, title: str, width: int = 360, order: list[str] | None = None
+) -> str:
     """Stacked columns per month, one colour per series (e.g. source type), with a legend."""
     height, left, bottom, top_pad = 200, 8, 24, 8
     totals = [sum((series[s][i] for s in series), Decimal(0)) for i in range(len(months))]
@@ -55,44 +57,54 @@ def columns(months: list[str], series: dict[str, list[Decimal]], *, title: str, 
     for i, month in enumerate(months):
         x = left + i * slot + (slot - col_w) / 2
         y = height - bottom
-        for k, name in enumerate(series):
+        for name in series:
             value = series[name][i]
             if value <= 0:
                 continue
             h = float(value / top) * (height - bottom - top_pad)
             y -= h
             body.append(
-                f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w:.1f}" height="{h:.1f}" fill="{PALETTE[k % len(PALETTE)]}">'
+                f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w:.1f}" height="{h:.1f}" fill="{colour_for(name, order)}">'
                 f"<title>{escape(month)} {escape(name)} {escape(format_amount(value))}</title></rect>"
             )
         body.append(
-            f'<text x="{x + col_w / 2:.1f}" y="{height - 8}" font-size="10" text-anchor="middle" fill="#555">{escape(month[-2:])}</text>'
+            f'<text x="{x + col_w / 2:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="#555">{escape(month[2:])}</text>'
         )
     legend_y = height + 8
     for k, name in enumerate(series):
         lx = (k % 3) * (width / 3)
         ly = legend_y + (k // 3) * 18
-        body.append(f'<rect x="{lx:.1f}" y="{ly}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>')
+        body.append(f'<rect x="{lx:.1f}" y="{ly}" width="10" height="10" fill="{colour_for(name, order)}"/>')
         body.append(f'<text x="{lx + 14:.1f}" y="{ly + 9}" font-size="11" fill="#333">{escape(str(name))[:14]}</text>')
     rows_of_legend = (len(series) + 2) // 3
     return _svg(width, height + 14 + rows_of_legend * 18, body, title)
 
 
-def stacked_bar(parts: list[tuple[str, Decimal]], *, title: str, width: int = 360) -> str:
-    """One bar split into parts (e.g. a grant's funding by source type), with shares in a legend."""
+def colour_for(label: str, order: list[str] | None = None) -> str:
+    """The same colour for the same label in every chart (source types in their fixed order)."""
+    if order and label in order:
+        return PALETTE[order.index(label) % len(PALETTE)]
+    return PALETTE[sum(map(ord, str(label))) % len(PALETTE)]
+
+
+def stacked_bar(
+    parts: list[tuple[str, Decimal]], *, title: str, width: int = 360, order: list[str] | None = None
+) -> str:
+    """One bar split into parts (e.g. a grant's funding by source type), with shares in a legend.
+    `order` fixes each label's colour, so a colour means the same source in every bar."""
     total = sum((a for _l, a in parts), Decimal(0)) or Decimal(1)
     body, x = [], 0.0
-    for k, (label, amount) in enumerate(parts):
+    for label, amount in parts:
         w = float(amount / total) * width
         body.append(
-            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="18" fill="{PALETTE[k % len(PALETTE)]}">'
+            f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="18" fill="{colour_for(label, order)}">'
             f"<title>{escape(str(label))} {escape(format_amount(amount))}</title></rect>"
         )
         x += w
     for k, (label, amount) in enumerate(parts):
         share = int(round(amount * 100 / total))
         ly = 30 + k * 16
-        body.append(f'<rect x="0" y="{ly - 9}" width="10" height="10" fill="{PALETTE[k % len(PALETTE)]}"/>')
+        body.append(f'<rect x="0" y="{ly - 9}" width="10" height="10" fill="{colour_for(label, order)}"/>')
         body.append(
             f'<text x="14" y="{ly}" font-size="11" fill="#333">{escape(str(label))} {share}% · {escape(format_amount(amount))}</text>'
         )

@@ -87,3 +87,22 @@ class TestPageTree(WagtailPageTestCase):
         assert {"outcomes", "about"} <= slugs
         assert self.client.get("/about/").status_code == 200
         assert self.client.get("/outcomes/").status_code == 200
+
+
+def test_staff_can_edit_and_publish_outcome_pages_in_the_admin(client, completed, staff):
+    page = OutcomePage.objects.get(application=completed)
+    client.force_login(staff)
+    assert client.get(f"/admin/pages/{page.pk}/edit/").status_code == 200
+    assert page.permissions_for_user(staff).can_publish()
+
+
+def test_the_outcome_page_follows_the_visitors_language(client, completed):
+    from django.utils import translation
+
+    page = OutcomePage.objects.get(application=completed)
+    page.save_revision().publish()
+    with translation.override("en"):
+        english = client.get(page.url, HTTP_ACCEPT_LANGUAGE="en", HTTP_COOKIE="django_language=en").content.decode()
+    chinese = client.get(page.url).content.decode()
+    assert "Public small donation" in english
+    assert "公众小额捐赠" in chinese and "Public small donation" not in chinese

@@ -78,7 +78,7 @@ def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots,
     page.screenshot(path=f"{shots}/p2-outcome.png", full_page=True)
     assert "¥9,000.00" in page.content()
     assert _ink(page, "main h1") > 20
-    page.click("text=资金公开")
+    page.click(".site-nav >> text=数字驾驶舱")
     page.wait_for_selector("text=数字驾驶舱")
     page.screenshot(path=f"{shots}/p3-transparency.png", full_page=True)
     assert page.locator("svg").count() >= 4
