@@ -8,6 +8,7 @@ urlpatterns = [
     path("donate/thanks/<str:token>/", donate.donate_thanks, name="donate_thanks"),
     path("donate/cancel/<str:token>/", donate.donate_cancel, name="donate_cancel"),
     path("donations/<str:token>/", donate.acknowledgement, name="donation_acknowledgement"),
+    path("donations/<str:token>/acknowledgement.pdf", donate.acknowledgement_pdf, name="donation_acknowledgement_pdf"),
     path("campaigns/<slug:slug>/", donate.campaign, name="campaign"),
     path("transparency/", public_views.transparency, name="transparency"),
     path("funded/", public_views.directory, name="directory"),

@@ -281,3 +281,36 @@ def trustee_report(request, pk):
             "activities": item.application.activity_records.prefetch_related("photos"),
         },
     )
+
+
+@login_required
+@require_GET
+def final_report_pdf(request, pk):
+    """A project's final report as a PDF, for its group and for staff."""
+    from reports.pdf import DocumentError, render_pdf
+
+    from .models import ProjectReport, ReportStatus
+
+    if selectors.may_see_project_files(request.user):
+        application = get_object_or_404(Application.objects.select_related("group__community", "call"), pk=pk)
+    else:
+        application = selectors.project_for_member(user=request.user, pk=pk)
+    report = (
+        ProjectReport.objects.filter(application=application, kind=ReportKind.FINAL)
+        .exclude(status=ReportStatus.RETURNED)
+        .order_by("-submitted_at")
+        .first()
+    )
+    if report is None:
+        raise Http404
+    try:
+        pdf = render_pdf(
+            "reports/final_report.html",
+            {"project": application, "report": report, "budget": selectors.budget_vs_actual(application=application)},
+            title=f"{application.title} · {_('Final report')}",
+        )
+    except DocumentError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="final-report-{application.pk}.pdf"'
+    return response

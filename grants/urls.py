@@ -29,6 +29,7 @@ urlpatterns = [
     path("projects/<int:pk>/activities/new/", delivery_views.activity_add, name="activity_add"),
     path("projects/<int:pk>/expenses/new/", delivery_views.expense_add, name="expense_add"),
     path("projects/<int:pk>/reports/<slug:kind>/", delivery_views.report_submit, name="report_submit"),
+    path("projects/<int:pk>/final-report.pdf", delivery_views.final_report_pdf, name="final_report_pdf"),
     path("photos/<int:pk>/", delivery_views.photo, name="photo"),
     path("receipts/<int:pk>/", delivery_views.receipt, name="receipt"),
     path("review/reports/<int:pk>/", delivery_views.trustee_report, name="trustee_report"),

@@ -1,0 +1,129 @@
+"""PDF documents: a CJK font really embedded (text extraction alone proves nothing), page numbers,
+escaped user text, and a fetcher that loads nothing from files or the network."""
+
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from fundpool import donation_services
+from fundpool.models import Donation
+from reports.pdf import safe_fetcher
+
+from ..fundpool import stripe_kit as kit
+
+pytestmark = pytest.mark.django_db
+
+
+def fonts(pdf: bytes) -> set[str]:
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page.get("/Resources") or {}).get("/Font", {}).values():
+            font = font.get_object()
+            descriptor = font.get("/FontDescriptor") or (
+                font["/DescendantFonts"][0].get_object().get("/FontDescriptor") if "/DescendantFonts" in font else None
+            )
+            embedded = descriptor is not None and any(
+                k in descriptor.get_object() for k in ("/FontFile", "/FontFile2", "/FontFile3")
+            )
+            if embedded:
+                names.add(str(font.get("/BaseFont")))
+    return names
+
+
+def text(pdf: bytes) -> str:
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+
+
+def received(client, settings, **kw):
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    settings.STRIPE_WEBHOOK_SECRET = kit.SECRET
+    donation = donation_services.donation_start(amount="50.00", **kw)
+    Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
+    donation.refresh_from_db()
+    kit.post(client, kit.event("checkout.session.completed", kit.session_for(donation)))
+    donation.refresh_from_db()
+    return donation
+
+
+def test_the_acknowledgement_pdf_embeds_a_cjk_font_and_numbers_its_pages(client, settings):
+    donation = received(client, settings, display_name="小林", designation_label="为老服务")
+    response = client.get(reverse("donation_acknowledgement_pdf", args=[donation.token]))
+    assert response["Content-Type"] == "application/pdf"
+    pdf = response.content
+    assert any("WenQuanYi" in name for name in fonts(pdf)), fonts(pdf)
+    body = text(pdf)
+    assert "¥50.00" in body and "小林" in body and "为老服务" in body and "第 1 页 / 共 1 页" in body
+
+
+def test_no_acknowledgement_for_a_gift_not_received(client, settings):
+    settings.STRIPE_SECRET_KEY = "sk_test_x"
+    donation = donation_services.donation_start(amount="50.00")
+    assert client.get(reverse("donation_acknowledgement_pdf", args=[donation.token])).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        '<link rel=attachment href="file:///etc/passwd">',
+        "file:///etc/passwd",
+        "<img src='http://example.invalid/x.png'>",
+        "😀 𠀀 𪚥",
+        "长" * 5000,
+    ],
+)
+def test_hostile_or_odd_text_is_escaped_and_never_fetched(client, settings, name):
+    donation = received(client, settings, display_name="小林", designation_label=name)
+    response = client.get(reverse("donation_acknowledgement_pdf", args=[donation.token]))
+    assert response.status_code == 200
+    reader = PdfReader(io.BytesIO(response.content))
+    assert not reader.attachments  # <link rel=attachment> did not attach /etc/passwd
+    assert "root:" not in text(response.content)
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "http://example.invalid/x.css", "https://example.invalid/"])
+def test_the_fetcher_refuses_files_and_the_network(url):
+    with pytest.raises(ValueError):
+        safe_fetcher().fetch(url)
+
+
+def test_the_fetcher_serves_our_static_files_and_data_uris(settings):
+    css = safe_fetcher().fetch(f"{settings.STATIC_URL}css/site.css")
+    assert b"body" in css.read() and css.headers.get_content_type() == "text/css"
+    assert safe_fetcher().fetch("data:text/plain,hi").read() == b"hi"
+    with pytest.raises(ValueError):
+        safe_fetcher().fetch(f"{settings.STATIC_URL}../../config/settings/base.py")
+
+
+def test_the_final_report_pdf_is_for_the_group_and_staff(client, staff):
+    from grants import delivery_services as delivery
+    from grants import services
+    from grants.lifecycle import Status
+
+    from ..factories import ApplicationFactory, UserFactory
+    from ..grants.conftest import put_in_state
+    from ..grants.test_delivery import report, spend
+
+    project = services.application_transition(
+        application=put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED),
+        name="sign_agreement",
+        user=staff,
+        signed_on=timezone.localdate(),
+    )
+    leader = project.group.memberships.get().user
+    spend(project, leader, "7000.00")
+    delivery.report_evaluate(
+        report=report(project, leader, "midterm"), actor=staff, score="80", comment="", accept=True
+    )
+    report(project, leader, "final")
+    url = reverse("grants:final_report_pdf", args=[project.pk])
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+    client.force_login(leader)
+    pdf = client.get(url).content
+    assert any("WenQuanYi" in name for name in fonts(pdf))
+    assert "长者助餐点" in text(pdf) and "¥7,000.00" in text(pdf)
+    client.force_login(staff)
+    assert client.get(url).status_code == 200
