@@ -748,6 +748,9 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
     Application.objects.filter(pk=application.pk).update(
         midterm_due_on=application.midterm_due_on, final_due_on=application.final_due_on
     )
+    from .signals import agreement_signed
+
+    transaction.on_commit(lambda: agreement_signed.send(sender=Agreement, agreement=agreement))
     return agreement
 
 

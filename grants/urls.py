@@ -18,6 +18,7 @@ urlpatterns = [
     path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
     path("applications/<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
     path("applications/<int:pk>/agreement/", views.agreement_detail, name="agreement"),
+    path("applications/<int:pk>/agreement.pdf", views.agreement_pdf, name="agreement_pdf"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("review/", views.review_list, name="review_list"),
     path("review/profile/", views.reviewer_profile, name="reviewer_profile"),

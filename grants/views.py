@@ -545,3 +545,28 @@ def agreement_detail(request, pk):
     return render(
         request, "grants/agreement.html", {"application": application, "agreement": agreement, "terms": agreement.terms}
     )
+
+
+@login_required
+@require_GET
+def agreement_pdf(request, pk):
+    """The agreement exactly as issued at signing (rendered once, stored, served unchanged)."""
+    from django.http import HttpResponse
+
+    from reports.documents import agreement_pdf as frozen
+    from reports.pdf import DocumentError
+
+    if request.user.has_perm("grants.view_application"):
+        application = selectors.application_for_staff(pk=pk)
+    else:
+        application = selectors.application_for_member(user=request.user, pk=pk)
+    agreement = getattr(application, "agreement", None)
+    if agreement is None:
+        raise Http404
+    try:
+        pdf = frozen(agreement)
+    except DocumentError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{agreement.number}.pdf"'
+    return response

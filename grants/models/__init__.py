@@ -684,6 +684,11 @@ class Agreement(models.Model):
     terms = models.JSONField(_("terms"))
     content_hash = models.CharField(_("content hash (SHA-256)"), max_length=64)
     signed_on = models.DateField(_("signed on"))
+    # The document as rendered once, right after signing, and served unchanged ever after.
+    pdf = models.FileField(
+        _("agreement (PDF)"), upload_to="grants/agreements/%Y/", storage=_private_storage, blank=True
+    )
+    pdf_sha256 = models.CharField(_("PDF hash (SHA-256)"), max_length=64, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -127,3 +127,40 @@ def test_the_final_report_pdf_is_for_the_group_and_staff(client, staff):
     assert "长者助餐点" in text(pdf) and "¥7,000.00" in text(pdf)
     client.force_login(staff)
     assert client.get(url).status_code == 200
+
+
+def test_the_agreement_is_rendered_once_at_signing_and_served_unchanged(
+    client, staff, monkeypatch, django_capture_on_commit_callbacks
+):
+    import hashlib
+
+    from grants import services
+    from grants.lifecycle import Status
+    from reports import pdf as pdf_module
+
+    from ..factories import ApplicationFactory
+    from ..grants.conftest import put_in_state
+
+    with django_capture_on_commit_callbacks(execute=True):
+        project = services.application_transition(
+            application=put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED),
+            name="sign_agreement",
+            user=staff,
+            signed_on=timezone.localdate(),
+            conditions="专款专用",
+        )
+    agreement = project.agreement
+    agreement.refresh_from_db()
+    assert agreement.pdf and len(agreement.pdf_sha256) == 64
+    stored = agreement.pdf.open("rb").read()
+    assert hashlib.sha256(stored).hexdigest() == agreement.pdf_sha256
+    assert any("WenQuanYi" in name for name in fonts(stored))
+    body = text(stored)
+    assert agreement.number in body and "¥9,000.00" in body and "专款专用" in body and agreement.content_hash[:16] in body
+
+    # A later template change alters nothing already issued.
+    monkeypatch.setattr(pdf_module, "render_to_string", lambda *a, **k: "<h1>changed</h1>")
+    leader = project.group.memberships.get().user
+    client.force_login(leader)
+    served = client.get(reverse("grants:agreement_pdf", args=[project.pk])).content
+    assert served == stored

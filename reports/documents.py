@@ -1,0 +1,45 @@
+"""Documents kept as issued: the grant agreement is rendered once, right after signing, stored with
+its SHA-256, and served unchanged afterwards (a later template change does not alter it)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .pdf import render_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def agreement_pdf(agreement) -> bytes:
+    """The agreement's PDF: the stored one, or rendered now from the frozen terms and stored."""
+    from grants.models import Agreement
+
+    if agreement.pdf:
+        with agreement.pdf.open("rb") as handle:
+            return handle.read()
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
+        if agreement.pdf:  # another request froze it meanwhile
+            with agreement.pdf.open("rb") as handle:
+                return handle.read()
+        pdf = render_pdf(
+            "reports/agreement.html",
+            {"agreement": agreement, "terms": agreement.terms},
+            title=f"{_('Grant agreement')} {agreement.number}",
+        )
+        agreement.pdf.save(f"{agreement.number}.pdf", ContentFile(pdf), save=False)
+        agreement.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        agreement.save(update_fields=["pdf", "pdf_sha256"])
+    return pdf
+
+
+def freeze_on_signing(sender, agreement, **kwargs) -> None:
+    try:
+        agreement_pdf(agreement)
+    except Exception:  # noqa: BLE001 - signing stands; the PDF is frozen on first request instead
+        logger.exception("could not render agreement %s at signing", agreement.pk)
