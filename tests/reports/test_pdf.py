@@ -156,7 +156,9 @@ def test_the_agreement_is_rendered_once_at_signing_and_served_unchanged(
     assert hashlib.sha256(stored).hexdigest() == agreement.pdf_sha256
     assert any("WenQuanYi" in name for name in fonts(stored))
     body = text(stored)
-    assert agreement.number in body and "¥9,000.00" in body and "专款专用" in body and agreement.content_hash[:16] in body
+    assert (
+        agreement.number in body and "¥9,000.00" in body and "专款专用" in body and agreement.content_hash[:16] in body
+    )
 
     # A later template change alters nothing already issued.
     monkeypatch.setattr(pdf_module, "render_to_string", lambda *a, **k: "<h1>changed</h1>")
