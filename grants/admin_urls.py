@@ -6,6 +6,7 @@ urlpatterns = [
     path("calls/", admin_views.call_index, name="calls"),
     path("calls/<int:pk>/applications/", admin_views.call_applications, name="call_applications"),
     path("calls/<int:pk>/results/", admin_views.call_results, name="call_results"),
+    path("calls/<int:pk>/results.pdf", admin_views.call_results_pdf, name="call_results_pdf"),
     path("calls/<int:pk>/autoassign/", admin_views.call_autoassign, name="call_autoassign"),
     path("objections/<int:pk>/resolve/", admin_views.objection_resolve, name="objection_resolve"),
     path("applications/<int:pk>/", admin_views.application_detail, name="application"),

@@ -166,3 +166,20 @@ def test_the_agreement_is_rendered_once_at_signing_and_served_unchanged(
     client.force_login(leader)
     served = client.get(reverse("grants:agreement_pdf", args=[project.pk])).content
     assert served == stored
+
+
+def test_the_review_summary_pdf_lists_the_ranking_for_staff(client, staff):
+    from grants.lifecycle import Status
+
+    from ..factories import ApplicationFactory, CallFactory, UserFactory
+    from ..grants.conftest import put_in_state
+
+    call = CallFactory(title="2026年微创投")
+    put_in_state(ApplicationFactory(call=call, title="长者助餐点"), Status.REVIEWED)
+    url = reverse("grants_admin:call_results_pdf", args=[call.pk])
+    client.force_login(UserFactory())
+    assert client.get(url).status_code in (302, 403)
+    client.force_login(staff)
+    pdf = client.get(url).content
+    assert any("WenQuanYi" in name for name in fonts(pdf))
+    assert "2026年微创投" in text(pdf) and "长者助餐点" in text(pdf)
