@@ -34,6 +34,7 @@ ROLES = {
             "grants.decide_application",
             "grants.manage_delivery",
             "grants.evaluate_report",
+            "reports.generate_annual_report",
             "grants.view_lifecycle",
             "grants.file_residentgroup",
             "grants.view_residentgroup",

@@ -26,6 +26,7 @@ urlpatterns = [
     path("", include("fundpool.urls")),
     path("", include("grants.urls")),
     path("", include("cms.urls")),
+    path("", include("reports.urls")),
 ]
 
 if settings.DEBUG:

@@ -183,3 +183,36 @@ def test_the_review_summary_pdf_lists_the_ranking_for_staff(client, staff):
     pdf = client.get(url).content
     assert any("WenQuanYi" in name for name in fonts(pdf))
     assert "2026年微创投" in text(pdf) and "长者助餐点" in text(pdf)
+
+
+def test_the_annual_report_is_generated_in_the_background_and_published(client, staff, settings):
+    from fundpool import services as fund
+    from fundpool.models import SourceType
+    from fundpool.selectors import pool_summary
+    from reports.annual import run_job
+    from reports.models import DocumentJob
+
+    from ..factories import UserFactory
+
+    fund.inflow_record(source_type=SourceType.DONATION, amount="1234.56", received_on=timezone.localdate())
+    year = timezone.localdate().year
+    client.force_login(UserFactory())
+    assert client.post("/admin/documents/", {"year": year}).status_code in (302, 403)
+    assert not DocumentJob.objects.exists()
+    client.force_login(staff)
+    client.post("/admin/documents/", {"year": "1999"})
+    assert not DocumentJob.objects.exists()
+    client.post("/admin/documents/", {"year": str(year)})
+    job = DocumentJob.objects.get()
+    assert (job.status, job.progress) == ("queued", 0)
+    assert "排队中" in client.get("/admin/documents/").content.decode()
+    job = run_job(job.pk)  # what the background thread does after the request commits
+    assert (job.status, job.progress, len(job.sha256)) == ("done", 100, 64)
+    pdf = b"".join(client.get(f"/annual-reports/{year}.pdf").streaming_content)
+    assert any("WenQuanYi" in name for name in fonts(pdf))
+    body = text(pdf)
+    total = pool_summary()["received_total"]
+    assert f"¥{total:,.2f}" in body and "ledger_verify" in body
+    client.logout()
+    assert str(year) in client.get("/annual-reports/").content.decode()
+    assert client.get(f"/annual-reports/{year - 1}.pdf").status_code == 404

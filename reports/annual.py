@@ -1,0 +1,106 @@
+"""The annual fund report, generated in the background with its progress: money received by source
+type (with charts), grants by theme and community, outcomes, and the ledger's totals with the result
+of `ledger_verify` (so the report's figures are the audited ones)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from collections import defaultdict
+from decimal import Decimal
+
+from django.core.files.base import ContentFile
+from django.db import close_old_connections, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import charts
+from .models import DocumentJob, JobStatus
+from .pdf import render_pdf
+
+logger = logging.getLogger(__name__)
+
+
+def annual_report_request(*, year: int, actor) -> DocumentJob:
+    if not actor.has_perm("reports.generate_annual_report"):
+        raise PermissionError
+    job = DocumentJob.objects.create(year=year, requested_by=actor if actor.is_authenticated else None)
+    transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
+    return job
+
+
+def _run_in_thread(job_id: int) -> None:
+    try:
+        run_job(job_id)
+    finally:
+        close_old_connections()
+
+
+def _progress(job: DocumentJob, value: int) -> None:
+    DocumentJob.objects.filter(pk=job.pk).update(progress=value)
+
+
+def annual_context(year: int, step=lambda p: None) -> dict:
+    from fundpool.models import Inflow, SourceType
+    from fundpool.selectors import pool_summary
+    from fundpool.verify import verify
+    from grants.models import Application, Outcome
+    from grants.selectors import PUBLIC_STATES
+
+    labels = dict(SourceType.choices)
+    received = defaultdict(lambda: Decimal("0.00"))
+    for row in Inflow.objects.filter(received_on__year=year).values("source_type").annotate(t=Sum("amount")):
+        received[str(labels[row["source_type"]])] += row["t"]
+    step(25)
+    grants = list(
+        Application.objects.filter(status__in=PUBLIC_STATES, awarded_amount__isnull=False, call__opens_at__year=year)
+        .select_related("group__community", "problem__theme")
+        .order_by("group__community__name", "title")
+    )
+    by_theme, by_community = defaultdict(lambda: Decimal("0.00")), defaultdict(lambda: Decimal("0.00"))
+    for g in grants:
+        by_theme[g.problem.theme.name if g.problem_id else _("No theme")] += g.awarded_amount
+        by_community[g.group.community.name] += g.awarded_amount
+    step(50)
+    outcomes = list(Outcome.objects.filter(application__in=grants).select_related("application__group"))
+    report = verify()
+    step(75)
+    order = [str(label) for _v, label in SourceType.choices]
+    return {
+        "year": year,
+        "received": sorted(received.items(), key=lambda kv: -kv[1]),
+        "received_total": sum(received.values(), Decimal("0.00")),
+        "received_chart": charts.hbar(
+            sorted(received.items(), key=lambda kv: -kv[1]), title=_("Received by source type"), order=order
+        ),
+        "by_theme": sorted(by_theme.items(), key=lambda kv: -kv[1]),
+        "by_community": sorted(by_community.items(), key=lambda kv: -kv[1]),
+        "theme_chart": charts.hbar(sorted(by_theme.items(), key=lambda kv: -kv[1]), title=_("Grants by theme")),
+        "grants": grants,
+        "outcomes": outcomes,
+        "summary": pool_summary(),
+        "verified": report.ok,
+        "generated_at": timezone.localtime(),
+    }
+
+
+def run_job(job_id: int) -> DocumentJob:
+    job = DocumentJob.objects.get(pk=job_id)
+    if job.status not in (JobStatus.QUEUED, JobStatus.FAILED):
+        return job
+    DocumentJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=5)
+    try:
+        context = annual_context(job.year, step=lambda p: _progress(job, p))
+        pdf = render_pdf("reports/annual_report.html", context, title=_("Annual report %(year)s") % {"year": job.year})
+    except Exception as exc:  # noqa: BLE001 - the job says what went wrong; staff may retry
+        logger.exception("annual report %s failed", job.year)
+        DocumentJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000])
+        return DocumentJob.objects.get(pk=job.pk)
+    job.refresh_from_db()
+    job.file.save(f"annual-report-{job.year}.pdf", ContentFile(pdf), save=False)
+    job.sha256 = hashlib.sha256(pdf).hexdigest()
+    job.status, job.progress, job.finished_at = JobStatus.DONE, 100, timezone.now()
+    job.save(update_fields=["file", "sha256", "status", "progress", "finished_at"])
+    return job

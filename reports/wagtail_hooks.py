@@ -1,0 +1,25 @@
+from django.urls import include, path, reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import MenuItem
+
+from . import views
+
+
+class _PermissionMenuItem(MenuItem):
+    def is_shown(self, request):
+        return request.user.has_perm("reports.generate_annual_report")
+
+
+@hooks.register("register_admin_urls")
+def register_reports_admin_urls():
+    patterns = [
+        path("", views.jobs, name="jobs"),
+        path("<int:pk>/download/", views.download, name="download"),
+    ]
+    return [path("documents/", include((patterns, "reports_admin"), namespace="reports_admin"))]
+
+
+@hooks.register("register_admin_menu_item")
+def annual_report_menu_item():
+    return _PermissionMenuItem(_("Annual report"), reverse("reports_admin:jobs"), icon_name="doc-full", order=250)
