@@ -33,6 +33,17 @@ def fonts(pdf: bytes) -> set[str]:
     return names
 
 
+def inked(pdf: bytes) -> int:
+    """Distinct colours on the first page, rasterised: a page with real (anti-aliased) text has
+    many; a blank page, or one of empty boxes, has very few."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    image = document[0].render(scale=1.5).to_pil().convert("RGB")
+    document.close()
+    return len(image.getcolors(maxcolors=1_000_000) or [])
+
+
 def text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
@@ -54,6 +65,7 @@ def test_the_acknowledgement_pdf_embeds_a_cjk_font_and_numbers_its_pages(client,
     assert response["Content-Type"] == "application/pdf"
     pdf = response.content
     assert any("WenQuanYi" in name for name in fonts(pdf)), fonts(pdf)
+    assert inked(pdf) > 30
     body = text(pdf)
     assert "¥50.00" in body and "小林" in body and "为老服务" in body and "第 1 页 / 共 1 页" in body
 
@@ -123,7 +135,7 @@ def test_the_final_report_pdf_is_for_the_group_and_staff(client, staff):
     assert client.get(url).status_code == 404
     client.force_login(leader)
     pdf = client.get(url).content
-    assert any("WenQuanYi" in name for name in fonts(pdf))
+    assert any("WenQuanYi" in name for name in fonts(pdf)) and inked(pdf) > 30
     assert "长者助餐点" in text(pdf) and "¥7,000.00" in text(pdf)
     client.force_login(staff)
     assert client.get(url).status_code == 200
@@ -154,7 +166,7 @@ def test_the_agreement_is_rendered_once_at_signing_and_served_unchanged(
     assert agreement.pdf and len(agreement.pdf_sha256) == 64
     stored = agreement.pdf.open("rb").read()
     assert hashlib.sha256(stored).hexdigest() == agreement.pdf_sha256
-    assert any("WenQuanYi" in name for name in fonts(stored))
+    assert any("WenQuanYi" in name for name in fonts(stored)) and inked(stored) > 30
     body = text(stored)
     assert (
         agreement.number in body and "¥9,000.00" in body and "专款专用" in body and agreement.content_hash[:16] in body
@@ -181,7 +193,7 @@ def test_the_review_summary_pdf_lists_the_ranking_for_staff(client, staff):
     assert client.get(url).status_code in (302, 403)
     client.force_login(staff)
     pdf = client.get(url).content
-    assert any("WenQuanYi" in name for name in fonts(pdf))
+    assert any("WenQuanYi" in name for name in fonts(pdf)) and inked(pdf) > 30
     assert "2026年微创投" in text(pdf) and "长者助餐点" in text(pdf)
 
 
@@ -209,10 +221,19 @@ def test_the_annual_report_is_generated_in_the_background_and_published(client, 
     job = run_job(job.pk)  # what the background thread does after the request commits
     assert (job.status, job.progress, len(job.sha256)) == ("done", 100, 64)
     pdf = b"".join(client.get(f"/annual-reports/{year}.pdf").streaming_content)
-    assert any("WenQuanYi" in name for name in fonts(pdf))
+    assert any("WenQuanYi" in name for name in fonts(pdf)) and inked(pdf) > 30
     body = text(pdf)
     total = pool_summary()["received_total"]
     assert f"¥{total:,.2f}" in body and "ledger_verify" in body
     client.logout()
     assert str(year) in client.get("/annual-reports/").content.decode()
     assert client.get(f"/annual-reports/{year - 1}.pdf").status_code == 404
+
+
+def test_a_clear_error_when_no_chinese_font_is_installed(client, settings, monkeypatch):
+    from reports import pdf as pdf_module
+
+    donation = received(client, settings)
+    monkeypatch.setattr(pdf_module, "cjk_font_available", lambda: False)
+    response = client.get(reverse("donation_acknowledgement_pdf", args=[donation.token]))
+    assert response.status_code == 503 and "fonts-wqy-microhei" in response.content.decode()
