@@ -288,18 +288,16 @@ def language(request, code):
 @never_cache
 def acknowledgement_pdf(request, token):
     """The acknowledgement as a PDF, for a received gift."""
-    from django.http import HttpResponse
-
-    from reports.pdf import DocumentError, render_pdf
+    from reports.pdf import pdf_response, render_pdf
 
     donation = donation_selectors.donation_for_token(token=token)
     if donation.status != DonationStatus.CONFIRMED:
         raise Http404
-    try:
-        pdf = render_pdf("reports/acknowledgement.html", {"donation": donation}, title=_("Acknowledgement of a gift"))
-    except DocumentError as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="acknowledgement-{donation.confirmed_at:%Y%m%d}.pdf"'
+    response = pdf_response(
+        lambda: render_pdf(
+            "reports/acknowledgement.html", {"donation": donation}, title=_("Acknowledgement of a gift")
+        ),
+        filename=f"acknowledgement-{donation.confirmed_at:%Y%m%d}.pdf",
+    )
     response["X-Robots-Tag"] = "noindex"
     return response

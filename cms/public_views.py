@@ -137,8 +137,9 @@ def _directory(request):
 @require_GET
 def outcome_photo(request, pk):
     """A project's photo, public once the project's outcome page is published (EXIF already removed)."""
-    from django.http import FileResponse, Http404
+    from django.http import Http404
 
+    from fundpool.files import private_file_response
     from grants.models import ProjectPhoto
 
     from .models import OutcomePage
@@ -146,13 +147,8 @@ def outcome_photo(request, pk):
     photo = ProjectPhoto.objects.filter(pk=pk).first()
     if photo is None or not OutcomePage.objects.live().public().filter(application_id=photo.application_id).exists():
         raise Http404
-    try:
-        handle = photo.image.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "public, max-age=300"  # short: an outcome can be unpublished
-    return response
+    # Cached briefly: an outcome can be unpublished.
+    return private_file_response(photo.image, content_type="image/jpeg", download=False, cache="public, max-age=300")
 
 
 @require_GET

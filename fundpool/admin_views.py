@@ -8,7 +8,6 @@ from datetime import datetime
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, ProtectedError
-from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import formats, timezone
@@ -20,6 +19,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import selectors, services
 from .errors import FundpoolError
+from .files import private_file_response
 from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm, RefundForm
 from .models import Inflow, InflowDocument, JournalEntry, Pledge
 
@@ -306,11 +306,7 @@ class InflowDocumentDownloadView(View):
         if not request.user.has_perm("fundpool.view_inflow"):
             raise PermissionDenied
         document = get_object_or_404(InflowDocument, pk=pk)
-        try:
-            handle = document.file.open("rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        return FileResponse(handle, as_attachment=True, filename=document.file.name.rsplit("/", 1)[-1])
+        return private_file_response(document.file)
 
 
 class LocalInspectView(InspectView):

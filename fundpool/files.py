@@ -54,3 +54,23 @@ def check_upload(file, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
     if content_type is None:
         raise UploadRefused(_("Only PDF, JPEG, PNG, DOCX and XLSX files are accepted (judged by their content)."))
     return content_type
+
+
+def private_file_response(field, *, content_type: str | None = None, download: bool = True, cache: str = ""):
+    """A stored private file as a response, once the caller has checked who may have it; a file
+    missing from storage is a 404, not a 500."""
+    from django.http import FileResponse, Http404
+
+    if not field:
+        raise Http404
+    try:
+        handle = field.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    kwargs = {"content_type": content_type} if content_type else {}
+    if download:
+        kwargs.update(as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
+    response = FileResponse(handle, **kwargs)
+    if cache:
+        response["Cache-Control"] = cache
+    return response

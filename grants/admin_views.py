@@ -140,12 +140,12 @@ def call_results(request, pk):
 
 def call_results_pdf(request, pk):
     """The review summary of a call as a PDF (scores, normalised scores, ranking, recusals, decisions)."""
-    from reports.pdf import DocumentError, render_pdf
+    from reports.pdf import pdf_response, render_pdf
 
     _require(request, "grants.view_application")
     call = get_object_or_404(Call.objects.prefetch_related("criteria"), pk=pk)
-    try:
-        pdf = render_pdf(
+    return pdf_response(
+        lambda: render_pdf(
             "reports/review_summary.html",
             {
                 "call": call,
@@ -153,12 +153,9 @@ def call_results_pdf(request, pk):
                 "awarded": selectors.call_awarded_total(call=call),
             },
             title=f"{call.title} · {_('Review summary')}",
-        )
-    except DocumentError as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="review-summary-{call.slug}.pdf"'
-    return response
+        ),
+        filename=f"review-summary-{call.slug}.pdf",
+    )
 
 
 @require_POST

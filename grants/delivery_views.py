@@ -7,11 +7,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from fundpool.files import private_file_response
 
 from . import delivery_selectors as selectors
 from . import delivery_services as services
@@ -151,29 +153,14 @@ def report_submit(request, pk, kind):
 @require_GET
 def photo(request, pk):
     item = selectors.photo_for(user=request.user, pk=pk)
-    try:
-        handle = item.image.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(handle, content_type="image/jpeg")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return private_file_response(item.image, content_type="image/jpeg", download=False, cache="private, max-age=3600")
 
 
 @login_required
 @require_GET
 def receipt(request, pk):
     expense = selectors.expense_for(user=request.user, pk=pk)
-    try:
-        handle = expense.receipt.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=expense.receipt.name.rsplit("/", 1)[-1],
-        content_type=expense.receipt_content_type,
-    )
+    return private_file_response(expense.receipt, content_type=expense.receipt_content_type)
 
 
 # --- public: residents' feedback -------------------------------------------------------------------
@@ -287,7 +274,7 @@ def trustee_report(request, pk):
 @require_GET
 def final_report_pdf(request, pk):
     """A project's final report as a PDF, for its group and for staff."""
-    from reports.pdf import DocumentError, render_pdf
+    from reports.pdf import pdf_response, render_pdf
 
     from .models import ProjectReport, ReportStatus
 
@@ -303,14 +290,11 @@ def final_report_pdf(request, pk):
     )
     if report is None:
         raise Http404
-    try:
-        pdf = render_pdf(
+    return pdf_response(
+        lambda: render_pdf(
             "reports/final_report.html",
             {"project": application, "report": report, "budget": selectors.budget_vs_actual(application=application)},
             title=f"{application.title} · {_('Final report')}",
-        )
-    except DocumentError as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="final-report-{application.pk}.pdf"'
-    return response
+        ),
+        filename=f"final-report-{application.pk}.pdf",
+    )

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+
+from fundpool.files import private_file_response
 
 from . import selectors, services
 from .delivery_selectors import DELIVERY_STATES, reports_for_trustee
@@ -346,29 +348,14 @@ def attachment_delete(request, pk):
 def group_charter(request, pk):
     """The group's charter, for its members and for staff; 404 for anyone else."""
     group = selectors.group_for_member_or_staff(user=request.user, pk=pk)
-    if not group.charter:
-        raise Http404
-    try:
-        handle = group.charter.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(handle, as_attachment=True, filename=group.charter.name.rsplit("/", 1)[-1])
+    return private_file_response(group.charter)
 
 
 @login_required
 @require_GET
 def attachment_download(request, pk):
     attachment = selectors.attachment_for(user=request.user, pk=pk)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.file.name.rsplit("/", 1)[-1],
-        content_type=attachment.content_type,
-    )
+    return private_file_response(attachment.file, content_type=attachment.content_type)
 
 
 # --- reviewers --------------------------------------------------------------------------------
@@ -487,12 +474,7 @@ def review_attachment(request, pk, attachment_pk):
     attachment = get_object_or_404(assignment.application.attachments, pk=attachment_pk)
     if assignment.application.call.blind_review and attachment.identifying:
         raise Http404
-    return FileResponse(
-        attachment.file.open("rb"),
-        as_attachment=True,
-        filename=attachment.file.name.rsplit("/", 1)[-1],
-        content_type=attachment.content_type,
-    )
+    return private_file_response(attachment.file, content_type=attachment.content_type)
 
 
 # --- public notice and agreements -------------------------------------------------------------
@@ -532,9 +514,8 @@ def notice(request):
     return render(request, "grants/notice.html", {"entries": entries, "now": timezone.now()})
 
 
-@login_required
-@require_GET
-def agreement_detail(request, pk):
+def _agreement_for(request, pk):
+    """The application and its agreement, for staff or the group's members; 404 otherwise."""
     if request.user.has_perm("grants.view_application"):
         application = selectors.application_for_staff(pk=pk)
     else:
@@ -542,6 +523,13 @@ def agreement_detail(request, pk):
     agreement = getattr(application, "agreement", None)
     if agreement is None:
         raise Http404
+    return application, agreement
+
+
+@login_required
+@require_GET
+def agreement_detail(request, pk):
+    application, agreement = _agreement_for(request, pk)
     return render(
         request, "grants/agreement.html", {"application": application, "agreement": agreement, "terms": agreement.terms}
     )
@@ -551,22 +539,8 @@ def agreement_detail(request, pk):
 @require_GET
 def agreement_pdf(request, pk):
     """The agreement exactly as issued at signing (rendered once, stored, served unchanged)."""
-    from django.http import HttpResponse
-
     from reports.documents import agreement_pdf as frozen
-    from reports.pdf import DocumentError
+    from reports.pdf import pdf_response
 
-    if request.user.has_perm("grants.view_application"):
-        application = selectors.application_for_staff(pk=pk)
-    else:
-        application = selectors.application_for_member(user=request.user, pk=pk)
-    agreement = getattr(application, "agreement", None)
-    if agreement is None:
-        raise Http404
-    try:
-        pdf = frozen(agreement)
-    except DocumentError as exc:
-        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{agreement.number}.pdf"'
-    return response
+    _application, agreement = _agreement_for(request, pk)
+    return pdf_response(lambda: frozen(agreement), filename=f"{agreement.number}.pdf")

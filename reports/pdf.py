@@ -69,3 +69,17 @@ def render_pdf(template: str, context: dict, *, title: str) -> bytes:
 
     html = render_to_string(template, {**context, "doc_title": title[:200], "cjk_family": CJK_FAMILY})
     return HTML(string=html, base_url=settings.STATIC_URL, url_fetcher=safe_fetcher()).write_pdf()
+
+
+def pdf_response(render, *, filename: str):
+    """Call `render()` for PDF bytes and answer with them as a download; without a CJK font, a 503
+    that says which package to install."""
+    from django.http import HttpResponse
+
+    try:
+        pdf = render()
+    except DocumentError as exc:
+        return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
+
+from fundpool.files import private_file_response
 
 from .annual import annual_report_request
 from .models import DocumentJob, JobStatus
@@ -51,7 +53,7 @@ def download(request, pk):
     if not request.user.has_perm("reports.generate_annual_report"):
         raise PermissionDenied
     job = get_object_or_404(DocumentJob, pk=pk, status=JobStatus.DONE)
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=f"annual-report-{job.year}.pdf")
+    return private_file_response(job.file, content_type="application/pdf")
 
 
 @require_GET
@@ -65,4 +67,4 @@ def public_download(request, year):
     job = _done(year)
     if job is None:
         raise Http404
-    return FileResponse(job.file.open("rb"), as_attachment=True, filename=f"annual-report-{job.year}.pdf")
+    return private_file_response(job.file, content_type="application/pdf")
