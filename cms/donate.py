@@ -120,21 +120,9 @@ class DonateForm(forms.Form):
         raw = cleaned.get("custom") if preset == OTHER else preset
         if preset:
             try:
-                amount = parse_amount(raw)
+                cleaned["amount"] = services.gift_amount(raw)
             except FundpoolError as exc:
                 self.add_error("custom" if preset == OTHER else "preset", str(exc))
-            else:
-                if amount < services.MIN_DONATION:
-                    self.add_error(
-                        "custom", _("The smallest gift is %(min)s.") % {"min": format_amount(services.MIN_DONATION)}
-                    )
-                elif amount > services.max_donation():
-                    self.add_error(
-                        "custom",
-                        _("Online gifts are at most %(max)s; for a larger gift please contact the fund.")
-                        % {"max": format_amount(services.max_donation())},
-                    )
-                cleaned["amount"] = amount
         if self.campaign is not None:
             cleaned["resolved"] = (
                 Restriction.of(self.campaign),

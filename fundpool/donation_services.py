@@ -59,6 +59,19 @@ def max_donation() -> Decimal:
 # --- starting a gift -------------------------------------------------------------------------------
 
 
+def gift_amount(value) -> Decimal:
+    """An online gift's amount: an exact amount from ¥1 to DONATION_MAX_AMOUNT, or a clear refusal."""
+    amount = parse_amount(value)
+    if amount < MIN_DONATION:
+        raise DonationError(_("The smallest gift is %(min)s."), min=format_amount(MIN_DONATION))
+    if amount > max_donation():
+        raise DonationError(
+            _("Online gifts are at most %(max)s; for a larger gift please contact the fund."),
+            max=format_amount(max_donation()),
+        )
+    return amount
+
+
 @transaction.atomic
 def donation_start(
     *,
@@ -74,14 +87,7 @@ def donation_start(
 ) -> Donation:
     """Our own row for an online gift, before the donor pays: outside every balance until Stripe
     confirms the payment."""
-    amount = parse_amount(amount)
-    if amount < MIN_DONATION:
-        raise DonationError(_("The smallest gift is %(min)s."), min=format_amount(MIN_DONATION))
-    if amount > max_donation():
-        raise DonationError(
-            _("Online gifts are at most %(max)s; for a larger gift please contact the fund."),
-            max=format_amount(max_donation()),
-        )
+    amount = gift_amount(amount)
     restriction.validate()
     if restriction.kind == RestrictionKind.CAPACITY or restriction.expires_on:
         raise DonationError(_("Choose the pool, a theme, a call or a project."))

@@ -5,21 +5,16 @@ an expense, evaluate a report, receive money paid back). Each reads input and ca
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from . import delivery_selectors as selectors
 from . import delivery_services as services
+from .admin_views import _require
 from .forms import EvaluationForm, RecoveryReceiveForm, TranchePayForm
 from .models import Expense, Feedback, ProjectReport, Recovery, Tranche
 from .services import GrantsError
-
-
-def _require(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied
 
 
 def _report(request, exc: GrantsError) -> None:

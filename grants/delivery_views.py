@@ -23,11 +23,6 @@ from .models import Application, ReportKind
 from .services import GrantsError
 
 
-def _errors(request, exc: GrantsError) -> None:
-    for message in exc.messages:
-        messages.error(request, message)
-
-
 @login_required
 def project_detail(request, pk):
     application = selectors.project_for_member(user=request.user, pk=pk)

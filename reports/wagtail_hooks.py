@@ -1,14 +1,10 @@
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
-from wagtail.admin.menu import MenuItem
+
+from grants.wagtail_hooks import _PermissionMenuItem
 
 from . import views
-
-
-class _PermissionMenuItem(MenuItem):
-    def is_shown(self, request):
-        return request.user.has_perm("reports.generate_annual_report")
 
 
 @hooks.register("register_admin_urls")
@@ -22,4 +18,10 @@ def register_reports_admin_urls():
 
 @hooks.register("register_admin_menu_item")
 def annual_report_menu_item():
-    return _PermissionMenuItem(_("Annual report"), reverse("reports_admin:jobs"), icon_name="doc-full", order=250)
+    return _PermissionMenuItem(
+        _("Annual report"),
+        reverse("reports_admin:jobs"),
+        icon_name="doc-full",
+        order=250,
+        perm="reports.generate_annual_report",
+    )
