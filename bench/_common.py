@@ -100,3 +100,39 @@ def machine() -> str:
     except OSError:
         pass
     return f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} cores, {cpu}"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def gunicorn(name: str, **env_overrides: str):
+    """Serve the site on database `name` under gunicorn (2 sync workers, bench settings), wait until
+    /healthz answers, and return (process, port, env). The caller terminates the process."""
+    import http.client
+
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url_for(name),
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "DEBUG": "0",
+        "PYTHONPATH": str(ROOT),
+        **env_overrides,
+    }
+    command = [str(Path(sys.executable).parent / "gunicorn"), "bench.wsgi:application", "-w", "2"]
+    command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT)]
+    server = subprocess.Popen(command, env=env)
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    return server, port, env

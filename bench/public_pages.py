@@ -8,7 +8,6 @@ same way in the same run (goal: ratio >= 0.5).
 import argparse
 import http.client
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +16,6 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
-from webhook_ingest import free_port  # noqa: E402
 
 NAME = "fundpool_bench_public"
 
@@ -51,30 +49,7 @@ def main():
     from cms.models import OutcomePage
 
     outcome = OutcomePage.objects.live().first()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": _common.url_for(NAME),
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DEBUG": "0",
-        "PYTHONPATH": str(_common.ROOT),
-        "CACHE_URL": os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/5"),
-    }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "bench.wsgi:application",
-            "-w",
-            "2",
-            "-b",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-            "--chdir",
-            str(_common.ROOT),
-        ],
-        env=env,
-    )
+    server, port, _env = _common.gunicorn(NAME, CACHE_URL=os.environ.get("CACHE_URL", "redis://127.0.0.1:6379/5"))
     pages = [
         ("plain Django view (baseline)", "/bench/plain/"),
         ("home", "/"),
@@ -84,14 +59,6 @@ def main():
         ("transparency dashboard", "/transparency/"),
     ]
     try:
-        for _ in range(100):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
         for _label, path in pages:
             hit(port, path, 20, args.clients)  # warm up (and fill caches)
         results = [(label, path, *hit(port, path, args.requests, args.clients)) for label, path in pages]

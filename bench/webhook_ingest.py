@@ -11,7 +11,6 @@ import hmac
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -23,12 +22,6 @@ import _common  # noqa: E402
 
 NAME = "fundpool_bench_webhook"
 SECRET = "whsec_bench"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sign(body: bytes) -> str:
@@ -103,38 +96,7 @@ def main():
     ]
 
     def serve(inline: bool):
-        port = free_port()
-        env = {
-            **os.environ,
-            "DATABASE_URL": _common.url_for(NAME),
-            "DJANGO_SETTINGS_MODULE": "bench.settings",
-            "DEBUG": "0",
-            "PYTHONPATH": str(_common.ROOT),
-            "STRIPE_PROCESS_INLINE": "1" if inline else "0",
-        }
-        server = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "gunicorn"),
-                "bench.wsgi:application",
-                "-w",
-                "2",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--log-level",
-                "warning",
-                "--chdir",
-                str(_common.ROOT),
-            ],
-            env=env,
-        )
-        for _ in range(100):
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
+        server, port, env = _common.gunicorn(NAME, STRIPE_PROCESS_INLINE="1" if inline else "0")
         fire(port, "/bench/insert/", bodies[:50], args.clients, signed=False)  # warm both workers
         return server, port, env
 
