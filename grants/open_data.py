@@ -34,7 +34,15 @@ def recipient_id(group) -> str:
 
 
 def _number(amount: Decimal):
-    return int(amount) if amount == amount.to_integral_value() else float(amount)
+    """A JSON number, as the 360Giving schema requires (a string is invalid). Whole amounts are ints;
+    otherwise the float's shortest repr must read back as exactly the same Decimal, or we refuse
+    rather than publish a rounded amount (it always does for money of up to 15 significant digits)."""
+    if amount == amount.to_integral_value():
+        return int(amount)
+    number = float(amount)
+    if Decimal(repr(number)) != amount:
+        raise ValueError(f"{amount} cannot be written exactly as a JSON number")
+    return number
 
 
 def _midnight(day) -> str:

@@ -90,3 +90,13 @@ def test_the_csv_has_a_row_per_award_and_defuses_formulas(client, awards, settin
     titles = {r["Title"] for r in rows}
     assert '\'=HYPERLINK("http://x")' in titles
     assert {r["Amount Awarded"] for r in rows} == {"9000"}
+
+
+def test_amounts_with_fen_are_published_exactly():
+    from decimal import Decimal
+
+    from grants.open_data import _number
+
+    assert _number(Decimal("9000.00")) == 9000 and isinstance(_number(Decimal("9000.00")), int)
+    assert repr(_number(Decimal("1234.56"))) == "1234.56"
+    assert repr(_number(Decimal("99999999999.99"))) == "99999999999.99"
