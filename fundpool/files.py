@@ -56,6 +56,57 @@ def check_upload(file, *, max_bytes: int = MAX_UPLOAD_BYTES) -> str:
     return content_type
 
 
+IMAGE_FORMATS = {"image/jpeg": ("JPEG", ".jpg"), "image/png": ("PNG", ".png")}
+MAX_IMAGE_PIXELS = 40_000_000
+
+
+def reencode_image(file, content_type: str):
+    """A JPEG or PNG drawn afresh from its pixels: turned the way the camera meant, with no EXIF,
+    location, comments or anything hidden after the image data. What is stored is only ever an
+    image we wrote ourselves."""
+    import io
+    import os
+
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    fmt, ext = IMAGE_FORMATS[content_type]
+    file.seek(0)
+    try:
+        with Image.open(file) as source:
+            if source.width * source.height > MAX_IMAGE_PIXELS:
+                raise UploadRefused(
+                    _("The image is too large (at most %(mp)s million pixels)."), mp=MAX_IMAGE_PIXELS // 10**6
+                )
+            source.load()
+            image = ImageOps.exif_transpose(source)
+    except UploadRefused:
+        raise
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        raise UploadRefused(_("This image could not be read; it may be damaged. Choose another file.")) from None
+    finally:
+        file.seek(0)
+    if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
+        image = image.convert("RGB")
+    if fmt == "PNG" and image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
+        image = image.convert("RGBA")
+    out = io.BytesIO()
+    if fmt == "JPEG":
+        image.save(out, format="JPEG", quality=90, optimize=True)  # no exif=: nothing carried over
+    else:
+        image.save(out, format="PNG", optimize=True)
+    stem = os.path.splitext(os.path.basename(getattr(file, "name", "") or "image"))[0] or "image"
+    return ContentFile(out.getvalue(), name=stem + ext)
+
+
+def accept_upload(file, *, max_bytes: int = MAX_UPLOAD_BYTES):
+    """`check_upload`, then images re-encoded: returns (the file to store, its content type)."""
+    content_type = check_upload(file, max_bytes=max_bytes)
+    if content_type in IMAGE_FORMATS:
+        file = reencode_image(file, content_type)
+    return file, content_type
+
+
 def private_file_response(field, *, content_type: str | None = None, download: bool = True, cache: str = ""):
     """A stored private file as a response, once the caller has checked who may have it; a file
     missing from storage is a 404, not a 500."""

@@ -174,12 +174,13 @@ def inflow_record(
 
 @transaction.atomic
 def inflow_attach_document(*, inflow: Inflow, title: str, file, actor=None) -> InflowDocument:
-    from .files import check_upload
+    from .files import accept_upload
 
-    content_type = check_upload(file)
+    title = (title or getattr(file, "name", "") or "")[:200]
+    file, content_type = accept_upload(file)
     document = InflowDocument(
         inflow=inflow,
-        title=(title or getattr(file, "name", "") or "")[:200],
+        title=title,
         file=file,
         content_type=content_type,
         size=file.size,

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.files import UploadRefused, check_upload
+from fundpool.files import UploadRefused, accept_upload, check_upload
 from fundpool.ledger import Restriction
 from fundpool.models import RestrictionKind, SourceType
 from fundpool.money import format_amount, parse_amount
@@ -234,7 +234,7 @@ def expense_record(
     if not payee:
         raise GrantsError(_("Say who was paid."))
     try:
-        content_type = check_upload(receipt, max_bytes=MAX_RECEIPT_BYTES)
+        receipt, content_type = accept_upload(receipt, max_bytes=MAX_RECEIPT_BYTES)
     except UploadRefused as exc:
         raise GrantsError(str(exc)) from None
     if content_type not in RECEIPT_TYPES:

@@ -22,7 +22,7 @@ from django_fsm_log.helpers import FSMLogDescriptor
 
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.files import UploadRefused, check_upload
+from fundpool.files import UploadRefused, accept_upload
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
 
@@ -96,7 +96,7 @@ def group_register(
     """A person registers a group and becomes its leader; the group then awaits filing (备案)."""
     if charter is not None:
         try:
-            check_upload(charter)
+            charter, _type = accept_upload(charter)
         except UploadRefused as exc:
             raise GrantsError(str(exc)) from None
     group = ResidentGroup(
@@ -182,7 +182,7 @@ def group_update(*, group: ResidentGroup, user, **fields) -> ResidentGroup:
             continue
         if name == "charter":
             try:
-                check_upload(value)
+                value, _type = accept_upload(value)
             except UploadRefused as exc:
                 raise GrantsError(str(exc)) from None
         setattr(group, name, value.strip() if isinstance(value, str) else value)
@@ -326,13 +326,14 @@ def application_attach(*, application: Application, user, file, title: str = "",
         raise GrantsError(_("This application has been submitted and can no longer be changed."))
     if application.attachments.count() >= ApplicationAttachment.MAX_FILES:
         raise GrantsError(_("At most %(n)s attachments per application.") % {"n": ApplicationAttachment.MAX_FILES})
+    title = (title or file.name or "")[:120]
     try:
-        content_type = check_upload(file)
+        file, content_type = accept_upload(file)
     except UploadRefused as exc:
         raise GrantsError(str(exc)) from None
     return ApplicationAttachment.objects.create(
         application=application,
-        title=(title or file.name or "")[:120],
+        title=title,
         file=file,
         content_type=content_type,
         size=file.size,

@@ -1,3 +1,5 @@
+import os
+
 from .base import *  # noqa: F401,F403
 from .base import BASE_DIR, STORAGES, env
 
@@ -30,7 +32,8 @@ LOGGING = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     # A file, not memory: the browser tests' live server answers from other threads, and a shared
     # in-memory database fails at once on a lock that a file database simply waits for.
-    DATABASES["default"]["TEST"] = {"NAME": str(_TEST_FILES / "test-db.sqlite3")}  # noqa: F405
+    # One file per test run, so that two runs on one machine never share a database.
+    DATABASES["default"]["TEST"] = {"NAME": str(_TEST_FILES / f"test-db-{os.getpid()}.sqlite3")}  # noqa: F405
 else:
     # Request threads (the browser tests' live server) close their connections when done, so the
     # test database can be dropped at the end.
