@@ -1,4 +1,7 @@
-"""Glue between the login forms and django-axes."""
+"""Glue between the login forms and django-axes, and the password rules' messages."""
+
+from django.contrib.auth import password_validation
+from django.utils.translation import ngettext
 
 
 def axes_username(request, credentials=None):
@@ -11,3 +14,17 @@ def axes_username(request, credentials=None):
         if value:
             return str(value).strip().lower()
     return None
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's rule, with its message in our catalogue: Django's own Chinese lacks this wording."""
+
+    def get_error_message(self):
+        return (
+            ngettext(
+                "This password is too short. It must contain at least %d character.",
+                "This password is too short. It must contain at least %d characters.",
+                self.min_length,
+            )
+            % self.min_length
+        )

@@ -17,7 +17,7 @@ from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import ledger
+from . import audit, ledger
 from .errors import (
     AlreadyReversed,
     DuplicateReference,
@@ -66,7 +66,7 @@ def _post(draft: Draft, **kwargs) -> JournalEntry:
     """Post, turning a unique-reference race into the same clear error as the check before it."""
     try:
         with transaction.atomic():
-            return ledger.post(draft, **kwargs)
+            entry = ledger.post(draft, **kwargs)
     except IntegrityError as exc:
         if draft.external_ref and "external_ref" in str(exc):
             raise DuplicateReference(
@@ -75,6 +75,17 @@ def _post(draft: Draft, **kwargs) -> JournalEntry:
         if draft.reversal_of is not None and "reversal_of" in str(exc):
             raise AlreadyReversed() from None
         raise
+    audit.record(
+        entry,
+        "fund.entry_post",
+        by=kwargs.get("actor"),
+        kind=entry.kind,
+        amount=entry.amount,
+        reference=draft.reference,
+        external_ref=draft.external_ref,
+        memo=draft.memo,
+    )
+    return entry
 
 
 # --- money in ---------------------------------------------------------------------------------
@@ -188,6 +199,7 @@ def inflow_attach_document(*, inflow: Inflow, title: str, file, actor=None) -> I
     )
     document.full_clean(exclude=["inflow", "uploaded_by"])
     document.save()
+    audit.record(inflow, "fund.inflow_document", by=actor, title=document.title, size=document.size)
     return document
 
 
@@ -222,6 +234,7 @@ def pledge_record(
         **restriction.as_fields(),
     )
     pledge.save()
+    audit.record(pledge, "fund.pledge_record", by=actor, funder=funder.name, amount=amount, currency=currency)
     return pledge
 
 
@@ -280,6 +293,7 @@ def pledge_cancel(*, pledge: Pledge, reason: str, actor=None) -> Pledge:
     pledge.status = PledgeStatus.CANCELLED
     pledge.cancel_reason = reason.strip()
     pledge.save(update_fields=["status", "cancel_reason"])
+    audit.record(pledge, "fund.pledge_cancel", by=actor, reason=pledge.cancel_reason)
     return pledge
 
 
@@ -707,6 +721,7 @@ def entry_reverse(*, entry: JournalEntry, reason: str, actor=None) -> JournalEnt
         if pledge.status == PledgeStatus.FULFILLED:
             pledge.status = PledgeStatus.OPEN
         pledge.save(update_fields=["received", "status"])
+    audit.record(entry, "fund.entry_reverse", by=actor, reason=reason.strip(), reversal=reversal.pk)
     return reversal
 
 

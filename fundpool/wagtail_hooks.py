@@ -13,7 +13,7 @@ from wagtail import hooks
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from . import admin_views, donation_admin
+from . import admin_views, audit, donation_admin
 from .models import (
     Account,
     Campaign,
@@ -251,9 +251,26 @@ def register_fundpool_viewsets():
     return FundPoolGroup()
 
 
+@hooks.register("register_log_actions")
+def register_audit_actions(actions):
+    audit.register(actions)
+
+
 @hooks.register("before_delete_user")
 def keep_people_who_recorded_money(request, user):
-    """The ledger names who recorded each entry, for good: such accounts are deactivated, never deleted."""
+    """The ledger names who recorded each entry, and the lifecycle log who took each step, for good:
+    such accounts are deactivated, never deleted."""
+    from django_fsm_log.models import StateLog
+
+    if request.method == "POST" and StateLog.objects.filter(by=user).exists():
+        messages.error(
+            request,
+            gettext(
+                "%(user)s took steps recorded in the audit log and cannot be deleted; deactivate the account instead."
+            )
+            % {"user": user.get_username()},
+        )
+        return redirect("wagtailusers_users:edit", user.pk)
     if request.method == "POST" and JournalEntry.objects.filter(created_by=user).exists():
         messages.error(
             request,

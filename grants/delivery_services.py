@@ -22,6 +22,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fundpool import audit
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
 from fundpool.files import UploadRefused, accept_upload, check_upload
@@ -298,6 +299,7 @@ def expense_decide(*, expense: Expense, actor, approve: bool, note: str = "") ->
     expense.status = ExpenseStatus.APPROVED if approve else ExpenseStatus.REJECTED
     expense.decision_note, expense.decided_by, expense.decided_at = note, _actor(actor), timezone.now()
     expense.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
+    audit.record(expense, "grants.expense_decide", by=actor, outcome=expense.status, amount=expense.amount, note=note)
     return expense
 
 
@@ -450,6 +452,7 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
             from .signals import outcome_recorded
 
             transaction.on_commit(lambda: outcome_recorded.send(sender=Outcome, outcome=outcome))
+    audit.record(report, "grants.report_evaluate", by=actor, kind=report.kind, accepted=accept, score=score)
     return report
 
 
@@ -683,6 +686,7 @@ def feedback_moderate(*, feedback: Feedback, actor, approve: bool) -> Feedback:
     feedback.status = FeedbackStatus.APPROVED if approve else FeedbackStatus.HIDDEN
     feedback.moderated_by, feedback.moderated_at = _actor(actor), timezone.now()
     feedback.save(update_fields=["status", "moderated_by", "moderated_at"])
+    audit.record(feedback, "grants.feedback_moderate", by=actor, outcome=feedback.status)
     return feedback
 
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
 from django_fsm_log.helpers import FSMLogDescriptor
 
+from fundpool import audit
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
 from fundpool.files import UploadRefused, accept_upload
@@ -154,6 +155,7 @@ def group_file(*, group: ResidentGroup, filing_number: str, filed_on: date, acto
     group.filed_on = filed_on
     group.filing_note = ""
     group.save(update_fields=["filing_status", "filing_number", "filed_on", "filing_note"])
+    audit.record(group, "grants.group_file", by=actor, filing_number=group.filing_number, filed_on=filed_on)
     transaction.on_commit(lambda: notify.group_filing_changed(group))
     return group
 
@@ -169,6 +171,7 @@ def group_return(*, group: ResidentGroup, reason: str, actor) -> ResidentGroup:
     group.filing_status = FilingStatus.RETURNED
     group.filing_note = reason.strip()
     group.save(update_fields=["filing_status", "filing_note"])
+    audit.record(group, "grants.group_return", by=actor, reason=group.filing_note)
     transaction.on_commit(lambda: notify.group_filing_changed(group))
     return group
 
@@ -415,6 +418,8 @@ def review_assign(*, application: Application, reviewers, actor) -> list:
         )
         if created:
             made.append(assignment)
+    if made:
+        audit.record(application, "grants.review_assign", by=actor, reviewers=[a.reviewer.get_username() for a in made])
     return made
 
 
@@ -630,6 +635,7 @@ def objection_resolve(*, objection: Objection, actor, uphold: bool, reason: str)
         objection.status = ObjectionStatus.DISMISSED
         objection.resolution, objection.resolved_by, objection.resolved_at = reason, _actor(actor), timezone.now()
         objection.save()
+    audit.record(objection, "grants.objection_resolve", by=actor, outcome=objection.status, reason=reason)
     return objection
 
 
@@ -857,6 +863,9 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
         )
     if name == "sign_agreement":
         _make_agreement(application, user, params.get("conditions", ""), params.get("signed_on"))
+    audit.record(
+        application, "grants.transition", by=user, step=name, before=before, after=application.status, reason=reason
+    )
     if lifecycle.applicant_label(before) != lifecycle.applicant_label(application.status):
         transaction.on_commit(lambda: notify.application_status_changed(application, reason))
     return application

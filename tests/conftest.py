@@ -129,12 +129,23 @@ def reviewer(roles):
     return user
 
 
+# Tables whose rows the database refuses to change or delete (fundpool migrations 0002 and 0009).
+APPEND_ONLY_TABLES = [
+    "fundpool_lotmovement",
+    "fundpool_posting",
+    "fundpool_journalentry",
+    "wagtailcore_modellogentry",
+    "wagtailcore_pagelogentry",
+    "django_fsm_log_statelog",
+]
+
+
 @pytest.fixture(autouse=True)
 def _ledger_flushable_on_sqlite(request):
     """Tests that commit (browser tests, races) are cleaned up by emptying every table. PostgreSQL
-    does it with TRUNCATE, which the ledger's append-only triggers don't see; SQLite deletes row by
-    row, which they refuse. So here, just before that clean-up, the ledger rows go with the
-    triggers lifted for a moment, and the triggers come straight back."""
+    does it with TRUNCATE, which the append-only triggers (ledger and audit log) don't see; SQLite
+    deletes row by row, which they refuse. So here, just before that clean-up, those rows go with
+    the triggers lifted for a moment, and the triggers come straight back as they were."""
     if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
         yield
         return
@@ -142,16 +153,17 @@ def _ledger_flushable_on_sqlite(request):
     yield
     if connection.vendor != "sqlite":
         return
-    tables = ["fundpool_lotmovement", "fundpool_posting", "fundpool_journalentry"]
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys = OFF")
-        for table in tables:
-            for op in ("update", "delete"):
-                cursor.execute(f"DROP TRIGGER IF EXISTS {table}_no_{op}")
+        for table in APPEND_ONLY_TABLES:
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND name LIKE %s",
+                [table, f"{table}_no_%"],
+            )
+            triggers = cursor.fetchall()
+            for name, _sql in triggers:
+                cursor.execute(f"DROP TRIGGER {name}")
             cursor.execute(f"DELETE FROM {table}")
-            for op in ("UPDATE", "DELETE"):
-                cursor.execute(
-                    f"CREATE TRIGGER {table}_no_{op.lower()} BEFORE {op} ON {table} BEGIN SELECT RAISE(ABORT, "
-                    f"'ledger table {table} is append-only: post a reversing entry instead'); END;"
-                )
+            for _name, sql in triggers:
+                cursor.execute(sql)
         cursor.execute("PRAGMA foreign_keys = ON")

@@ -1,0 +1,71 @@
+"""The audit log of staff actions: who did what to which record, when, with the figures and reasons
+they gave. Entries go into Wagtail's log (so staff read them under Reports → Site history, filtered
+by action, person and date), beside the lifecycle's own transition log (django-fsm-log). Both are
+append-only in the database (migration 0009): a log that can be edited proves nothing.
+
+Services call `record` inside their transaction, so an action and its entry commit or roll back
+together."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext_lazy as _
+
+# action → label (shown in the admin's history report and its filter)
+ACTIONS = {
+    "fund.entry_post": _("Ledger entry posted"),
+    "fund.entry_reverse": _("Ledger entry reversed"),
+    "fund.inflow_document": _("Inflow document attached"),
+    "fund.pledge_record": _("Pledge recorded"),
+    "fund.pledge_cancel": _("Pledge cancelled"),
+    "grants.group_file": _("Group filed"),
+    "grants.group_return": _("Group filing returned"),
+    "grants.review_assign": _("Reviewers assigned"),
+    "grants.objection_resolve": _("Objection resolved"),
+    "grants.transition": _("Application status changed"),
+    "grants.expense_decide": _("Expense decided"),
+    "grants.report_evaluate": _("Report evaluated"),
+    "grants.feedback_moderate": _("Feedback moderated"),
+}
+
+
+def _plain(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def record(instance, action: str, by=None, **data) -> None:
+    """Log `action` on `instance` by the person `by` with `data`. What the system does on its own
+    (a donation arriving by webhook, a notice closing at its deadline) is not a staff action: it is
+    in the ledger and the transition log, and is not repeated here."""
+    from wagtail.log_actions import log
+
+    if action not in ACTIONS:
+        raise ValueError(f"unregistered audit action {action}")
+    if by is None or not getattr(by, "is_authenticated", False):
+        return
+    user = by
+    log(instance=instance, action=action, user=user, data={k: _plain(v) for k, v in data.items()})
+
+
+def register(actions) -> None:
+    """For the `register_log_actions` hook."""
+    from wagtail.log_actions import LogFormatter
+
+    for action, label in ACTIONS.items():
+
+        class Formatter(LogFormatter):
+            def format_message(self, log_entry, _label=label):
+                details = ", ".join(f"{k}: {v}" for k, v in (log_entry.data or {}).items() if v not in ("", None))
+                return f"{_label}" + (f" — {details}" if details else "")
+
+        Formatter.label = label
+        actions.register_action(action)(Formatter)
