@@ -1,8 +1,12 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand
+from django.db import InterfaceError, OperationalError, connections
 
 from fundpool.donation_services import events_process_queue
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -18,7 +22,18 @@ class Command(BaseCommand):
     def handle(self, *args, loop, limit, **options):
         total = 0
         while True:
-            done = events_process_queue(limit=limit)
+            try:
+                done = events_process_queue(limit=limit)
+            except (OperationalError, InterfaceError):
+                if not loop:
+                    raise
+                # The database went away (restart, failover): what was in flight rolled back and is
+                # still queued. Drop the dead connection and try again; without this the worker
+                # exited and the queue stopped until someone restarted it.
+                logger.warning("process_stripe_events: database unavailable; retrying in 1 s", exc_info=True)
+                connections.close_all()
+                time.sleep(1)
+                continue
             total += done
             if not loop:
                 break
