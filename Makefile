@@ -4,7 +4,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup pytest demo bench lint
+.PHONY: run test setup pytest demo bench lint production
 
 setup:
 	@scripts/setup
@@ -19,6 +19,10 @@ test: setup pytest
 # The suite alone, against whatever DATABASE_URL says (SQLite by default).
 pytest:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q
+
+# The production profile: production settings, PostgreSQL, Redis, whitenoise, gunicorn (scripts/serve-production).
+production: setup
+	scripts/serve-production
 
 bench: setup
 	bench/run_all
