@@ -8,7 +8,7 @@ from grants.lifecycle import Status
 
 from ..factories import ApplicationFactory
 from ..grants.conftest import put_in_state
-from .test_public_journey import home_site  # noqa: F401 - a fixture
+from .steps import home_site  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -11,12 +11,9 @@ from django.core import mail
 from grants.models import Application
 
 from ..factories import CallFactory, CommunityFactory, ProblemFactory, UserFactory
+from .steps import admin_login, desk_page, no_sideways_scroll
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def no_sideways_scroll(page):
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def test_a_group_applies_from_a_phone(live_server, phone, browser, shots, roles):
@@ -55,11 +52,8 @@ def test_a_group_applies_from_a_phone(live_server, phone, browser, shots, roles)
     assert no_sideways_scroll(page)
 
     # Staff file it, in their own browser.
-    desk = browser.new_context(locale="zh-CN").new_page()
-    desk.goto(f"{base}/admin/login/")
-    desk.fill("input[name=username]", "e2e-staff")
-    desk.fill("input[name=password]", "Staff-pass-2026!")
-    desk.click("button[type=submit]")
+    desk = desk_page(browser)
+    admin_login(desk, base, "e2e-staff", "Staff-pass-2026!")
     group_id = Application.group.field.related_model.objects.get(name="银发互助队").pk
     desk.goto(f"{base}/admin/grants/groups/{group_id}/filing/")
     desk.fill("input[name=filing_number]", "CH-BA-2026-001")

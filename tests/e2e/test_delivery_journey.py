@@ -17,6 +17,7 @@ from grants.models import Activity, Application, Expense, Feedback
 from ..factories import ApplicationFactory, UserFactory
 from ..grants.conftest import put_in_state
 from ..grants.test_delivery import photo_with_location
+from .steps import admin_login, desk_page, phone_page, site_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -42,10 +43,7 @@ def test_a_group_delivers_and_reports_and_staff_accept(live_server, browser, pho
     photo, receipt = _files(tmp_path)
     base, page = live_server.url, phone
 
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", "leader@example.invalid")
-    page.fill("input[name=password]", "Leader-pass-2026!")
-    page.click("main form button[type=submit]")
+    site_login(page, base, "leader@example.invalid", "Leader-pass-2026!")
     page.goto(f"{base}/projects/{project.pk}/")
     assert "¥9,000.00" in page.content()
     page.screenshot(path=f"{shots}/d1-project.png", full_page=True)
@@ -89,11 +87,8 @@ def test_a_group_delivers_and_reports_and_staff_accept(live_server, browser, pho
     page.click("main form button[type=submit]")
     page.wait_for_selector("text=报告已提交")
 
-    desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    desk.goto(f"{base}/admin/login/")
-    desk.fill("input[name=username]", "desk")
-    desk.fill("input[name=password]", "Desk-pass-2026!")
-    desk.click("button[type=submit]")
+    desk = desk_page(browser)
+    admin_login(desk, base, "desk", "Desk-pass-2026!")
 
     def evaluate(score):
         desk.goto(f"{base}/admin/grants/applications/{project.pk}/")
@@ -121,7 +116,7 @@ def test_a_group_delivers_and_reports_and_staff_accept(live_server, browser, pho
     assert commitment_balances(reference=project.reference)["paid"] == Decimal("6800.00")
 
     # A resident scans the QR code and rates the project.
-    resident = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    resident = phone_page(browser)
     resident.goto(f"{base}/feedback/{project.pk}/")
     resident.check("input[name=rating][value='5']")
     resident.fill("textarea[name=comment]", "饭菜可口，谢谢志愿者！")

@@ -9,39 +9,12 @@ from grants.lifecycle import Status
 
 from ..factories import ApplicationFactory
 from ..grants.conftest import put_in_state
+from .steps import home_site, ink  # noqa: F401 - home_site is a fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _ink(page, selector) -> int:
-    """How many distinct colours the element's pixels use: text drawn in a real CJK font has
-    anti-aliased strokes; tofu boxes or blank space have almost none."""
-    import io
-
-    from PIL import Image
-
-    shot = page.locator(selector).first.screenshot()
-    return len(Image.open(io.BytesIO(shot)).convert("RGB").getcolors(maxcolors=100000) or [])
-
-
-@pytest.fixture
-def home_site():
-    """Browser tests empty the database between tests, the site's pages included: put the home
-    page back as set-up makes it."""
-    from wagtail.models import Locale, Page, Site
-
-    from cms.models import HomePage
-
-    home = HomePage.objects.first()
-    if home is None:
-        locale, _ = Locale.objects.get_or_create(language_code="zh-hans")
-        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root", locale=locale)
-        home = root.add_child(instance=HomePage(title="社区公益基金池", slug="home", locale=locale))
-    Site.objects.get_or_create(hostname="localhost", defaults={"root_page": home, "is_default_site": True})
-    return home
-
-
-def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots, staff, home_site):
+def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots, staff, home_site):  # noqa: F811
     from cms.models import OutcomeIndexPage, OutcomePage
 
     projects = []
@@ -72,16 +45,16 @@ def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots,
     page.wait_for_selector("text=长者助餐点")
     assert "河道守护行动" not in page.content()
     page.screenshot(path=f"{shots}/p1-directory.png", full_page=True)
-    assert _ink(page, "main h1") > 20
+    assert ink(page, "main h1") > 20
     page.click("main h2 >> text=长者助餐点")
     page.wait_for_selector("text=供餐 120 次")
     page.screenshot(path=f"{shots}/p2-outcome.png", full_page=True)
     assert "¥9,000.00" in page.content()
-    assert _ink(page, "main h1") > 20
+    assert ink(page, "main h1") > 20
     page.click(".site-nav >> text=数字驾驶舱")
     page.wait_for_selector("text=数字驾驶舱")
     page.screenshot(path=f"{shots}/p3-transparency.png", full_page=True)
     assert page.locator("svg").count() >= 4
-    assert _ink(page, "main h1") > 20
+    assert ink(page, "main h1") > 20
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the dashboard scrolls sideways on a phone ({width}px)"

@@ -18,6 +18,7 @@ from grants.models import Application, Objection
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
 from ..grants.conftest import put_in_state
+from .steps import admin_login, desk_page, no_sideways_scroll, phone_page, site_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,10 +40,7 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     base, page = live_server.url, phone
 
     # The reviewer, on a phone.
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", "trustee@example.invalid")
-    page.fill("input[name=password]", "Trustee-pass-2026!")
-    page.click("main form button[type=submit]")
+    site_login(page, base, "trustee@example.invalid", "Trustee-pass-2026!")
     for title, points in (("长者助餐点", "9"), ("河道守护行动", "7")):
         page.goto(f"{base}/review/")
         page.click(f"text={title}")
@@ -58,11 +56,8 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     assert set(Application.objects.values_list("status", flat=True)) == {Status.REVIEWED}
 
     # Staff, at a desk: the ranking, then the awards.
-    desk = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900}).new_page()
-    desk.goto(f"{base}/admin/login/")
-    desk.fill("input[name=username]", "desk")
-    desk.fill("input[name=password]", "Desk-pass-2026!")
-    desk.click("button[type=submit]")
+    desk = desk_page(browser)
+    admin_login(desk, base, "desk", "Desk-pass-2026!")
     desk.goto(f"{base}/admin/grants/calls/{call.pk}/results/")
     rows = desk.locator("table.listing tbody tr")
     assert rows.count() == 2 and "长者助餐点" in rows.nth(0).inner_text()
@@ -76,7 +71,7 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     assert set(Application.objects.values_list("status", flat=True)) == {Status.ON_NOTICE}
 
     # A visitor reads the notice and objects to one award.
-    visitor = browser.new_context(locale="zh-CN", viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
+    visitor = phone_page(browser)
     visitor.goto(f"{base}/notice/")
     assert "长者助餐点" in visitor.content() and "trustee" in visitor.content()
     visitor.wait_for_function("document.querySelector('[data-countdown]').textContent.includes('剩余')")
@@ -89,7 +84,7 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     visitor.wait_for_selector("text=您的异议已收到")
     visitor.screenshot(path=f"{shots}/r3-notice.png", full_page=True)
     assert "周晓梅" not in visitor.content()
-    assert visitor.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert no_sideways_scroll(visitor)
 
     # The notice period ends: the award without an objection is confirmed, the other waits.
     Application.objects.update(notice_ends_at=timezone.now() - timedelta(seconds=1))
