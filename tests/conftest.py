@@ -167,3 +167,20 @@ def _ledger_flushable_on_sqlite(request):
             for _name, sql in triggers:
                 cursor.execute(sql)
         cursor.execute("PRAGMA foreign_keys = ON")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The SQLite test database is per run (config/settings/test.py); its write-ahead log files
+    outlive it, so they go too."""
+    import glob
+    import os
+
+    from django.conf import settings
+
+    name = settings.DATABASES["default"].get("TEST", {}).get("NAME")
+    if name and settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+        for path in glob.glob(f"{name}*"):
+            try:
+                os.remove(path)
+            except OSError:
+                pass
