@@ -375,6 +375,9 @@ def review_list(request):
 
 @login_required
 def reviewer_profile(request):
+    # The form names every resident group, filed or not: for trustees declaring conflicts only.
+    if not request.user.has_perm("grants.review_application"):
+        raise Http404
     profile = getattr(request.user, "reviewer_profile", None)
     initial = (
         {"related_groups": profile.related_groups.all(), "related_parties": profile.related_parties} if profile else {}
