@@ -43,6 +43,7 @@ def warnings(request):
 
 @require_POST
 def tranche_pay(request, pk):
+    _require(request, "grants.pay_tranche")  # the service checks too; the view refuses first
     tranche = get_object_or_404(Tranche, pk=pk)
     form = TranchePayForm(request.POST)
     try:
@@ -60,6 +61,7 @@ def tranche_pay(request, pk):
 
 @require_POST
 def expense_decide(request, pk):
+    _require(request, "grants.manage_delivery")  # the service checks too; the view refuses first
     expense = get_object_or_404(Expense, pk=pk)
     try:
         services.expense_decide(
@@ -98,6 +100,7 @@ def report_evaluate(request, pk):
 
 @require_POST
 def recovery_receive(request, pk):
+    _require(request, "fundpool.add_inflow")  # the service checks too; the view refuses first
     recovery = get_object_or_404(Recovery, pk=pk)
     form = RecoveryReceiveForm(request.POST)
     try:
@@ -113,6 +116,7 @@ def recovery_receive(request, pk):
 
 @require_POST
 def feedback_moderate(request, pk):
+    _require(request, "grants.manage_delivery")  # the service checks too; the view refuses first
     item = get_object_or_404(Feedback, pk=pk)
     try:
         services.feedback_moderate(feedback=item, actor=request.user, approve=request.POST.get("decision") == "approve")

@@ -592,7 +592,6 @@ CASES: list[Case] = [
         post={FINANCE},
         data=lambda w: {"payment_reference": "BANK-SEC-1"},
         effect=True,
-        refused={STAFF},
     ),
     Case("grants_admin:expense_decide", _pk("expense"), post=FUND, data=lambda w: {"decision": "approve"}, effect=True),
     Case("grants_admin:report_evaluate", _pk("report"), post={STAFF}, data=_evaluation, effect=True, refused={FINANCE}),
