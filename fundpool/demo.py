@@ -218,11 +218,24 @@ def _at(day: date, seconds: int = 0) -> datetime:
 
 
 def seed_bulk(
-    *, seed: int = 2026, donations: int = 250_000, commitments: int = 5_000, chunk: int = 5_000, stream=None
+    *,
+    seed: int = 2026,
+    donations: int = 250_000,
+    commitments: int = 5_000,
+    chunk: int = 5_000,
+    stream=None,
+    donation_rows: bool = False,
+    grants=None,
 ) -> dict:
     """Small donations (each an entry of four postings: gift and fee) and commitments drawing
     them, written with bulk inserts. Balances and lot figures are worked out in memory first, so
-    every cached number is written once and agrees with the postings."""
+    every cached number is written once and agrees with the postings.
+
+    `donation_rows`: each gift also gets its `Donation` row, confirmed and tied to its inflow (most
+    online through Stripe, with unique Stripe ids; the rest imported from a fundraising platform).
+    `grants(part)`: called with each chunk of planned commitments as `(amount, day, payments)` and
+    returns, for each, the commitment's reference and the payment reference of each payment (the
+    grants app uses it to write the applications whose money these are)."""
     rng = random.Random(seed)
     currency = "CNY"
     income = income_account(SourceType.DONATION, currency)
@@ -266,12 +279,16 @@ def seed_bulk(
                 lots[idx].available += take
             break
         day = max(lots[idx].day for idx, _ in draws) + timedelta(days=1)
-        paid = (want * Decimal("0.6")).quantize(Decimal("0.01")) if rng.random() < 0.7 else Decimal(0)
-        plans.append((f"bench:grant:{seed}:{k:05d}", want, draws, day, paid))
+        # Most have a first tranche (60 %) paid; about one in seven is finished and paid in full.
+        draw = rng.random()
+        first = (want * Decimal("0.6")).quantize(Decimal("0.01"))
+        pays = [first, want - first] if draw < 0.15 else [first] if draw < 0.7 else []
+        plans.append([f"bench:grant:{seed}:{k:05d}", want, draws, day, pays, []])
 
-    postings_total = donations * 2 + sum(2 for lot in lots if lot.fee) + sum(2 + (2 if p[4] else 0) for p in plans)
+    postings_total = donations * 2 + sum(2 for lot in lots if lot.fee) + sum(2 + 2 * len(p[4]) for p in plans)
     progress = Progress(postings_total, "postings", stream)
     balances = {income.pk: Decimal(0), pool.pk: Decimal(0), fees.pk: Decimal(0)}
+    names = random.Random(seed + 1)  # its own sequence: the money above is the same with or without rows
 
     for offset in range(0, len(lots), chunk):
         part = lots[offset : offset + chunk]
@@ -323,11 +340,19 @@ def seed_bulk(
                     balances[fees.pk] += lot.fee
             Posting.objects.bulk_create(postings, batch_size=5000)
             LotMovement.objects.bulk_create(moves, batch_size=5000)
+            if donation_rows:
+                _donation_rows(part, inflows, offset, names)
         progress.advance(len(postings))
 
     for offset in range(0, len(plans), chunk // 5 or 1):
         part = plans[offset : offset + (chunk // 5 or 1)]
         with transaction.atomic():
+            if grants is not None:
+                for plan, (ref, pay_refs) in zip(part, grants([(p[1], p[3], p[4]) for p in part]), strict=True):
+                    plan[0], plan[5] = ref, pay_refs
+            else:
+                for plan in part:
+                    plan[5] = [f"{plan[0]}:pay:{n}" for n in range(1, len(plan[4]) + 1)]
             committed_accounts = Account.objects.bulk_create(
                 [
                     Account(
@@ -335,15 +360,21 @@ def seed_bulk(
                         kind=AccountKind.COMMITTED,
                         currency=currency,
                         reference=ref,
-                        balance=want - paid,
+                        balance=want - sum(pays, Decimal(0)),
                     )
-                    for ref, want, _d, _day, paid in part
+                    for ref, want, _d, _day, pays, _refs in part
                 ]
             )
             paid_accounts = Account.objects.bulk_create(
                 [
-                    Account(code=f"paid:{ref}", kind=AccountKind.PAID, currency=currency, reference=ref, balance=paid)
-                    for ref, _w, _d, _day, paid in part
+                    Account(
+                        code=f"paid:{ref}",
+                        kind=AccountKind.PAID,
+                        currency=currency,
+                        reference=ref,
+                        balance=sum(pays, Decimal(0)),
+                    )
+                    for ref, _w, _d, _day, pays, _refs in part
                 ]
             )
             commitments_ = Commitment.objects.bulk_create(
@@ -353,7 +384,7 @@ def seed_bulk(
                 ]
             )
             entries, shapes = [], []
-            for (ref, want, draws, day, paid), ca, pa, c in zip(
+            for (ref, want, draws, day, pays, pay_refs), ca, pa, c in zip(
                 part, committed_accounts, paid_accounts, commitments_, strict=True
             ):
                 entries.append(
@@ -361,22 +392,24 @@ def seed_bulk(
                         kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref, effective_at=_at(day)
                     )
                 )
-                shapes.append(("commit", ref, want, draws, ca, pa, c))
-                if paid:
+                shapes.append(("commit", ref, want, draws, ca, pa, c, Decimal(0)))
+                before = Decimal(0)
+                for n, (paid, pay_ref) in enumerate(zip(pays, pay_refs, strict=True), start=1):
                     entries.append(
                         JournalEntry(
                             kind=EntryKind.DISBURSE,
                             amount=paid,
                             currency=currency,
                             reference=ref,
-                            effective_at=_at(day + timedelta(days=7)),
-                            external_ref=f"{ref}:pay:1",
+                            effective_at=_at(day + timedelta(days=7 if n == 1 else 120)),
+                            external_ref=pay_ref,
                         )
                     )
-                    shapes.append(("pay", ref, paid, draws, ca, pa, c))
+                    shapes.append(("pay", ref, paid, draws, ca, pa, c, before))
+                    before += paid
             entries = JournalEntry.objects.bulk_create(entries)
             postings, moves = [], []
-            for entry, (what, _ref, amount, draws, ca, pa, c) in zip(entries, shapes, strict=True):
+            for entry, (what, _ref, amount, draws, ca, pa, c, before) in zip(entries, shapes, strict=True):
                 if what == "commit":
                     postings.append(Posting(entry=entry, account=pool, amount=-amount, currency=currency))
                     postings.append(Posting(entry=entry, account=ca, amount=amount, currency=currency))
@@ -395,9 +428,14 @@ def seed_bulk(
                 else:
                     postings.append(Posting(entry=entry, account=ca, amount=-amount, currency=currency))
                     postings.append(Posting(entry=entry, account=pa, amount=amount, currency=currency))
-                    remaining = amount
+                    # Paid from the drawn lots in order, after what earlier payments took.
+                    skip, remaining = before, amount
                     for idx, take in draws:
-                        part_paid = min(take, remaining)
+                        left = take - min(take, skip)
+                        skip -= min(take, skip)
+                        part_paid = min(left, remaining)
+                        if part_paid <= 0:
+                            continue
                         moves.append(
                             LotMovement(
                                 entry=entry,
@@ -420,8 +458,8 @@ def seed_bulk(
             account = Account.objects.select_for_update(no_key=True).get(pk=pk)
             account.balance += delta
             account.save(update_fields=["balance"])
-        committed_total = sum((want - paid for _r, want, _d, _day, paid in plans), Decimal(0))
-        paid_total = sum((paid for *_rest, paid in plans), Decimal(0))
+        paid_total = sum((sum(p[4], Decimal(0)) for p in plans), Decimal(0))
+        committed_total = sum((p[1] for p in plans), Decimal(0)) - paid_total
         for kind, delta in ((AccountKind.COMMITTED, committed_total), (AccountKind.PAID, paid_total)):
             total, _ = AccountKindTotal.objects.select_for_update(no_key=True).get_or_create(
                 kind=kind, currency=currency
@@ -433,6 +471,35 @@ def seed_bulk(
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return {"donations": donations, "commitments": len(plans), "postings": progress.done}
+
+
+def _donation_rows(part: list[_Lot], inflows: list[Inflow], offset: int, names: random.Random) -> None:
+    """The `Donation` row of each bulk gift: confirmed, tied to its inflow. Six in seven came online
+    (Stripe Checkout: session, payment intent and charge ids, unique); the rest from a platform import."""
+    from .models import Donation, DonationChannel, DonationStatus
+
+    rows = []
+    for i, (lot, inflow) in enumerate(zip(part, inflows, strict=True)):
+        n = offset + i
+        online = n % 7 != 6
+        rows.append(
+            Donation(
+                channel=DonationChannel.STRIPE if online else DonationChannel.PLATFORM,
+                status=DonationStatus.CONFIRMED,
+                amount=lot.amount,
+                currency=inflow.currency,
+                display_name="" if lot.anonymous else _name(names),
+                anonymous=lot.anonymous,
+                message=names.choice(MESSAGES),
+                stripe_session_id=f"cs_bulk_{n:07d}" if online else None,
+                stripe_payment_intent=f"pi_bulk_{n:07d}" if online else None,
+                stripe_charge_id=f"ch_bulk_{n:07d}" if online else None,
+                import_ref=None if online else f"platform:BULK-{n:07d}",
+                inflow=inflow,
+                confirmed_at=_at(lot.day, n % 3600),
+            )
+        )
+    Donation.objects.bulk_create(rows, batch_size=5000)
 
 
 # --- donations through every channel ------------------------------------------------------------------

@@ -5,7 +5,7 @@ the lifecycle, each brought there through the services as staff and groups would
 from __future__ import annotations
 
 import random
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -521,3 +521,132 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
             )
             if comment:
                 delivery.feedback_moderate(feedback=item, actor=staff, approve=n != 1)
+
+
+# --- bulk -------------------------------------------------------------------------------------
+
+BULK_GROUPS = 250
+BULK_WORDS = ["银龄", "邻里", "河畔", "梧桐", "阳光", "新村", "花园", "翠湖", "滨江", "四季"]
+BULK_KINDS = ["互助队", "志愿队", "读书会", "合唱团", "巡逻队", "手工社", "厨房", "课堂"]
+
+
+def bulk_grant_writer(*, seed: int = 2026):
+    """For `fundpool.demo.seed_bulk(grants=...)`: the applications whose money the bulk commitments
+    are. Each chunk of planned commitments becomes awarded, in-delivery or completed applications
+    (bulk inserts) with their signed agreements and tranches, and the commitment references
+    `grant:<application id>` the lifecycle uses. Deterministic for a seed."""
+    from .services import terms_hash
+
+    rng = random.Random(seed + 2)
+    communities = seed_places()
+    problems = list(PriorityProblem.objects.select_related("theme").order_by("rank"))
+    groups = ResidentGroup.objects.bulk_create(
+        [
+            ResidentGroup(
+                name=f"{rng.choice(BULK_WORDS)}{rng.choice(BULK_KINDS)}{i:03d}",
+                group_type=rng.choice(["mutual_aid", "volunteer", "interest"]),
+                community=communities[i % len(communities)],
+                leader_name=rng.choice(["王芳", "李强", "张敏", "陈静", "刘洋", "赵磊"]),
+                leader_phone=f"139{rng.randrange(10**7, 10**8)}",
+                member_count=rng.randrange(8, 60),
+                member_list="\n".join(f"成员{j} {rng.randrange(1, 20)}栋" for j in range(1, 4)),
+                filing_status="filed",
+                filing_number=f"CH-BULK-{i:04d}",
+                filed_on=date(2024, 12, 1),
+            )
+            for i in range(BULK_GROUPS)
+        ]
+    )
+    calls = {}
+
+    def call_for(year: int) -> Call:
+        if year not in calls:
+            call, created = Call.objects.get_or_create(
+                slug=f"bulk-{year}",
+                defaults={
+                    "title": f"{year}年度社区微基金（历年项目）",
+                    "budget": Decimal("1000000000"),
+                    "min_amount": Decimal("1000"),
+                    "max_amount": Decimal("60000"),
+                    "opens_at": timezone.make_aware(datetime(year, 1, 1)),
+                    "closes_at": timezone.make_aware(datetime(year, 2, 1)),
+                    "published": True,
+                },
+            )
+            if created:
+                CallTranche.objects.create(call=call, share=Decimal("60"), trigger="signing", sort_order=0)
+                CallTranche.objects.create(call=call, share=Decimal("40"), trigger="final", sort_order=1)
+            calls[year] = call
+        return calls[year]
+
+    def write(part):
+        from .models import Agreement, Tranche, TrancheStatus
+
+        rows = []
+        for amount, day, pays in part:
+            problem = rng.choice(problems) if problems else None
+            status = Status.COMPLETED if len(pays) == 2 else Status.IN_DELIVERY if pays else Status.AWARDED
+            theme = problem.theme.code if problem else "mutual-aid"
+            rows.append(
+                Application(
+                    call=call_for(day.year),
+                    group=rng.choice(groups),
+                    status=status,
+                    title=f"{rng.choice(BULK_WORDS)}{PROJECT_TITLES.get(theme, '社区项目')}",
+                    summary="居民自发组织、邻里共同参与的社区微项目。",
+                    problem=problem,
+                    beneficiaries="社区居民",
+                    beneficiary_count=rng.randrange(20, 400),
+                    requested_amount=amount,
+                    awarded_amount=amount,
+                    submitted_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=40),
+                    final_due_on=day + timedelta(days=180) if pays else None,
+                )
+            )
+        apps = Application.objects.bulk_create(rows)
+        agreements, tranches, out = [], [], []
+        for app, (amount, day, pays) in zip(apps, part, strict=True):
+            first = (amount * Decimal("0.6")).quantize(Decimal("0.01"))
+            plan = [(1, Decimal("60"), first, "signing"), (2, Decimal("40"), amount - first, "final")]
+            pay_refs = [f"{app.reference}:tranche:{n}" for n in range(1, len(pays) + 1)]
+            out.append((app.reference, pay_refs))
+            if not pays:
+                continue  # awarded, agreement not yet signed
+            terms = {
+                "group": {"name": app.group.name},
+                "project": {"id": app.pk, "title": app.title, "call": app.call.title},
+                "amount": str(amount),
+                "tranches": [{"number": n, "share": str(s), "amount": str(a), "trigger": t} for n, s, a, t in plan],
+                "conditions": "",
+            }
+            agreements.append(
+                Agreement(
+                    application=app,
+                    number=f"XY-{day.year}-B{app.pk:06d}",
+                    terms=terms,
+                    content_hash=terms_hash(terms),
+                    signed_on=day,
+                )
+            )
+            for (n, share, part_amount, trigger), paid in zip(plan, [*pays, None, None], strict=False):
+                tranches.append(
+                    Tranche(
+                        application=app,
+                        number=n,
+                        share=share,
+                        amount=part_amount,
+                        trigger=trigger,
+                        status=TrancheStatus.PAID if paid is not None else TrancheStatus.PLANNED,
+                        payment_reference=f"{app.reference}:tranche:{n}" if paid is not None else None,
+                        paid_amount=paid,
+                        paid_at=timezone.make_aware(datetime.combine(day, time(9)))
+                        + timedelta(days=7 if n == 1 else 120)
+                        if paid is not None
+                        else None,
+                    )
+                )
+        Agreement.objects.bulk_create(agreements)
+        Tranche.objects.bulk_create(tranches)
+        return out
+
+    return write

@@ -183,6 +183,36 @@ def test_bulk_seed_leaves_a_ledger_that_verifies():
     assert verify().ok
 
 
+@pytest.mark.django_db
+def test_bulk_seed_writes_the_grants_and_donation_rows_behind_its_money():
+    from cms.demo import bulk_outcome_pages
+    from cms.models import OutcomePage
+    from fundpool.models import Account, AccountKind, Commitment, Donation
+    from grants.demo import bulk_grant_writer
+    from grants.models import Application, Tranche
+
+    result = seed_bulk(seed=5, donations=600, commitments=12, chunk=100, donation_rows=True, grants=bulk_grant_writer())
+    assert verify().ok
+    grants = Application.objects.filter(call__slug__startswith="bulk-")
+    assert grants.count() == result["commitments"] == 12
+    assert set(Commitment.objects.values_list("reference", flat=True)) == {a.reference for a in grants}
+    assert set(grants.values_list("status", flat=True)) <= {"awarded", "in_delivery", "completed"}
+    for app in grants:
+        paid = Account.objects.get(kind=AccountKind.PAID, reference=app.reference).balance
+        tranches = Tranche.objects.filter(application=app, status="paid")
+        assert sum((t.paid_amount for t in tranches), Decimal(0)) == paid
+        assert JournalEntry.objects.filter(external_ref__in=[t.payment_reference for t in tranches]).count() == len(
+            tranches
+        )
+    gifts = Donation.objects.all()
+    assert gifts.count() == Inflow.objects.count() == 600
+    assert not gifts.exclude(status="confirmed").exists() and not gifts.filter(inflow=None).exists()
+    assert gifts.filter(channel="stripe").count() == gifts.exclude(stripe_session_id=None).count() > 0
+    completed = grants.filter(status="completed").count()
+    assert bulk_outcome_pages(count=2) == min(2, completed)
+    assert OutcomePage.objects.live().count() == min(2, completed)
+
+
 def test_check_deploy_is_clean_with_production_settings():
     env = {
         **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},

@@ -4,10 +4,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from cms.demo import DEMO_PASSWORD, seed_users
+from cms.demo import DEMO_PASSWORD, bulk_outcome_pages, seed_users
 from fundpool.demo import seed_bulk, seed_donations, seed_small
 from fundpool.models import Inflow
-from grants.demo import seed_grants, seed_places
+from grants.demo import bulk_grant_writer, seed_grants, seed_places
 
 
 class Command(BaseCommand):
@@ -18,11 +18,14 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--donations", type=int, default=None, help="override the number of bulk donations")
         parser.add_argument("--commitments", type=int, default=None, help="override the number of bulk commitments")
+        parser.add_argument(
+            "--outcome-pages", type=int, default=300, help="published outcome pages of bulk completed projects"
+        )
 
-    def handle(self, *args, size, seed, donations, commitments, **options):
+    def handle(self, *args, size, seed, donations, commitments, outcome_pages, **options):
         # Demo data tells nobody: the emails its steps would send are dropped.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            self._seed(size=size, seed=seed, donations=donations, commitments=commitments)
+            self._seed(size=size, seed=seed, donations=donations, commitments=commitments, outcome_pages=outcome_pages)
 
     def _publish_outcomes(self):
         """The completed demo project's outcome page was drafted when its final report was accepted;
@@ -40,29 +43,17 @@ class Command(BaseCommand):
             ]
             page.save_revision().publish()
 
-    def _seed(self, *, size, seed, donations, commitments):
+    def _seed(self, *, size, seed, donations, commitments, outcome_pages):
         started = time.perf_counter()
         seed_places()
         logins = seed_users()
         if Inflow.objects.exists():
             self.stdout.write("seed_demo: the database already holds money; demo money not added again.")
+            fresh = False
         else:
             result = seed_small(seed=seed)
             self.stdout.write(f"seed_demo: small data set loaded ({result['donations']} donations).")
-            if size == "large":
-                try:
-                    result = seed_bulk(
-                        seed=seed,
-                        donations=donations if donations is not None else 360_000,
-                        commitments=commitments if commitments is not None else 5_000,
-                        stream=self.stderr,
-                    )
-                except KeyboardInterrupt:
-                    raise CommandError("interrupted") from None
-                self.stdout.write(
-                    f"seed_demo: large data set loaded: {result['donations']:,} donations, "
-                    f"{result['commitments']:,} commitments, {result['postings']:,} postings."
-                )
+            fresh = True
         users = get_user_model().objects.in_bulk([u for u, _e, _d in logins], field_name="username")
         grants = seed_grants(
             seed=seed,
@@ -82,6 +73,25 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"seed_demo: {gifts['donations']} donations: online (confirmed, pending, failed, expired, "
                 "cancelled), a refund, a dispute won and one lost, a matching campaign, platform and bank imports."
+            )
+        if fresh and size == "large":
+            # After the demo's own grants and gifts (they are seeded only into an empty table).
+            try:
+                result = seed_bulk(
+                    seed=seed,
+                    donations=donations if donations is not None else 360_000,
+                    commitments=commitments if commitments is not None else 5_000,
+                    stream=self.stderr,
+                    donation_rows=True,
+                    grants=bulk_grant_writer(seed=seed),
+                )
+                pages = bulk_outcome_pages(count=outcome_pages, stream=self.stderr)
+            except KeyboardInterrupt:
+                raise CommandError("interrupted") from None
+            self.stdout.write(
+                f"seed_demo: large data set loaded: {result['donations']:,} donations (each a Donation row), "
+                f"{result['commitments']:,} commitments (each an awarded, in-delivery or completed "
+                f"application), {result['postings']:,} postings, {pages:,} published outcome pages."
             )
         self.stdout.write(f"seed_demo: done in {time.perf_counter() - started:.1f}s")
         self.stdout.write("")
