@@ -141,9 +141,9 @@ class DonateForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def donate(request):
     campaign = None
-    slug = request.GET.get("campaign") or request.POST.get("campaign")
-    if slug:
-        campaign = donation_selectors.campaigns_active().filter(slug=str(slug)[:80]).first()
+    slug = str(request.GET.get("campaign") or request.POST.get("campaign") or "")[:80]
+    if slug and "\x00" not in slug:  # PostgreSQL refuses to compare with a NUL byte
+        campaign = donation_selectors.campaigns_active().filter(slug=slug).first()
     form = DonateForm(request.POST or None, initial={"preset": "50", "designation": "pool"}, campaign=campaign)
     enabled = gateway.configured()
     if request.method == "POST" and enabled and form.is_valid():

@@ -26,8 +26,11 @@ ZERO = Decimal("0.00")
 
 
 def donation_for_token(*, token: str) -> Donation:
+    token = str(token)[:64]
+    if "\x00" in token:  # no token has one, and PostgreSQL refuses to compare with it
+        raise Http404
     try:
-        return Donation.objects.select_related("theme", "campaign", "inflow").get(token=str(token)[:64])
+        return Donation.objects.select_related("theme", "campaign", "inflow").get(token=token)
     except Donation.DoesNotExist:
         raise Http404 from None
 

@@ -138,6 +138,8 @@ def donation_checkout(*, donation: Donation, success_url: str, cancel_url: str) 
 def donation_cancel(*, token: str) -> Donation | None:
     """The donor came back from Checkout without paying: the gift is closed (a payment that still
     arrives later is fulfilled all the same)."""
+    if "\x00" in token:  # no token has one, and PostgreSQL refuses to compare with it
+        return None
     donation = Donation.objects.select_for_update().filter(token=token).first()
     if donation is not None and donation.status == DonationStatus.PENDING:
         # Nothing kept: the donor's name, email and message go; the bare row stays so that a payment
@@ -263,7 +265,7 @@ def _session_donation(session: dict) -> Donation | None:
     found = Donation.objects.select_for_update().filter(stripe_session_id=session.get("id")).first()
     if found is None:
         ref = str(session.get("client_reference_id") or (session.get("metadata") or {}).get("donation") or "")
-        if ref.isdigit():
+        if ref.isdecimal():  # not isdigit: "²" is a digit that int() refuses
             found = (
                 Donation.objects.select_for_update()
                 .filter(pk=int(ref), channel=DonationChannel.STRIPE, stripe_session_id__isnull=True)

@@ -81,8 +81,14 @@ def checkout_create(donation, *, success_url: str, cancel_url: str, product_name
 def verify_webhook(payload: bytes, signature: str | None) -> dict:
     """The event, if `signature` is Stripe's over exactly these bytes within 5 minutes; otherwise
     `stripe.SignatureVerificationError` or ValueError (the body is not an event)."""
+    event = json.loads(payload)
+    # A body not shaped like an event (a list, a string, data that is not an object) is refused
+    # first: the SDK itself fails on such a body, and nothing of it must be stored.
+    data = event.get("data") if isinstance(event, dict) else None
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise ValueError("the body is not a Stripe event")
     stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET, tolerance=300)
-    return json.loads(payload)
+    return event
 
 
 def events_since(since: datetime) -> Iterator[dict]:

@@ -137,6 +137,9 @@ def read_rows(*, channel: str, data: bytes):
                 return cells[i] if i is not None and i < len(cells) else ""
 
             row = ImportRow(line=line)
+            if any("\x00" in c for c in cells):
+                # Corrupt, and PostgreSQL refuses to store it. Django's own msgid, already translated.
+                row.errors.append(_("Null characters are not allowed."))
             row.reference = _norm(cell("reference"))[:150]
             if not row.reference:
                 row.errors.append(_("No reference."))

@@ -33,13 +33,12 @@ def call_index(request):
 
 
 def _filters(request) -> selectors.StaffFilters:
-    g = request.GET
+    def g(name: str) -> str:
+        # NUL bytes go: PostgreSQL refuses to compare text with them.
+        return request.GET.get(name, "").replace("\x00", "")
+
     return selectors.StaffFilters(
-        status=g.get("status", ""),
-        theme=g.get("theme", ""),
-        community=g.get("community", ""),
-        track=g.get("track", ""),
-        q=(g.get("q", "") or "")[:100],
+        status=g("status"), theme=g("theme"), community=g("community"), track=g("track"), q=g("q")[:100]
     )
 
 
@@ -238,7 +237,7 @@ def application_detail(request, pk):
 def application_reviewers(request, pk):
     _require(request, "grants.screen_application")
     application = selectors.application_for_staff(pk=pk)
-    ids = [i for i in request.POST.getlist("reviewers") if i.isdigit()]
+    ids = [i for i in request.POST.getlist("reviewers") if i.isdecimal()]  # "²" is a digit int() refuses
     reviewers = list(selectors.reviewer_candidates(application=application).filter(pk__in=ids))
     try:
         made = services.review_assign(application=application, reviewers=reviewers, actor=request.user)

@@ -160,8 +160,13 @@ class MilestoneForm(forms.Form):
     due_on = forms.DateField(label=_("By"), widget=date_widget())
 
 
-BudgetLineFormSet = formset_factory(BudgetLineForm, extra=1, max_num=50, validate_max=True, can_delete=True)
-MilestoneFormSet = formset_factory(MilestoneForm, extra=1, max_num=20, validate_max=True, can_delete=True)
+# absolute_max: a tampered TOTAL_FORMS builds at most this many forms (Django's default allows 1,000 more).
+BudgetLineFormSet = formset_factory(
+    BudgetLineForm, extra=1, max_num=50, absolute_max=50, validate_max=True, can_delete=True
+)
+MilestoneFormSet = formset_factory(
+    MilestoneForm, extra=1, max_num=20, absolute_max=20, validate_max=True, can_delete=True
+)
 
 
 class AttachmentForm(forms.Form):

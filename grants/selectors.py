@@ -655,7 +655,8 @@ def directory_filters(params) -> DirectoryFilters:
 
     def text(name, limit=40):
         value = params.get(name, "")
-        return value.strip()[:limit] if isinstance(value, str) else ""
+        # NUL bytes go: PostgreSQL refuses to compare text with them.
+        return value.replace("\x00", "").strip()[:limit] if isinstance(value, str) else ""
 
     year = text("year", 4)
     status = text("status", 20)
@@ -663,7 +664,7 @@ def directory_filters(params) -> DirectoryFilters:
         q=text("q", 60),
         theme=text("theme", 50),
         community=text("community", 50),
-        year=int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None,
+        year=int(year) if year.isdecimal() and 2000 <= int(year) <= 2100 else None,
         status=status if status in PUBLIC_STATES else "",
     )
 

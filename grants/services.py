@@ -210,6 +210,8 @@ def group_invite(*, group: ResidentGroup, email: str, actor) -> GroupInvitation:
 
 @transaction.atomic
 def invitation_accept(*, token: str, user) -> GroupMembership:
+    if "\x00" in token:  # no token has one, and PostgreSQL refuses to compare with it
+        raise GrantsError(_("This invitation link is not valid."))
     try:
         invitation = GroupInvitation.objects.select_for_update().select_related("group").get(token=token)
     except GroupInvitation.DoesNotExist:

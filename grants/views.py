@@ -140,7 +140,8 @@ def call_apply(request, slug):
     call = get_object_or_404(Call, slug=slug, published=True)
     groups = selectors.group_list_for_user(user=request.user)
     if request.method == "POST":
-        group = groups.filter(pk=request.POST.get("group") or 0).first()
+        group_id = request.POST.get("group", "")
+        group = groups.filter(pk=group_id).first() if group_id.isdecimal() else None
         if group is None:
             messages.error(request, _("Choose one of your groups."))
         else:
@@ -490,7 +491,8 @@ def notice(request):
         application_id = request.POST.get("application")
         form = ObjectionForm(request.POST, auto_id=f"id_{application_id}_%s")
         form.is_valid()
-        application = Application.objects.filter(pk=application_id if str(application_id).isdigit() else 0).first()
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        application = Application.objects.filter(pk=application_id if str(application_id).isdecimal() else 0).first()
         if application is None:
             raise Http404
         try:
@@ -514,6 +516,12 @@ def notice(request):
     for entry in entries:
         # Each card's form gets its own element ids, so its labels point at its own fields.
         entry.form = forms_by_id.get(entry.application_id) or ObjectionForm(auto_id=f"id_{entry.application_id}_%s")
+    listed = {entry.application_id for entry in entries}
+    for application_id, form in forms_by_id.items():
+        if application_id not in listed:
+            # No card to show this form on (the award is not, or no longer, on notice): say why up top.
+            for message in form.non_field_errors():
+                messages.error(request, message)
     return render(request, "grants/notice.html", {"entries": entries, "now": timezone.now()})
 
 

@@ -22,7 +22,7 @@ def jobs(request):
         raise PermissionDenied
     if request.method == "POST":
         year = request.POST.get("year", "")
-        if not (year.isdigit() and 2000 <= int(year) <= timezone.localdate().year):
+        if not (year.isdecimal() and 2000 <= int(year) <= timezone.localdate().year):
             messages.error(request, _("Give a year between 2000 and this year."))
         else:
             annual_report_request(year=int(year), actor=request.user)
