@@ -31,7 +31,7 @@ def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360, order
     for i, (label, amount) in enumerate(rows):
         y = gap + i * (bar_h + gap)
         w = float(amount / top) * (width - label_w - 10) if amount > 0 else 0
-        body.append(f'<text x="0" y="{y + 14}" fill="#333">{escape(str(label))[:24]}</text>')
+        body.append(f'<text x="0" y="{y + 14}" fill="#333">{escape(str(label)[:24])}</text>')
         body.append(
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" fill="{colour_for(label, order) if order else PALETTE[i % len(PALETTE)]}"/>'
         )
@@ -75,7 +75,7 @@ def columns(
         lx = (k % 3) * (width / 3)
         ly = legend_y + (k // 3) * 18
         body.append(f'<rect x="{lx:.1f}" y="{ly}" width="10" height="10" fill="{colour_for(name, order)}"/>')
-        body.append(f'<text x="{lx + 14:.1f}" y="{ly + 9}" font-size="11" fill="#333">{escape(str(name))[:14]}</text>')
+        body.append(f'<text x="{lx + 14:.1f}" y="{ly + 9}" font-size="11" fill="#333">{escape(str(name)[:14])}</text>')
     rows_of_legend = (len(series) + 2) // 3
     return _svg(width, height + 14 + rows_of_legend * 18, body, title)
 

@@ -295,3 +295,35 @@ def test_someone_in_the_transition_log_is_deactivated_not_deleted(client, staff,
     assert response.status_code == 200
     assert "不能删除" in response.content.decode()
     assert get_user_model().objects.filter(pk=staff.pk).exists()
+
+
+# --- error pages -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "view, status, says",
+    [
+        ("bad_request", 400, "请求无法处理"),
+        ("permission_denied", 403, "无权访问"),
+        ("page_not_found", 404, "找不到"),
+        ("server_error", 500, "出错了"),
+    ],
+)
+def test_error_pages_speak_chinese_and_give_a_way_home(rf, view, status, says):
+    from django.views import defaults
+
+    request = rf.get("/x/")
+    handler = getattr(defaults, view)
+    response = handler(request) if view == "server_error" else handler(request, Exception("x"))
+    body = response.content.decode()
+    assert response.status_code == status
+    assert says in body and 'href="/"' in body
+    assert "Not Found" not in body and "Server Error" not in body
+
+
+def test_an_expired_form_says_so_in_chinese(client):
+    from django.test import Client
+
+    response = Client(enforce_csrf_checks=True).post(reverse("account_login"), {"login": "a@b.c", "password": "x"})
+    assert response.status_code == 403
+    assert "表单已过期" in response.content.decode()
