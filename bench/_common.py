@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
 
 
@@ -136,3 +137,74 @@ def gunicorn(name: str, **env_overrides: str):
         except OSError:
             time.sleep(0.2)
     return server, port, env
+
+
+# --- results as data ----------------------------------------------------------------------------
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident set size so far (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def workers_peak_rss_mib(server) -> float:
+    """The largest peak resident set size (VmHWM) among a gunicorn master's worker processes; read
+    after the load, before the master is stopped."""
+    peaks = []
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines() if ":" in line)
+        except OSError:
+            continue
+        if fields.get("PPid", "").strip() == str(server.pid) and "VmHWM" in fields:
+            peaks.append(int(fields["VmHWM"].split()[0]) / 1024)
+    return max(peaks, default=0.0)
+
+
+def row(
+    scenario: str,
+    figure: float,
+    unit: str,
+    *,
+    baseline: float | None = None,
+    baseline_label: str = "",
+    ratio: float | None = None,
+    goal: str = "",
+    met: bool | None = None,
+    peak_mib: float | None = None,
+    note: str = "",
+) -> dict:
+    """One line of the summary table. `ratio` defaults to figure / baseline."""
+    if ratio is None and baseline:
+        ratio = figure / baseline
+    return {
+        "scenario": scenario,
+        "figure": figure,
+        "unit": unit,
+        "baseline": baseline,
+        "baseline_label": baseline_label,
+        "ratio": ratio,
+        "goal": goal,
+        "met": met,
+        "peak_mib": peak_mib,
+        "note": note,
+    }
+
+
+def record(name: str, rows: list[dict]) -> Path:
+    """Write a script's results to bench/out/<name>.json, for bench/table.py to print as one table."""
+    import json
+
+    OUT.mkdir(exist_ok=True)
+    path = OUT / f"{name}.json"
+    path.write_text(json.dumps({"name": name, "machine": machine(), "loadavg": loadavg(), "rows": rows}, indent=1))
+    return path
+
+
+def loadavg() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"

@@ -95,6 +95,22 @@ def main():
     print(f"{'applications':>13} {'reviews':>8} {'queries':>8} {'median ms':>10}")
     for n, q, ms in rows.values():
         print(f"{n:>13} {n * 5:>8} {q:>8} {ms:>10.1f}")
+    (_n1, q1, ms1), (n2, q2, ms2) = rows.values()
+    _common.record(
+        "call_results",
+        [
+            _common.row(
+                f"call results, {n2} applications × 5 reviewers",
+                ms2,
+                "ms",
+                baseline=ms1,
+                baseline_label="50 × 5",
+                goal=f"constant queries ({q1} → {q2})",
+                met=q1 == q2,
+                peak_mib=_common.peak_rss_mib(),
+            )
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -165,6 +165,22 @@ def main():
         print(f"{projects:>9} {warnings:>9} {q:>8} {ms:>10.1f}")
     (p1, _w1, _q1, ms1), (p2, _w2, _q2, ms2) = rows
     print(f"time per project: {ms1 / p1:.3f} ms at {p1}, {ms2 / p2:.3f} ms at {p2}")
+    (_p, _w, q1, _ms), (_p2, _w2, q2, _ms2) = rows
+    _common.record(
+        "delivery_warnings",
+        [
+            _common.row(
+                f"delivery warnings, {p2:,} projects",
+                ms2,
+                "ms",
+                baseline=ms1,
+                baseline_label=f"{p1} projects",
+                goal=f"constant queries ({q1} → {q2})",
+                met=q1 == q2,
+                peak_mib=_common.peak_rss_mib(),
+            )
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -47,6 +47,20 @@ def main():
     print(f"  seconds: median {sorted(times)[len(times) // 2]:.2f} (runs: {', '.join(f'{t:.2f}' for t in times)})")
     print(f"  peak Python heap during a run: {max(peaks) / 1e6:.1f} MB")
     print(f"  process max RSS: {rss_after / 1024:.0f} MB (before the runs: {rss_before / 1024:.0f} MB)")
+    _common.record(
+        "ledger_verify",
+        [
+            _common.row(
+                f"ledger_verify, {c['postings']:,} postings",
+                sorted(times)[len(times) // 2],
+                "s",
+                goal="clean",
+                met=report.ok,
+                peak_mib=rss_after / 1024,
+                note=f"peak Python heap {max(peaks) / 1e6:.0f} MB",
+            )
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ def main():
 
     with translation.override("en"):
         lat = median_seconds(latin)
+    ack_peak = _common.peak_rss_mib()
 
     call, group = Call.objects.first(), ResidentGroup.objects.first()
     Application.objects.bulk_create(
@@ -90,6 +91,28 @@ def main():
     )
     print(
         f"annual report, {grants} grants: {annual_s:.1f} s, {len(pdf) / 1024:.0f} KiB, peak RSS {peak / 1024:.0f} MiB (was {before / 1024:.0f} MiB before)"
+    )
+    _common.record(
+        "pdf_documents",
+        [
+            _common.row(
+                "acknowledgement PDF, CJK, warm",
+                cjk * 1000,
+                "ms",
+                baseline=lat * 1000,
+                baseline_label="Latin page",
+                goal="ratio ≤ 2",
+                met=cjk / lat <= 2,
+                peak_mib=ack_peak,
+            ),
+            _common.row(
+                f"annual report PDF, {grants:,} grants",
+                annual_s,
+                "s",
+                peak_mib=peak / 1024,
+                note=f"annual report {len(pdf) / 1024:.0f} KiB",
+            ),
+        ],
     )
 
 

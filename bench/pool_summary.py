@@ -33,6 +33,7 @@ def measure(name: str) -> dict:
         "accounts": Account.objects.count(),
         "summary_ms": _common.median_ms(summary),
         "pk_ms": _common.median_ms(lookup),
+        "peak_mib": _common.peak_rss_mib(),
     }
 
 
@@ -57,9 +58,33 @@ def main():
             f"{r['summary_ms'] / r['pk_ms']:>7.2f}"
         )
     small, large = rows
+    growth = large["summary_ms"] / small["summary_ms"]
     print(
-        f"growth 10k → 1M postings: summary ×{large['summary_ms'] / small['summary_ms']:.2f}, "
+        f"growth 10k → 1M postings: summary ×{growth:.2f}, "
         f"ratio-to-pk ×{(large['summary_ms'] / large['pk_ms']) / (small['summary_ms'] / small['pk_ms']):.2f}"
+    )
+    _common.record(
+        "pool_summary",
+        [
+            _common.row(
+                f"pool summary, {r['postings']:,} postings",
+                r["summary_ms"],
+                "ms",
+                baseline=r["pk_ms"],
+                baseline_label="pk lookup",
+                peak_mib=r["peak_mib"],
+            )
+            for r in rows
+        ]
+        + [
+            _common.row(
+                "pool summary growth, 10k → 1M postings",
+                growth,
+                "×",
+                goal="flat (≤ 1.5×)",
+                met=growth <= 1.5,
+            )
+        ],
     )
 
 
