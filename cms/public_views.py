@@ -15,6 +15,8 @@ from grants import selectors as grants
 from grants.models import Community
 from reports import charts
 
+TRACES_SHOWN = 20
+
 
 @require_GET
 def transparency(request):
@@ -29,32 +31,31 @@ def _transparency(request):
     from .cache import cached
 
     def compute():
-        traces = fund.traces_by_source()
+        # The money trail of the newest funded projects only (in the directory's order): the page
+        # stays the same size however many grants the fund has made; every project's own page
+        # shows its trail, and the directory lists them all.
+        everyone = grants.project_directory(filters=grants.directory_filters({}))
+        newest = list(everyone[:TRACES_SHOWN])
         return {
             "summary": fund.pool_summary(),
             "months": fund.received_by_month(),
             "themes": fund.money_by_theme(),
-            "traces": traces,
-            "projects": grants.projects_for_references(traces.keys()),
+            "traces": fund.traces_by_source(references=[p.reference for p in newest]),
+            "projects": newest,
+            "funded": everyone.count(),
         }
 
     data = cached(f"transparency:{get_language()}", compute)
-    summary, months, themes, traces, projects = (
-        data["summary"],
-        data["months"],
-        data["themes"],
-        data["traces"],
-        data["projects"],
-    )
+    summary, months, themes, traces = data["summary"], data["months"], data["themes"], data["traces"]
     order = _source_order()
     trace_rows = [
         {
-            "project": projects[ref],
-            "chart": mark_safe(charts.stacked_bar(parts, title=projects[ref].title, order=order)),  # noqa: S308
+            "project": project,
+            "chart": mark_safe(charts.stacked_bar(parts, title=project.title, order=order)),  # noqa: S308
             "total": sum((a for _l, a in parts), 0),
         }
-        for ref, parts in traces.items()
-        if ref in projects and projects[ref].status in grants.PUBLIC_STATES
+        for project in data["projects"]
+        if (parts := traces.get(project.reference))
     ]
     received_chart = charts.hbar(
         [(label, amount) for label, amount in _received_labels(summary) if amount],
@@ -76,6 +77,7 @@ def _transparency(request):
             "theme_chart": mark_safe(theme_chart),  # noqa: S308
             "themes": themes,
             "traces": trace_rows,
+            "funded": data["funded"],
             "buckets": _bucket_rows(summary),
         },
     )

@@ -359,12 +359,17 @@ def money_by_theme(*, currency: str | None = None) -> list[dict]:
     )
 
 
-def traces_by_source(*, prefix: str = "grant:") -> dict[str, list[tuple[str, Decimal]]]:
-    """For every commitment whose reference starts with `prefix`: the money it holds or paid, by the
-    source type of the lots it drew. One aggregate query."""
+def traces_by_source(
+    *, prefix: str = "grant:", references: Iterable[str] | None = None
+) -> dict[str, list[tuple[str, Decimal]]]:
+    """For every commitment whose reference starts with `prefix` (or only those in `references`,
+    which a page showing a few grants passes so the query does not grow with the whole fund): the
+    money it holds or paid, by the source type of the lots it drew. One aggregate query."""
+    movements = LotMovement.objects.filter(commitment__reference__startswith=prefix)
+    if references is not None:
+        movements = movements.filter(commitment__reference__in=list(references))
     rows = (
-        LotMovement.objects.filter(commitment__reference__startswith=prefix)
-        .values("commitment__reference", "lot__source_type")
+        movements.values("commitment__reference", "lot__source_type")
         .annotate(committed=Sum("committed_delta"), paid=Sum("paid_delta"))
         .order_by("commitment__reference", "lot__source_type")
     )

@@ -191,6 +191,15 @@ def test_visitors_switch_between_chinese_and_english(client):
     assert client.get("/language/en/", {"next": "https://evil.example/"})["Location"] == "/"
 
 
+def test_the_dashboard_traces_the_newest_20_grants_and_links_to_all(client, staff):
+    for i in range(21):
+        funded(staff, title=f"项目{i:02d}")
+    html = client.get("/transparency/").content.decode()
+    assert html.count('<article class="trace">') == 20
+    assert "项目20" in html and "项目00" not in html  # the newest first; the oldest is in the directory
+    assert 'href="/funded/">全部资助项目</a> (21)' in html
+
+
 def test_the_dashboard_is_cached_until_the_ledger_changes(client, staff):
     funded(staff, title="长者助餐点")
     client.get("/transparency/")
