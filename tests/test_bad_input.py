@@ -274,7 +274,7 @@ def test_donate_designation_not_offered(client, stripe_on, designation):
     "field, value, message",
     [
         pytest.param("display_name", LONG, "不超过 60 字符", id="name-5000-chars"),
-        pytest.param("message", "谢谢\x00", "不允许是用空字符串", id="message-nul-byte"),
+        pytest.param("message", "谢谢\x00", "不能包含空字符", id="message-nul-byte"),
         pytest.param("email", "donor@@example", "输入一个有效的 Email 地址", id="email-garbage"),
     ],
 )
@@ -440,7 +440,7 @@ def test_application_bad_requested_amount(as_leader, draft, value, message, engl
         pytest.param({"milestones-0-due_on": "2026-02-30"}, "输入一个有效的日期", id="date-feb-30"),
         pytest.param({"milestones-0-due_on": "下周三左右"}, "输入一个有效的日期", id="date-garbage"),
         pytest.param({"title": LONG}, "不超过 120 字符", id="title-5000-chars"),
-        pytest.param({"summary": "供餐\x00计划"}, "不允许是用空字符串", id="summary-nul-byte"),
+        pytest.param({"summary": "供餐\x00计划"}, "不能包含空字符", id="summary-nul-byte"),
         pytest.param({"beneficiary_count": "-1"}, "确保该值大于或等于1", id="beneficiaries-negative"),
         pytest.param({"beneficiary_count": "1e3"}, "输入整数", id="beneficiaries-exponent"),
         pytest.param({"problem": "abc"}, "选择一个有效的选项", id="problem-not-a-choice"),
@@ -731,7 +731,7 @@ def group_form(place, **overrides):
         pytest.param({"member_count": "abc"}, "输入整数", id="member-count-letters"),
         pytest.param({"community": "999999"}, "选择一个有效的选项", id="community-missing"),
         pytest.param({"name": LONG}, "字符", id="name-5000-chars"),
-        pytest.param({"leader_name": "周\x00杰"}, "不允许是用空字符串", id="leader-nul-byte"),
+        pytest.param({"leader_name": "周\x00杰"}, "不能包含空字符", id="leader-nul-byte"),
         pytest.param(
             {"group_type": "registered", "credit_code": "91350100M000100Y4X"}, "统一社会信用代码", id="bad-credit-code"
         ),
@@ -795,7 +795,7 @@ def test_objection_to_an_award_not_on_notice(client, draft):
     [
         pytest.param({"text": "异" * 5001}, "不超过 5000 字符", id="text-5001-chars"),
         pytest.param({"name": ""}, "匿名", id="anonymous"),
-        pytest.param({"contact": "\x00"}, "不允许是用空字符串", id="contact-nul-byte"),
+        pytest.param({"contact": "\x00"}, "不能包含空字符", id="contact-nul-byte"),
     ],
 )
 def test_objection_bad_input(client, on_notice, overrides, message):
@@ -870,7 +870,7 @@ def expense_form(project, **overrides):
         pytest.param({"amount": "Infinity"}, "金额必须是有限的数字", id="amount-infinity"),
         pytest.param({"spent_on": "2026-02-30"}, "输入一个有效的日期", id="date-feb-30"),
         pytest.param({"budget_line": "abc"}, "选择一个有效的选项", id="line-letters"),
-        pytest.param({"payee": "\x00"}, "不允许是用空字符串", id="payee-nul-byte"),
+        pytest.param({"payee": "\x00"}, "不能包含空字符", id="payee-nul-byte"),
         pytest.param(
             {"receipt": SimpleUploadedFile("r.pdf", b"<html>x</html>", content_type="application/pdf")},
             REFUSED_TYPE,
@@ -953,7 +953,7 @@ def test_activity_bad_field(client, project, overrides, message):
     [
         pytest.param({"rating": "5", "comment": "好" * 501}, "不超过 500 字符", id="comment-501-chars"),
         pytest.param({"rating": "NaN"}, "选择一个有效的选项", id="rating-nan"),
-        pytest.param({"rating": "5", "comment": "好\x00"}, "不允许是用空字符串", id="comment-nul-byte"),
+        pytest.param({"rating": "5", "comment": "好\x00"}, "不能包含空字符", id="comment-nul-byte"),
     ],
 )
 def test_feedback_bad_input(client, project, data, message):
@@ -1073,7 +1073,7 @@ def test_login_with_a_nul_byte_in_the_email(client, member):
     with nothing_changes():
         response = client.post(reverse("account_login"), {"login": "member@example.invalid\x00", "password": "x"})
     assert response.status_code == 200
-    says(response, "不允许是用空字符串")
+    says(response, "不能包含空字符")
     assert "_auth_user_id" not in client.session
 
 
@@ -1113,7 +1113,7 @@ def inflow_form(source, **overrides):
         pytest.param({"received_on": "2026-02-30"}, "输入一个有效的日期", id="date-feb-30"),
         pytest.param({"amount": "１e3"}, "不是数字", id="amount-fullwidth-exponent"),
         pytest.param({"fee": "NaN"}, "金额必须是有限的数字", id="fee-nan"),
-        pytest.param({"description": "拨款\x00"}, "不允许是用空字符串", id="description-nul-byte"),
+        pytest.param({"description": "拨款\x00"}, "不能包含空字符", id="description-nul-byte"),
         pytest.param({"external_ref": "R" * 5000}, "不超过 200 字符", id="reference-5000-chars"),
         pytest.param({"currency": "XYZ"}, "XYZ", id="currency-unknown"),
         pytest.param({"funder": "999999"}, "选择一个有效的选项", id="funder-missing"),
@@ -1212,7 +1212,7 @@ def test_import_command_with_bad_rows_writes_nothing(tmp_path, capsys):
     with nothing_changes(), pytest.raises(CommandError):
         call_command("import_donations", str(path), "--format", "platform")
     errors = capsys.readouterr().err
-    for line, fragment in [(2, "有限"), (3, "有限"), (4, "不是数字"), (5, "不是有效日期"), (6, "不允许是用空字符串")]:
+    for line, fragment in [(2, "有限"), (3, "有限"), (4, "不是数字"), (5, "不是有效日期"), (6, "不能包含空字符")]:
         assert f"line {line}:" in errors and fragment in errors.split(f"line {line}:")[1].splitlines()[0], line
     assert not Donation.objects.exists()
 
