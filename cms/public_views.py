@@ -113,6 +113,9 @@ def _directory(request):
     def compute():
         page = Paginator(grants.project_directory(filters=filters), 20).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
+        # What goes into the cache is this page's rows and a paginator over a range of the same
+        # length: a paginator over the queryset would be pickled with every matching project.
+        page.paginator = Paginator(range(page.paginator.count), 20)
         paid = fund.paid_by_reference(a.reference for a in page.object_list)
         for a in page.object_list:
             a.paid = paid.get(a.reference, 0)

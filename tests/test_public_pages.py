@@ -262,3 +262,46 @@ def test_directory_and_home_queries_do_not_grow_from_10_to_1000_grants(client):
     few = {url: count(url) for url in ("/", "/funded/", "/funded/?q=项目", "/transparency/", "/impact/")}
     add(990)
     assert {url: count(url) for url in few} == few
+
+
+def test_the_directory_caches_one_page_of_projects_however_many_there_are(client, monkeypatch):
+    import pickle
+
+    from cms import cache as public_cache
+    from grants.models import Application
+
+    from .factories import CallFactory, GroupFactory
+
+    call, group = CallFactory(), GroupFactory()
+    stored = []
+    real = public_cache.cached
+
+    def keep(name, compute, timeout=3600):
+        stored.append(real(name, compute, timeout))
+        return stored[-1]
+
+    monkeypatch.setattr(public_cache, "cached", keep)
+
+    def cached_size(total):
+        Application.objects.bulk_create(
+            [
+                Application(
+                    call=call,
+                    group=group,
+                    title=f"项目{i}",
+                    status=Status.IN_DELIVERY,
+                    requested_amount=5000,
+                    awarded_amount=5000,
+                )
+                for i in range(total - Application.objects.count())
+            ]
+        )
+        public_cache.bump()
+        html = client.get("/funded/?page=2").content.decode()
+        page = stored[-1]
+        assert len(page.object_list) == 20 and page.paginator.count == total
+        assert f"2 / {-(-total // 20)}" in html
+        return len(pickle.dumps(page))
+
+    few = cached_size(45)
+    assert cached_size(445) < few * 1.1
