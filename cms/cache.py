@@ -9,13 +9,24 @@ import hashlib
 from django.core.cache import cache
 
 KEY = "public:version"
+# Ledger entries move the version on at most once per PUBLIC_LEDGER_WINDOW seconds: on a donation
+# day a gift every few milliseconds would otherwise throw the public caches away on every request.
+# The first entry after a quiet spell shows at once; later ones within the window are noted and
+# shown when the window has passed (at the next read), so figures lag by at most the window.
+LEDGER_QUIET = "public:ledger-quiet"
+LEDGER_PENDING = "public:ledger-pending"
 
 
 def version() -> int:
-    value = cache.get(KEY)
+    values = cache.get_many([KEY, LEDGER_PENDING])
+    value = values.get(KEY)
     if value is None:
         cache.add(KEY, 1, None)
         value = cache.get(KEY) or 1
+    if values.get(LEDGER_PENDING) and cache.add(LEDGER_QUIET, 1, _ledger_window()):
+        cache.delete(LEDGER_PENDING)
+        bump()
+        value = cache.get(KEY) or value
     return value
 
 
@@ -24,6 +35,21 @@ def bump(*args, **kwargs) -> None:
         cache.incr(KEY)
     except ValueError:
         cache.set(KEY, 2, None)
+
+
+def _ledger_window() -> int:
+    from django.conf import settings
+
+    return getattr(settings, "PUBLIC_LEDGER_WINDOW", 0)
+
+
+def ledger_bump(*args, **kwargs) -> None:
+    """A new ledger entry: a new version now, unless one was made for an entry within the window."""
+    window = _ledger_window()
+    if window <= 0 or cache.add(LEDGER_QUIET, 1, window):
+        bump()
+    else:
+        cache.set(LEDGER_PENDING, 1, None)
 
 
 def cached(name: str, compute, timeout: int = 3600):
@@ -44,7 +70,7 @@ def connect() -> None:
     from fundpool.models import JournalEntry
     from grants.models import Application
 
-    post_save.connect(bump, sender=JournalEntry, dispatch_uid="public-cache-ledger")
+    post_save.connect(ledger_bump, sender=JournalEntry, dispatch_uid="public-cache-ledger")
     post_save.connect(bump, sender=Application, dispatch_uid="public-cache-application")
     page_published.connect(bump, dispatch_uid="public-cache-publish")
     page_unpublished.connect(bump, dispatch_uid="public-cache-unpublish")

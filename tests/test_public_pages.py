@@ -214,6 +214,31 @@ def test_the_dashboard_is_cached_until_the_ledger_changes(client, staff):
     assert f"¥{Decimal(data['available']):,.2f}" in html
 
 
+def test_on_a_busy_day_ledger_entries_refresh_the_dashboard_at_most_once_a_window(client, staff, settings):
+    from django.core.cache import cache
+
+    settings.PUBLIC_LEDGER_WINDOW = 60
+    funded(staff, title="长者助餐点")
+    cache.clear()
+
+    def available():
+        from fundpool.selectors import pool_summary
+
+        return f"¥{pool_summary()['available']:,.2f}"
+
+    def gift(amount):
+        fund.inflow_record(source_type=SourceType.DONATION, amount=amount, received_on=timezone.localdate())
+
+    gift("100.00")  # the first entry after a quiet spell shows at once
+    html = client.get("/transparency/").content.decode()
+    assert available() in html
+    gift("200.00")  # within the window: the page keeps its figures
+    assert client.get("/transparency/").content.decode() == html and available() not in html
+    cache.delete("public:ledger-quiet")  # the window has passed: the next visitor's request refreshes
+    client.get("/transparency/")
+    assert available() in client.get("/transparency/").content.decode()
+
+
 def test_signed_in_people_never_get_the_visitors_cached_page(client, staff):
     funded(staff, title="长者助餐点")
     assert "登录" in client.get("/funded/").content.decode()  # cached for visitors

@@ -157,6 +157,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# Public pages' figures may lag new ledger entries by up to this many seconds (cms/cache.py).
+PUBLIC_LEDGER_WINDOW = env.int("PUBLIC_LEDGER_WINDOW", default=10)
 
 # Sessions: at most 12 hours after signing in; signed out after 2 hours idle, or 30 minutes for
 # anyone who can open the admin (config/middleware.py). The cookie never outlives the session.

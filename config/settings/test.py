@@ -7,6 +7,7 @@ DEBUG = False
 SECRET_KEY = "test-only-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+PUBLIC_LEDGER_WINDOW = 0  # each test sees its own entries at once; tests/test_public_pages.py tries the window
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 _TEST_FILES = BASE_DIR / ".test-media"
