@@ -57,7 +57,7 @@ def main():
                 goal="clean",
                 met=report.ok,
                 peak_mib=rss_after / 1024,
-                note=f"peak Python heap {max(peaks) / 1e6:.0f} MB",
+                note=f"peak Python heap {max(peaks) / 1e6:.1f} MB",
             )
         ],
     )

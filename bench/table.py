@@ -65,7 +65,12 @@ def main():
         print("no results in bench/out/ (run bench/run_all or a script first)")
         return
     rows = [cells(r) for result in results for r in result["rows"]]
-    notes = [(r["scenario"], r["note"]) for result in results for r in result["rows"] if r["note"]]
+    notes, seen = [], set()
+    for result in results:
+        for r in result["rows"]:
+            if r["note"] and r["note"] not in seen:
+                seen.add(r["note"])
+                notes.append((r["scenario"], r["note"]))
     if args.markdown:
         print("| " + " | ".join(HEAD) + " |")
         print("|" + "|".join("---" for _ in HEAD) + "|")
