@@ -18,12 +18,13 @@ LEDGER_PENDING = "public:ledger-pending"
 
 
 def version() -> int:
-    values = cache.get_many([KEY, LEDGER_PENDING])
+    values = cache.get_many([KEY, LEDGER_PENDING, LEDGER_QUIET])  # one round trip on every read
     value = values.get(KEY)
     if value is None:
         cache.add(KEY, 1, None)
         value = cache.get(KEY) or 1
-    if values.get(LEDGER_PENDING) and cache.add(LEDGER_QUIET, 1, _ledger_window()):
+    pending = values.get(LEDGER_PENDING) and not values.get(LEDGER_QUIET)
+    if pending and cache.add(LEDGER_QUIET, 1, _ledger_window()):
         cache.delete(LEDGER_PENDING)
         bump()
         value = cache.get(KEY) or value
