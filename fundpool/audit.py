@@ -56,15 +56,67 @@ def record(instance, action: str, by=None, **data) -> None:
     log(instance=instance, action=action, user=user, data={k: _plain(v) for k, v in data.items()})
 
 
+# How the recorded details read in the history report: labels for the keys, and for some keys a
+# function from the stored value to words (apps add theirs with `display`).
+FIELD_LABELS = {
+    "step": _("step"),
+    "before": _("status before"),
+    "after": _("status after"),
+    "reason": _("reason"),
+    "kind": _("kind"),
+    "amount": _("amount"),
+    "currency": _("currency"),
+    "reference": _("reference"),
+    "external_ref": _("outside reference"),
+    "memo": _("memo"),
+    "reviewers": _("reviewers"),
+    "report": _("report"),
+    "filing_number": _("filing number"),
+    "filed_on": _("filed on"),
+    "outcome": _("decision"),
+    "note": _("note"),
+    "accepted": _("accepted"),
+    "score": _("score"),
+    "title": _("title"),
+    "size": _("size (bytes)"),
+    "funder": _("funder"),
+    "reversal": _("reversing entry"),
+}
+_DISPLAY = {}
+
+
+def display(key: str, words) -> None:
+    """Show the stored values of `key` through `words(value) -> str`."""
+    _DISPLAY[key] = words
+
+
+def describe(data: dict) -> str:
+    parts = []
+    for key, value in (data or {}).items():
+        if value in ("", None, []):
+            continue
+        if isinstance(value, list):
+            value = "、".join(str(v) for v in value)
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        elif key in _DISPLAY:
+            value = _DISPLAY[key](value)
+        parts.append(f"{FIELD_LABELS.get(key, key)}: {value}")
+    return "; ".join(parts)
+
+
 def register(actions) -> None:
     """For the `register_log_actions` hook."""
     from wagtail.log_actions import LogFormatter
 
+    from .models import EntryKind
+
+    display("kind", lambda v: dict(EntryKind.choices).get(v, v))
     for action, label in ACTIONS.items():
 
         class Formatter(LogFormatter):
             def format_message(self, log_entry, _label=label):
-                details = ", ".join(f"{k}: {v}" for k, v in (log_entry.data or {}).items() if v not in ("", None))
+                details = describe(log_entry.data)
                 return f"{_label}" + (f" — {details}" if details else "")
 
         Formatter.label = label

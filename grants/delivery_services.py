@@ -452,7 +452,7 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
             from .signals import outcome_recorded
 
             transaction.on_commit(lambda: outcome_recorded.send(sender=Outcome, outcome=outcome))
-    audit.record(report, "grants.report_evaluate", by=actor, kind=report.kind, accepted=accept, score=score)
+    audit.record(report, "grants.report_evaluate", by=actor, report=report.kind, accepted=accept, score=score)
     return report
 
 

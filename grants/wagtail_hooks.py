@@ -206,3 +206,19 @@ def delivery_menu_item():
         order=145,
         perm="grants.view_application",
     )
+
+
+@hooks.register("register_log_actions")
+def describe_lifecycle_in_the_audit_log(actions):
+    """Steps and states in the history report read as staff see them elsewhere."""
+    from fundpool import audit
+
+    from . import lifecycle
+    from .models import ExpenseStatus, FeedbackStatus, ObjectionStatus, ReportKind
+
+    outcomes = {**dict(ExpenseStatus.choices), **dict(ObjectionStatus.choices), **dict(FeedbackStatus.choices)}
+    audit.display("outcome", lambda v: str(outcomes.get(v, v)))
+    audit.display("report", lambda v: str(dict(ReportKind.choices).get(v, v)))
+    audit.display("step", lambda v: str(lifecycle.TRANSITIONS[v].label) if v in lifecycle.TRANSITIONS else v)
+    for key in ("before", "after"):
+        audit.display(key, lambda v: str(lifecycle.STATE[v].staff_label) if v in lifecycle.STATE else v)

@@ -9,13 +9,13 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_fsm_log.models import StateLog
 from PIL import Image
 from wagtail.models import ModelLogEntry
 
 from fundpool import services as fund
-from grants import services
+from grants import lifecycle, services
 from grants.lifecycle import Status
 from grants.models import ApplicationAttachment, FilingStatus
 
@@ -262,6 +262,11 @@ def test_staff_actions_and_transitions_are_in_the_audit_log_with_who_and_why(cli
     # Staff read it in the admin's site history, in Chinese.
     page = client.get("/admin/reports/site-history/").content.decode()
     assert "小组已备案" in page and "申报状态已变更" in page
+    with translation.override("zh-hans"):
+        step = str(lifecycle.TRANSITIONS["return_for_changes"].label)
+        states = [str(lifecycle.STATE[s].staff_label) for s in ("submitted", "returned")]
+    assert f"步骤: {step}; 原状态: {states[0]}; 新状态: {states[1]}; 原因: 补充预算" in page
+    assert "return_for_changes" not in page
 
 
 def test_money_posted_by_a_person_is_logged_and_a_donation_by_webhook_is_not(finance, gov):
