@@ -230,7 +230,7 @@ def main():
                 baseline=sbase,
                 baseline_label="plain view, same stream",
                 goal="ratio ≥ 0.5",
-                met=rps / base >= 0.5 and not bad,
+                met=rps / sbase >= 0.5 and not bad,
                 peak_mib=peak,
             )
         )
