@@ -76,7 +76,7 @@ def measure(name: str) -> dict:
 def draw(rows: list[dict]) -> str:
     """A log-log line chart: postings across, milliseconds up, one line per measure."""
     series = [k for k in rows[-1] if k not in ("postings", "donations", "grants", "size")]
-    colours = ["#1b6ca8", "#d1495b", "#edae49", "#00798c", "#66a182", "#8d6a9f", "#444444"]
+    colours = ["#1b6ca8", "#d1495b", "#edae49", "#222222", "#2a9d3f", "#8d6a9f", "#999999"]
     width, height, left, right, top, bottom = 720, 420, 70, 170, 40, 50
     xs = [math.log10(r["postings"]) for r in rows]
     ys = [math.log10(max(r[k], 0.01)) for r in rows for k in series if k in r]
@@ -136,9 +136,13 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default=",".join(SIZES))
     parser.add_argument("--measure", help=argparse.SUPPRESS)
+    parser.add_argument("--draw-only", action="store_true", help="redraw the plot from bench/out/growth.json")
     args = parser.parse_args()
     if args.measure:
         print(json.dumps(measure(args.measure)))
+        return
+    if args.draw_only:
+        SVG.write_text(draw(json.loads((_common.OUT / "growth.json").read_text())))
         return
     rows = []
     for size in args.sizes.split(","):
