@@ -187,6 +187,11 @@ def event_store(payload: dict) -> StripeEvent:
     event_id = str(payload.get("id") or "")[:255]
     if not event_id.startswith("evt_"):
         raise DonationError(_("This is not a Stripe event."))
+    # A repeat delivery (Stripe retries, or sends one event several times) is found by one read,
+    # without a failed insert and a rolled-back savepoint.
+    stored = StripeEvent.objects.defer("payload").filter(event_id=event_id).first()
+    if stored is not None:
+        return stored
     try:
         with transaction.atomic():
             return StripeEvent.objects.create(
@@ -202,6 +207,8 @@ def event_store(payload: dict) -> StripeEvent:
 def event_receive(payload: dict) -> StripeEvent:
     """Store and process one verified event. Safe to call any number of times, concurrently."""
     event = event_store(payload)
+    if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
+        return event  # done before: nothing to lock, nothing to do
     event = event_process(event)
     if event.type in FULFILLING and event.status == EventStatus.PROCESSED and event.payment_intent:
         # A refund or dispute that came before this payment was waiting for it.
