@@ -92,7 +92,11 @@ def display(key: str, words) -> None:
 
 def describe(data: dict) -> str:
     parts = []
-    for key, value in (data or {}).items():
+    order = list(FIELD_LABELS)
+    # In FIELD_LABELS' order: PostgreSQL's jsonb does not keep the order the keys were written in.
+    for key, value in sorted(
+        (data or {}).items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order else len(order), kv[0])
+    ):
         if value in ("", None, []):
             continue
         if isinstance(value, list):
