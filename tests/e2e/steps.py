@@ -90,3 +90,31 @@ def webhook_post(base: str, event: dict) -> dict:
     with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local live server
         assert response.status == 200
         return json.loads(response.read())
+
+
+@pytest.fixture
+def published_outcome(staff, home_site):
+    """An awarded, signed project with a published outcome page (the page is returned)."""
+    from django.utils import timezone
+
+    from cms.models import OutcomeIndexPage, OutcomePage
+    from grants import services
+    from grants.lifecycle import Status
+
+    from ..factories import ApplicationFactory
+    from ..grants.conftest import put_in_state
+
+    project = put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED)
+    project = services.application_transition(
+        application=project, name="sign_agreement", user=staff, signed_on=timezone.localdate()
+    )
+    index = OutcomeIndexPage.objects.first() or home_site.add_child(
+        instance=OutcomeIndexPage(title="项目成果", slug="outcomes")
+    )
+    page = index.add_child(
+        instance=OutcomePage(
+            title="长者助餐点的一年", slug="elderly", application=project, summary="<p>供餐 120 次。</p>"
+        )
+    )
+    page.save_revision().publish()
+    return page

@@ -3,14 +3,9 @@
 
 import pytest
 from allauth.account.models import EmailAddress
-from django.utils import timezone
 
-from grants import services
-from grants.lifecycle import Status
-
-from ..factories import ApplicationFactory, UserFactory
-from ..grants.conftest import put_in_state
-from .test_public_journey import home_site  # noqa: F401 - a fixture
+from ..factories import UserFactory
+from .steps import home_site, published_outcome  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,29 +25,10 @@ def violations(page, path, base):
     return page.evaluate("window.__csp")
 
 
-@pytest.fixture
-def project(staff, home_site):  # noqa: F811
-    from cms.models import OutcomeIndexPage, OutcomePage
-
-    project = put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED)
-    project = services.application_transition(
-        application=project, name="sign_agreement", user=staff, signed_on=timezone.localdate()
-    )
-    index = OutcomeIndexPage.objects.first() or home_site.add_child(
-        instance=OutcomeIndexPage(title="项目成果", slug="outcomes")
-    )
-    page = index.add_child(
-        instance=OutcomePage(
-            title="长者助餐点的一年", slug="elderly", application=project, summary="<p>供餐 120 次。</p>"
-        )
-    )
-    page.save_revision().publish()
-    return project, page
-
-
-def test_public_and_applicant_pages_load_with_nothing_blocked(live_server, browser, project, settings):
+def test_public_and_applicant_pages_load_with_nothing_blocked(live_server, browser, published_outcome, settings):  # noqa: F811
     settings.STRIPE_SECRET_KEY = "sk_test_fundpool"
-    application, outcome = project
+    outcome = published_outcome
+    application = outcome.application
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     context.add_init_script(WATCH)
     page = context.new_page()
@@ -78,8 +54,9 @@ def test_public_and_applicant_pages_load_with_nothing_blocked(live_server, brows
     assert not any(found.values()), found
 
 
-def test_the_admin_loads_with_nothing_blocked(live_server, browser, project, roles):
-    application, outcome = project
+def test_the_admin_loads_with_nothing_blocked(live_server, browser, published_outcome, roles):  # noqa: F811
+    outcome = published_outcome
+    application = outcome.application
     UserFactory(username="csp-staff", password="Staff-pass-2026!", email="csp-staff@example.invalid").groups.add(
         roles["staff"]
     )
