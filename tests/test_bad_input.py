@@ -32,6 +32,7 @@ from grants.models import Application, Feedback, GroupInvitation, ReviewAssignme
 
 from .factories import ApplicationFactory, CommunityFactory, FunderFactory, GroupFactory, UserFactory
 from .fundpool import stripe_kit as kit
+from .fundpool.test_admin import inflow_form
 from .grants.conftest import put_in_state
 
 pytestmark = pytest.mark.django_db
@@ -1086,25 +1087,6 @@ def test_login_failure_in_english(client, member):
 
 
 # --- 12. staff screens ------------------------------------------------------------------------
-
-
-def inflow_form(source, **overrides):
-    data = {
-        "source_type": source.source_type,
-        "funder": source.pk,
-        "amount": "12000.00",
-        "currency": "CNY",
-        "received_on": (timezone.localdate() - timedelta(days=1)).isoformat(),
-        "restriction_kind": "unrestricted",
-        "theme": "",
-        "call_ref": "",
-        "expires_on": "",
-        "fee": "",
-        "external_ref": "",
-        "description": "街道拨款",
-    }
-    data.update(overrides)
-    return data
 
 
 @pytest.mark.parametrize(

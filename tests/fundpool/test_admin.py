@@ -43,7 +43,7 @@ def finance_client(client, roles):
     return client
 
 
-def inflow_form(funder, **overrides):
+def inflow_form(funder, /, **overrides):  # "funder" may also be overridden
     from django.utils import timezone
 
     data = {
