@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from . import services
-from .ledger import Restriction, available_account, income_account, system_account
+from .ledger import Restriction, available_account, income_account, monthly_income_rebuild, system_account
 from .models import (
     Account,
     AccountKind,
@@ -466,6 +466,7 @@ def seed_bulk(
             )
             total.balance += delta
             total.save(update_fields=["balance"])
+    monthly_income_rebuild()
     if connection.vendor == "postgresql":
         # Fresh planner statistics, as autovacuum would give a real database after such a load.
         with connection.cursor() as cursor:

@@ -509,17 +509,19 @@ _HANDLERS = {
 def events_process_queue(*, limit: int = 200) -> int:
     """Process stored events that are waiting (queued by the webhook, or failed earlier), oldest
     first. Several workers may run at once: each takes rows the others have not locked."""
-    done = 0
+    done, tried = 0, set()
     while done < limit:
         with transaction.atomic():
             batch = list(
                 StripeEvent.objects.select_for_update(skip_locked=True)
                 .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED])
+                .exclude(pk__in=tried)  # one try per call: a failing event must not be taken round and round
                 .order_by("created", "pk")[: min(50, limit - done)]
             )
         if not batch:
             break
         for event in batch:
+            tried.add(event.pk)
             try:
                 event = event_process(event)
             except Exception:  # noqa: BLE001 - one bad event must not stop the queue

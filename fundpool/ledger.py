@@ -27,6 +27,7 @@ from .models import (
     Inflow,
     JournalEntry,
     LotMovement,
+    MonthlyIncome,
     Posting,
     RestrictionKind,
     Theme,
@@ -201,6 +202,49 @@ def lock_kind_totals(kinds, currency: str) -> dict[str, AccountKindTotal]:
     return found
 
 
+def month_of(moment: datetime) -> date:
+    """The first day of `moment`'s month in the site's time zone (MonthlyIncome's key)."""
+    return timezone.localtime(moment, timezone.get_default_timezone()).date().replace(day=1)
+
+
+def lock_monthly_income(months_and_sources, currency: str) -> dict[tuple[date, str], MonthlyIncome]:
+    """Lock the monthly income rows of these (month, source type) pairs, making any that do not
+    exist yet (after the kind totals: always the same order)."""
+    keys = sorted(set(months_and_sources))
+
+    def locked():
+        rows = MonthlyIncome.objects.select_for_update(no_key=True).filter(
+            currency=currency, month__in={m for m, _s in keys}, source_type__in={s for _m, s in keys}
+        )
+        return {(row.month, row.source_type): row for row in rows.order_by("pk")}
+
+    found = locked()
+    if any(key not in found for key in keys):  # the first money of this month and source
+        for month, source_type in keys:
+            if (month, source_type) not in found:
+                try:
+                    with transaction.atomic():
+                        MonthlyIncome.objects.create(month=month, source_type=source_type, currency=currency)
+                except IntegrityError:
+                    pass  # a concurrent transaction made it
+        found = locked()
+    return found
+
+
+def monthly_income_rebuild() -> int:
+    """Recompute every monthly income total from the postings: for a bulk load that wrote postings
+    without `post` (the demo's large data set). Returns the number of rows."""
+    from .verify import income_by_month
+
+    with transaction.atomic():
+        MonthlyIncome.objects.all().delete()
+        rows = MonthlyIncome.objects.bulk_create(
+            MonthlyIncome(month=month, source_type=source_type, currency=currency, amount=amount)
+            for (month, source_type, currency), amount in income_by_month().items()
+        )
+    return len(rows)
+
+
 def drawing_order(purpose: Purpose, currency: str, today: date) -> list:
     """The lots this purpose may draw, as querysets to take from in turn: matching restricted
     money first (soonest expiry first), then unrestricted money (soonest expiry, then oldest
@@ -333,6 +377,14 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
             kind_delta[accounts[pk].kind] += delta
     totals = lock_kind_totals(kind_delta, draft.currency) if any(kind_delta.values()) else {}
 
+    effective_at = effective_at or timezone.now()
+    income_delta: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
+    for account, amount in draft.legs:
+        if account.kind == AccountKind.INCOME:
+            income_delta[(month_of(effective_at), account.source_type)] -= amount  # credits are negative
+    income_delta = {key: delta for key, delta in income_delta.items() if delta}
+    monthly = lock_monthly_income(income_delta, draft.currency) if income_delta else {}
+
     entry = JournalEntry(
         kind=draft.kind,
         amount=draft.amount,
@@ -342,7 +394,7 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
         external_ref=draft.external_ref,
         inflow=draft.inflow,
         reversal_of=draft.reversal_of,
-        effective_at=effective_at or timezone.now(),
+        effective_at=effective_at,
         created_by=actor if actor is not None and actor.is_authenticated else None,
     )
     entry.save()
@@ -360,6 +412,8 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
     for kind, delta in kind_delta.items():
         if delta:
             AccountKindTotal.objects.filter(pk=totals[kind].pk).update(balance=totals[kind].balance + delta)
+    for key, delta in income_delta.items():
+        MonthlyIncome.objects.filter(pk=monthly[key].pk).update(amount=monthly[key].amount + delta)
     if draft.lot_moves:
         for move in draft.lot_moves:
             move.entry = entry

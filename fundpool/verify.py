@@ -21,6 +21,7 @@ from .models import (
     Inflow,
     JournalEntry,
     LotMovement,
+    MonthlyIncome,
     Pledge,
     Posting,
     RestrictionKind,
@@ -105,6 +106,39 @@ def check_kind_totals(report: Report, limit: int = LIMIT) -> None:
                 "kind_total",
                 f"{key[0]} {key[1]}: running total {kept.get(key, q(0))}, accounts sum to {sums.get(key, q(0))}",
             )
+
+
+def income_by_month() -> dict[tuple, Decimal]:
+    """What MonthlyIncome should hold, from the postings themselves: {(month, source type,
+    currency): received}, months in the site's time zone."""
+    from django.db.models.functions import TruncMonth
+    from django.utils import timezone
+
+    rows = (
+        Posting.objects.filter(account__kind=AccountKind.INCOME)
+        .annotate(month=TruncMonth("entry__effective_at", tzinfo=timezone.get_default_timezone()))
+        .values("month", "account__source_type", "currency")
+        .annotate(t=Sum("amount"))
+        .order_by()
+    )
+    return {(r["month"].date(), r["account__source_type"], r["currency"]): -q(r["t"]) for r in rows}
+
+
+def check_monthly_income(report: Report, limit: int = LIMIT) -> None:
+    """The monthly income totals (the public monthly chart) equal the income postings of each month."""
+    sums = income_by_month()
+    kept = {(m.month, m.source_type, m.currency): q(m.amount) for m in MonthlyIncome.objects.all()}
+    shown = 0
+    for key in sorted(set(sums) | set(kept)):
+        if sums.get(key, q(0)) != kept.get(key, q(0)):
+            report.add(
+                "monthly_income",
+                f"{key[0]:%Y-%m} {key[1]} {key[2]}: monthly total {kept.get(key, q(0))}, "
+                f"postings sum to {sums.get(key, q(0))}",
+            )
+            shown += 1
+            if shown >= limit:
+                break
 
 
 def check_no_negative_pool(report: Report, limit: int = LIMIT) -> None:
@@ -277,6 +311,7 @@ CHECKS = [
     check_entries_balance,
     check_cached_balances,
     check_kind_totals,
+    check_monthly_income,
     check_no_negative_pool,
     check_lots,
     check_commitments,

@@ -8,12 +8,14 @@ import hashlib
 import logging
 import threading
 from collections import defaultdict
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import charts
@@ -27,8 +29,31 @@ def annual_report_request(*, year: int, actor) -> DocumentJob:
     if not actor.has_perm("reports.generate_annual_report"):
         raise PermissionError
     job = DocumentJob.objects.create(year=year, requested_by=actor if actor.is_authenticated else None)
-    transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
+    if not settings.BACKGROUND_WORKER:
+        # No worker process (development): generate it in a thread of this process.
+        transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
     return job
+
+
+def run_queued_jobs() -> int:
+    """The worker's part (fundpool.worker): mark jobs cut off by a stopped worker as failed, then
+    generate the oldest queued document, if any. Returns how many were generated (0 or 1), so the
+    worker goes back to the Stripe queue between two long documents."""
+    cutoff = timezone.now() - timedelta(seconds=settings.DOCUMENT_JOB_TIMEOUT)
+    with translation.override(settings.LANGUAGE_CODE):  # staff read it in the site's language
+        interrupted = _("Generation was interrupted; please request it again.")
+    DocumentJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff).update(
+        status=JobStatus.FAILED, error=interrupted
+    )
+    for job_id in (
+        DocumentJob.objects.filter(status=JobStatus.QUEUED)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)[:5]
+    ):
+        if _take(job_id):  # else another worker has it
+            _generate(DocumentJob.objects.get(pk=job_id))
+            return 1
+    return 0
 
 
 def _run_in_thread(job_id: int) -> None:
@@ -86,11 +111,26 @@ def annual_context(year: int, step=lambda p: None) -> dict:
     }
 
 
+def _take(job_id: int) -> bool:
+    """Mark a queued (or failed) job as running, by one conditional update: two workers (or a
+    worker and a thread) never generate one document twice. False if someone else has it."""
+    return bool(
+        DocumentJob.objects.filter(pk=job_id, status__in=(JobStatus.QUEUED, JobStatus.FAILED)).update(
+            status=JobStatus.RUNNING, progress=5, started_at=timezone.now(), error=""
+        )
+    )
+
+
 def run_job(job_id: int) -> DocumentJob:
+    """Generate a queued (or failed) job's document, unless another worker has taken it."""
     job = DocumentJob.objects.get(pk=job_id)
-    if job.status not in (JobStatus.QUEUED, JobStatus.FAILED):
+    if not _take(job_id):
         return job
-    DocumentJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, progress=5)
+    job.refresh_from_db()
+    return _generate(job)
+
+
+def _generate(job: DocumentJob) -> DocumentJob:
     try:
         context = annual_context(job.year, step=lambda p: _progress(job, p))
         pdf = render_pdf("reports/annual_report.html", context, title=_("Annual report %(year)s") % {"year": job.year})

@@ -241,9 +241,16 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # Payment method types offered in Checkout (comma-separated): card, alipay, wechat_pay.
 STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=["card", "alipay", "wechat_pay"])
-# True: each webhook is processed before it is answered. False (busy days): the webhook stores the
-# verified event and answers at once; `manage.py process_stripe_events --loop` processes the queue.
-STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=True)
+# BACKGROUND_WORKER: a `manage.py run_worker` process runs beside the site (the production profile
+# starts one). Work that should not hold a web request then goes to it: Stripe events are stored
+# and answered at once and processed by the worker, and annual reports are generated there. Without
+# it (development, `make run`) events are processed before they are answered and reports in a
+# thread of the web process.
+BACKGROUND_WORKER = env.bool("BACKGROUND_WORKER", default=False)
+STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=not BACKGROUND_WORKER)
+# A document still "being generated" this long after it started was cut off (its worker stopped);
+# the worker marks it failed so that staff see it and ask again.
+DOCUMENT_JOB_TIMEOUT = env.int("DOCUMENT_JOB_TIMEOUT", default=3600)
 DONATION_MAX_AMOUNT = env("DONATION_MAX_AMOUNT", default="50000")
 DONATION_PRESETS = ["20", "50", "100", "200"]
 

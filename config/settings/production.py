@@ -4,6 +4,9 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: production refuses to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# The production profile runs `manage.py run_worker` beside gunicorn (scripts/serve-production).
+BACKGROUND_WORKER = env.bool("BACKGROUND_WORKER", default=True)
+STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=not BACKGROUND_WORKER)
 CACHES = {"default": env.cache_url("CACHE_URL", default="rediscache://127.0.0.1:6379/1")}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -280,6 +280,27 @@ class AccountKindTotal(models.Model):
         return f"{self.kind} {self.currency}: {self.balance}"
 
 
+class MonthlyIncome(models.Model):
+    """Money received per calendar month (in the site's time zone, by the entry's effective date),
+    source type and currency: the negated sum of the postings on income accounts, so reversals and
+    refunds booked against income count. Kept by the ledger under a row lock in the same
+    transaction as the postings (ledger_verify checks it), so the public monthly chart reads a few
+    dozen rows however many gifts there were."""
+
+    month = models.DateField()  # the first day of the month
+    source_type = models.CharField(max_length=20, choices=SourceType.choices)
+    currency = models.CharField(max_length=3)
+    amount = models.DecimalField(default=Decimal("0"), **MONEY)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "source_type", "currency"], name="monthlyincome_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.month:%Y-%m} {self.source_type} {self.currency}: {self.amount}"
+
+
 class Commitment(models.Model):
     """Money set aside under an opaque reference (a grant, a capacity-building sum, …) for one
     purpose. Its committed and paid accounts hold the money; the lot movements say whose it was."""

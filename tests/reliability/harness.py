@@ -115,8 +115,9 @@ def local_cluster() -> tuple[Cluster | None, str]:
 
 
 def production_env(database: str, **overrides: str) -> dict[str, str]:
-    """The production settings (persistent connections with health checks, STRIPE_PROCESS_INLINE
-    at its default) on `database`, with what production takes from its environment filled in."""
+    """The production settings (persistent connections with health checks; Stripe events queued
+    for the worker unless STRIPE_PROCESS_INLINE=1 is passed) on `database`, with what production
+    takes from its environment filled in."""
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
@@ -194,8 +195,9 @@ def wait_for_site(process: subprocess.Popen, port: int, log: Path, timeout: floa
 
 
 def start_queue_worker(database: str, log: Path, *, app_name: str = "fundpool-queue-worker") -> subprocess.Popen:
-    """`manage.py process_stripe_events --loop` on `database`; its sessions carry `app_name`."""
-    command = [sys.executable, "manage.py", "process_stripe_events", "--loop"]
+    """`manage.py run_worker` (what the production profile runs beside the site) on `database`;
+    its sessions carry `app_name`."""
+    command = [sys.executable, "manage.py", "run_worker"]
     with log.open("ab") as out:
         return subprocess.Popen(
             command, cwd=ROOT, env=production_env(database, PGAPPNAME=app_name), stdout=out, stderr=out

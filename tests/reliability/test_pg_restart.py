@@ -64,7 +64,7 @@ def test_a_postgresql_restart_during_webhook_deliveries_loses_nothing_and_double
 
     try:
         with stopped_on_leaving() as started:
-            inline_site, inline_port = start_site(url, logs["inline"])
+            inline_site, inline_port = start_site(url, logs["inline"], STRIPE_PROCESS_INLINE="1")
             started.append(inline_site)
             queued_site, queued_port = start_site(url, logs["queued"], STRIPE_PROCESS_INLINE="0")
             started.append(queued_site)

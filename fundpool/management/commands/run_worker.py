@@ -1,0 +1,19 @@
+from django.core.management.base import BaseCommand
+
+from fundpool.worker import Worker, documents, stripe_events
+
+
+class Command(BaseCommand):
+    help = (
+        "The background worker: processes the Stripe events the webhook queued and generates the "
+        "documents staff requested. Runs until stopped (SIGTERM/SIGINT); --once does one pass. "
+        "Several may run at once. The production profile starts one (scripts/serve-production)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one pass over what is waiting, then exit")
+        parser.add_argument("--poll", type=float, default=1.0, help="seconds between looks when idle")
+
+    def handle(self, *args, once, poll, **options):
+        total = Worker([stripe_events(), documents()], poll=poll).run(loop=not once)
+        self.stdout.write(f"run_worker: {total} task(s) done")
