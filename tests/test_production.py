@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from .fundpool import stripe_kit as kit
+
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
@@ -62,7 +64,11 @@ def production(db):
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "STRIPE_SECRET_KEY": "sk_test_fundpool",
+        "STRIPE_WEBHOOK_SECRET": kit.SECRET,
     }
+    for name in ("BACKGROUND_WORKER", "STRIPE_PROCESS_INLINE", "RUN_WORKER"):
+        env.pop(name, None)  # the profile's own defaults
     log = open(ROOT / ".test-media" / f"production-{os.getpid()}.log", "w+")  # noqa: SIM115
     server = subprocess.Popen(
         [str(ROOT / "scripts" / "serve-production")],
@@ -129,3 +135,48 @@ def test_the_production_profile_serves_securely_with_redis_and_whitenoise(produc
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", "/healthz", headers={"Host": "evil.example", "X-Forwarded-Proto": "https"})
     assert conn.getresponse().status == 400
+
+
+def test_the_production_profile_answers_stripe_at_once_and_its_worker_processes_the_event(production):
+    """Stripe events are queued by the webhook and processed by the worker serve-production runs
+    beside gunicorn. The event is one we do not act on, so nothing but its row is written; the row
+    is committed by the server outside this test's transaction and removed at the end."""
+    import json
+
+    import psycopg
+
+    port, _cache, log = production
+    event_id = f"evt_production_{secrets.token_hex(8)}"
+    body = kit.body_of(kit.event("customer.created", {"id": "cus_production", "object": "customer"}, event_id=event_id))
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(
+        "POST",
+        "/stripe/webhook/",
+        body=body,
+        headers={
+            "Host": "fund.example.org",
+            "X-Forwarded-Proto": "https",
+            "Content-Type": "application/json",
+            "Stripe-Signature": kit.sign(body),
+        },
+    )
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    db = connection.settings_dict
+    url = f"postgresql://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    with psycopg.connect(url, autocommit=True) as own:
+        try:
+            assert response.status == 200 and answer == {"received": True, "status": "received"}
+            status = None
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                row = own.execute("SELECT status FROM fundpool_stripeevent WHERE event_id = %s", [event_id]).fetchone()
+                status = row and row[0]
+                if status != "received":
+                    break
+                time.sleep(0.2)
+            log.flush()
+            log.seek(0)
+            assert status == "ignored", f"the worker did not process the event:\n{log.read()[-3000:]}"
+        finally:
+            own.execute("DELETE FROM fundpool_stripeevent WHERE event_id = %s", [event_id])

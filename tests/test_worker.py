@@ -159,3 +159,32 @@ def test_an_event_that_keeps_failing_is_tried_once_per_pass_and_does_not_hold_th
     assert services.events_process_queue(limit=100) == 1
     assert Donation.objects.get(pk=bad.pk).status == DonationStatus.CONFIRMED
     assert verify().ok
+
+
+def test_the_worker_rides_through_a_lost_database_and_goes_on(monkeypatch, caplog):
+    """A database restart makes a pass fail with OperationalError: the worker logs it, drops its
+    connections and tries again, instead of exiting and leaving the queue to grow."""
+    from django.db import OperationalError
+
+    from fundpool import worker as worker_module
+
+    handlers, closed, calls = [], [], []
+    monkeypatch.setattr(worker_module.signal, "signal", lambda sig, handler: handlers.append(sig))
+    monkeypatch.setattr(worker_module.connections, "close_all", lambda: closed.append(True))
+
+    def task():
+        calls.append(True)
+        if len(calls) == 1:
+            raise OperationalError("the database system is shutting down")
+        worker.stop()  # as SIGTERM would
+        return 1
+
+    worker = worker_module.Worker([task], poll=0.01)
+    assert worker.run(loop=True) == 1
+    assert len(calls) == 2 and closed == [True]
+    assert "database unavailable" in caplog.text
+    assert len(handlers) == 2  # it listens for SIGTERM and SIGINT
+
+    once = worker_module.Worker([lambda: (_ for _ in ()).throw(OperationalError("down"))])
+    with pytest.raises(OperationalError):  # a single pass (cron, a test) says so instead
+        once.run(loop=False)
