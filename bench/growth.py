@@ -50,7 +50,7 @@ def measure(name: str) -> dict:
 
     from cms.models import OutcomePage
     from fundpool.models import Donation, Posting
-    from fundpool.selectors import pool_summary
+    from fundpool.selectors import pool_summary, received_by_month
     from fundpool.verify import verify
     from grants.models import Application
 
@@ -62,6 +62,7 @@ def measure(name: str) -> dict:
         "donations": Donation.objects.count(),
         "grants": Application.objects.filter(status__in=["awarded", "in_delivery", "completed"]).count(),
         "pool summary": _median_ms(pool_summary, 50),
+        "monthly income chart": _median_ms(received_by_month, 50),
     }
     for label, path in pages:
         status = client.get(path).status_code

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -187,21 +187,57 @@ def event_store(payload: dict) -> StripeEvent:
     event_id = str(payload.get("id") or "")[:255]
     if not event_id.startswith("evt_"):
         raise DonationError(_("This is not a Stripe event."))
-    # A repeat delivery (Stripe retries, or sends one event several times) is found by one read,
-    # without a failed insert and a rolled-back savepoint.
-    stored = StripeEvent.objects.defer("payload").filter(event_id=event_id).first()
-    if stored is not None:
-        return stored
-    try:
-        with transaction.atomic():
-            return StripeEvent.objects.create(
-                event_id=event_id,
-                type=str(payload.get("type") or "")[:100],
-                created=_created(payload),
-                payload=payload,
-            )
-    except IntegrityError:
-        return StripeEvent.objects.get(event_id=event_id)
+    event = StripeEvent(
+        event_id=event_id,
+        type=str(payload.get("type") or "")[:100],
+        created=_created(payload),
+        payload=payload,
+        received_at=timezone.now(),
+    )
+    # A new event is inserted and a repeat (Stripe retries, or sends one event several times) is
+    # found, without a failed insert or a rolled-back savepoint, whoever else delivers the same
+    # event at the same moment: on PostgreSQL in one statement either way.
+    stored = _insert_or_find(event)
+    if stored is None:  # inserted by a concurrent delivery after this statement's snapshot
+        stored = StripeEvent.objects.defer("payload").get(event_id=event_id)
+    return stored
+
+
+def _insert_or_find(event: StripeEvent) -> StripeEvent | None:
+    """INSERT … ON CONFLICT (event_id) DO NOTHING RETURNING; on PostgreSQL the same statement also
+    reads the row already there (without its payload). Returns `event` with its id if it was new,
+    the stored row if it was a repeat, or None if neither could be seen."""
+    meta, qn = StripeEvent._meta, connection.ops.quote_name
+    table, id_col = qn(meta.db_table), qn(meta.pk.column)
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    values = [f.get_db_prep_save(f.pre_save(event, add=True), connection) for f in fields]
+    insert = (
+        f"INSERT INTO {table} ({', '.join(qn(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))}) ON CONFLICT ({qn('event_id')}) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(f"{insert} RETURNING {id_col}", values)
+            row = cursor.fetchone()
+            if row is None:
+                return StripeEvent.objects.defer("payload").filter(event_id=event.event_id).first()
+            event.pk = row[0]
+            return event
+        read = [f for f in meta.concrete_fields if f.name != "payload"]
+        columns = ", ".join(qn(f.column) for f in read)
+        cursor.execute(
+            f"WITH new AS ({insert} RETURNING {id_col}) "
+            f"SELECT {id_col}, {', '.join(['NULL'] * (len(read) - 1))}, true FROM new "
+            f"UNION ALL SELECT {columns}, false FROM {table} WHERE {qn('event_id')} = %s",
+            [*values, event.event_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if row[-1]:  # new
+        event.pk = row[0]
+        return event
+    return StripeEvent.from_db(connection.alias, [f.attname for f in read], row[:-1])
 
 
 def event_receive(payload: dict) -> StripeEvent:

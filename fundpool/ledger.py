@@ -120,6 +120,9 @@ class Purpose:
 
 def account_for(code: str, **fields) -> Account:
     """The account with this code, created with `fields` if it does not exist yet."""
+    account = Account.objects.filter(code=code).first()  # nearly always there: one read, no savepoint
+    if account is not None:
+        return account
     try:
         with transaction.atomic():
             account, _created = Account.objects.get_or_create(code=code, defaults=fields)

@@ -174,7 +174,9 @@ def inflow_record(
     entry = _post(draft, actor=actor, effective_at=effective_at)
     lot.entry = entry
     lot.created_by = actor if actor is not None and actor.is_authenticated else None
-    lot.full_clean(exclude=["entry", "created_by", "theme", "funder", "pledge"])
+    # The fields are checked here; the check constraints (amount > 0, available ≥ 0) are the
+    # database's, which refuses the row anyway; validating them here would cost a query each.
+    lot.full_clean(exclude=["entry", "created_by", "theme", "funder", "pledge"], validate_constraints=False)
     lot.save()
     for kind, delta in lot_moves_after:
         LotMovement.objects.create(entry=entry, lot=lot, kind=kind, available_delta=delta)

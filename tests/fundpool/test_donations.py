@@ -123,12 +123,16 @@ def test_the_same_event_delivered_again_is_counted_once(client):
     assert JournalEntry.objects.filter(kind=EntryKind.INFLOW).count() == 1
 
 
-def test_a_repeat_of_a_processed_event_is_answered_from_one_read_and_changes_nothing(client, django_assert_num_queries):
+def test_a_repeat_of_a_processed_event_is_answered_from_one_statement_and_changes_nothing(client, django_assert_num_queries):
     donation = start()
     ev = completed(donation)
     kit.post(client, ev)
     before = StripeEvent.objects.get().processed_at
-    with django_assert_num_queries(1):  # no insert to fail, no savepoint, no row lock
+    from django.db import connection
+
+    # No failed insert, no savepoint, no row lock: on PostgreSQL one statement (insert-or-read);
+    # elsewhere an insert that does nothing, then the read.
+    with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
         response = kit.post(client, ev)
     assert response.status_code == 200 and response.json()["status"] == "processed"
     assert StripeEvent.objects.get().processed_at == before
