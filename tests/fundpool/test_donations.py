@@ -123,7 +123,9 @@ def test_the_same_event_delivered_again_is_counted_once(client):
     assert JournalEntry.objects.filter(kind=EntryKind.INFLOW).count() == 1
 
 
-def test_a_repeat_of_a_processed_event_is_answered_from_one_statement_and_changes_nothing(client, django_assert_num_queries):
+def test_a_repeat_of_a_processed_event_is_answered_from_one_statement_and_changes_nothing(
+    client, django_assert_num_queries
+):
     donation = start()
     ev = completed(donation)
     kit.post(client, ev)
