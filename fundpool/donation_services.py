@@ -281,7 +281,12 @@ def event_process(event: StripeEvent) -> StripeEvent:
         obj = (event.payload.get("data") or {}).get("object") or {}
         try:
             with transaction.atomic():
-                note = _HANDLERS[event.type](obj) or ""
+                if event.type in FULFILLING:
+                    # Booked when Stripe says it was paid, not when it is processed: a gift paid
+                    # at 23:59 on 31 December belongs to that year however late it is recorded.
+                    note = _fulfil(obj, paid_at=event.created) or ""
+                else:
+                    note = _HANDLERS[event.type](obj) or ""
         except Deferred as waiting:
             event.status, event.note = EventStatus.DEFERRED, str(waiting)[:500]
             event.payment_intent = _payment_intent_of(obj)
@@ -333,7 +338,7 @@ def _alert_staff(donation: Donation) -> None:
     transaction.on_commit(send)
 
 
-def _fulfil(session: dict) -> str:
+def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
     if session.get("payment_status") != "paid":
         return "not paid yet (an asynchronous payment method); waiting for its outcome"
     currency = str(session.get("currency") or "").upper()
@@ -367,11 +372,14 @@ def _fulfil(session: dict) -> str:
         donation.save(update_fields=["status", "suspense_reason", "stripe_session_id", "stripe_payment_intent"])
         _alert_staff(donation)
         return f"suspense: donation #{donation.pk} amount or currency differs"
+    now = timezone.now()
+    paid_at = min(paid_at or now, now)  # never in the future, whatever a clock says
     inflow = ledger_services.inflow_record(
         source_type=SourceType.DONATION,
         amount=donation.amount,
         currency=donation.currency,
-        received_on=timezone.localdate(),
+        received_on=timezone.localdate(paid_at),
+        effective_at=paid_at,
         restriction=Restriction.of(donation),
         external_ref=f"stripe:cs:{session.get('id')}",
         description=str(_("Online gift #%(n)s")) % {"n": donation.pk},
@@ -380,7 +388,7 @@ def _fulfil(session: dict) -> str:
     )
     donation.inflow, donation.status, donation.confirmed_at = inflow, DonationStatus.CONFIRMED, timezone.now()
     donation.save(update_fields=["inflow", "status", "confirmed_at", "stripe_session_id", "stripe_payment_intent"])
-    _match(donation)
+    _match(donation, received_on=timezone.localdate(paid_at))
     if donation.email:
         transaction.on_commit(lambda: _send_acknowledgement(donation.pk))
     return f"donation #{donation.pk} received as inflow #{inflow.pk}"
@@ -542,7 +550,7 @@ _HANDLERS = {
 }
 
 
-def events_process_queue(*, limit: int = 200) -> int:
+def events_process_queue(*, limit: int = 200, retry_failed: bool = True) -> int:
     """Process stored events that are waiting (queued by the webhook, or failed earlier), oldest
     first. Several workers may run at once: each takes rows the others have not locked."""
     done, tried = 0, set()
@@ -550,7 +558,9 @@ def events_process_queue(*, limit: int = 200) -> int:
         with transaction.atomic():
             batch = list(
                 StripeEvent.objects.select_for_update(skip_locked=True)
-                .filter(status__in=[EventStatus.RECEIVED, EventStatus.FAILED])
+                .filter(
+                    status__in=[EventStatus.RECEIVED, EventStatus.FAILED] if retry_failed else [EventStatus.RECEIVED]
+                )
                 .exclude(pk__in=tried)  # one try per call: a failing event must not be taken round and round
                 .order_by("created", "pk")[: min(50, limit - done)]
             )
@@ -601,7 +611,7 @@ def matched_so_far(campaign: Campaign) -> Decimal:
     )
 
 
-def _match(donation: Donation) -> Donation | None:
+def _match(donation: Donation, *, received_on: date) -> Donation | None:
     """A matching campaign's partner doubles the gift (1:1) from its pledge, up to the cap."""
     campaign = donation.campaign
     if campaign is None or campaign.match_pledge_id is None:
@@ -616,7 +626,7 @@ def _match(donation: Donation) -> Donation | None:
     inflow = ledger_services.pledge_receive(
         pledge=pledge,
         amount=amount,
-        received_on=timezone.localdate(),
+        received_on=received_on,
         external_ref=f"match:{donation.pk}",
         description=str(_("Match for gift #%(n)s (%(campaign)s)")) % {"n": donation.pk, "campaign": campaign.title},
     )

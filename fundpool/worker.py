@@ -17,16 +17,30 @@ logger = logging.getLogger(__name__)
 Task = Callable[[], int]  # does some work, returns how much (0: nothing was waiting)
 
 
-def stripe_events(limit: int = 200) -> Task:
+def stripe_events(limit: int = 200, *, retry_every: float = 60.0) -> Task:
+    """New events at every pass; events that failed before (a bug of ours, a row locked too long)
+    again at most every `retry_every` seconds, so that one broken event is not retried, and its
+    traceback logged, every second for ever."""
     from .donation_services import events_process_queue
 
-    return lambda: events_process_queue(limit=limit)
+    last_retry = [float("-inf")]
+
+    def task() -> int:
+        retry = time.monotonic() - last_retry[0] >= retry_every
+        if retry:
+            last_retry[0] = time.monotonic()
+        return events_process_queue(limit=limit, retry_failed=retry)
+
+    return task
 
 
 def documents() -> Task:
     from reports.annual import run_queued_jobs
 
     return run_queued_jobs
+
+
+TASKS = {"stripe": stripe_events, "documents": documents}
 
 
 class Worker:

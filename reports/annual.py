@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import close_old_connections, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -42,9 +42,8 @@ def run_queued_jobs() -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.DOCUMENT_JOB_TIMEOUT)
     with translation.override(settings.LANGUAGE_CODE):  # staff read it in the site's language
         interrupted = _("Generation was interrupted; please request it again.")
-    DocumentJob.objects.filter(status=JobStatus.RUNNING, started_at__lt=cutoff).update(
-        status=JobStatus.FAILED, error=interrupted
-    )
+    cut_off = Q(started_at__lt=cutoff) | Q(started_at__isnull=True, created_at__lt=cutoff)  # or from before 0002
+    DocumentJob.objects.filter(cut_off, status=JobStatus.RUNNING).update(status=JobStatus.FAILED, error=interrupted)
     for job_id in (
         DocumentJob.objects.filter(status=JobStatus.QUEUED)
         .order_by("created_at", "pk")
@@ -134,12 +133,12 @@ def _generate(job: DocumentJob) -> DocumentJob:
     try:
         context = annual_context(job.year, step=lambda p: _progress(job, p))
         pdf = render_pdf("reports/annual_report.html", context, title=_("Annual report %(year)s") % {"year": job.year})
+        job.refresh_from_db()
+        job.file.save(f"annual-report-{job.year}.pdf", ContentFile(pdf), save=False)  # a full disk fails here
     except Exception as exc:  # noqa: BLE001 - the job says what went wrong; staff may retry
         logger.exception("annual report %s failed", job.year)
         DocumentJob.objects.filter(pk=job.pk).update(status=JobStatus.FAILED, error=str(exc)[:2000])
         return DocumentJob.objects.get(pk=job.pk)
-    job.refresh_from_db()
-    job.file.save(f"annual-report-{job.year}.pdf", ContentFile(pdf), save=False)
     job.sha256 = hashlib.sha256(pdf).hexdigest()
     job.status, job.progress, job.finished_at = JobStatus.DONE, 100, timezone.now()
     job.save(update_fields=["file", "sha256", "status", "progress", "finished_at"])

@@ -75,3 +75,17 @@ def test_a_refunded_gift_stays_received_in_its_month(receive):
     assert verify().ok
     assert MonthlyIncome.objects.get(source_type=SourceType.DONATION).amount == Decimal("100.00")
     assert sum(income_by_month().values()) == Decimal("100.00")
+
+
+def test_rebuild_monthly_income_repairs_totals_written_out_of_step(receive, gov):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    receive("1000", funder=gov)
+    MonthlyIncome.objects.all().delete()  # as if postings had been written by code without the totals
+    assert "monthly_income" in {check for check, _ in verify().problems}
+    out = StringIO()
+    call_command("rebuild_monthly_income", stdout=out)
+    assert "1 out of step before, 0 after" in out.getvalue()
+    assert verify().ok and MonthlyIncome.objects.get().amount == Decimal("1000.00")
