@@ -114,7 +114,7 @@ def main():
     # web workers (on the same two cores) records the gifts while the stream goes on.
     server, port, env = serve(inline=False)
     worker = subprocess.Popen(
-        ["nice", "-n", "10", sys.executable, "manage.py", "run_worker"],  # as scripts/serve-production runs it
+        ["nice", "-n", "10", sys.executable, "manage.py", "run_worker", "--only", "stripe"],  # as serve-production
         cwd=_common.ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
