@@ -181,28 +181,38 @@ def lock_lots(ids: Iterable[int]) -> dict[int, Inflow]:
     return {lot.pk: lot for lot in Inflow.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")}
 
 
+def _lock_running_totals(model, keys, key_of, fields_of, **where) -> dict:
+    """Lock the running-total rows of `model` matching `where`, in primary-key order, keyed by
+    `key_of(row)`; rows for `keys` that do not exist yet (the first money of their kind) are made
+    with `fields_of(key)` first, each in a savepoint in case a concurrent transaction makes it."""
+
+    def locked():
+        rows = model.objects.select_for_update(no_key=True).filter(**where).order_by("pk")
+        return {key_of(row): row for row in rows}
+
+    found = locked()
+    missing = [key for key in sorted(set(keys)) if key not in found]
+    if missing:
+        for key in missing:
+            try:
+                with transaction.atomic():
+                    model.objects.create(**fields_of(key))
+            except IntegrityError:
+                pass  # a concurrent transaction made it
+        found = locked()
+    return found
+
+
 def lock_kind_totals(kinds, currency: str) -> dict[str, AccountKindTotal]:
     """Lock the running totals of these account kinds (after the accounts: always the same order)."""
-    kinds = sorted(kinds)
-    rows = (
-        AccountKindTotal.objects.select_for_update(no_key=True).filter(kind__in=kinds, currency=currency).order_by("pk")
+    return _lock_running_totals(
+        AccountKindTotal,
+        kinds,
+        lambda row: row.kind,
+        lambda kind: {"kind": kind, "currency": currency},
+        kind__in=list(kinds),
+        currency=currency,
     )
-    found = {row.kind: row for row in rows}
-    if len(found) < len(kinds):  # the first time money of these kinds moves
-        for kind in kinds:
-            if kind not in found:
-                try:
-                    with transaction.atomic():
-                        AccountKindTotal.objects.create(kind=kind, currency=currency)
-                except IntegrityError:
-                    pass  # a concurrent transaction made it
-        rows = (
-            AccountKindTotal.objects.select_for_update(no_key=True)
-            .filter(kind__in=kinds, currency=currency)
-            .order_by("pk")
-        )
-        found = {row.kind: row for row in rows}
-    return found
 
 
 def month_of(moment: datetime) -> date:
@@ -213,25 +223,16 @@ def month_of(moment: datetime) -> date:
 def lock_monthly_income(months_and_sources, currency: str) -> dict[tuple[date, str], MonthlyIncome]:
     """Lock the monthly income rows of these (month, source type) pairs, making any that do not
     exist yet (after the kind totals: always the same order)."""
-    keys = sorted(set(months_and_sources))
-
-    def locked():
-        rows = MonthlyIncome.objects.select_for_update(no_key=True).filter(
-            currency=currency, month__in={m for m, _s in keys}, source_type__in={s for _m, s in keys}
-        )
-        return {(row.month, row.source_type): row for row in rows.order_by("pk")}
-
-    found = locked()
-    if any(key not in found for key in keys):  # the first money of this month and source
-        for month, source_type in keys:
-            if (month, source_type) not in found:
-                try:
-                    with transaction.atomic():
-                        MonthlyIncome.objects.create(month=month, source_type=source_type, currency=currency)
-                except IntegrityError:
-                    pass  # a concurrent transaction made it
-        found = locked()
-    return found
+    keys = set(months_and_sources)
+    return _lock_running_totals(
+        MonthlyIncome,
+        keys,
+        lambda row: (row.month, row.source_type),
+        lambda key: {"month": key[0], "source_type": key[1], "currency": currency},
+        currency=currency,
+        month__in={month for month, _source in keys},
+        source_type__in={source for _month, source in keys},
+    )
 
 
 def monthly_income_rebuild() -> int:

@@ -23,12 +23,13 @@ def stripe_events(limit: int = 200, *, retry_every: float = 60.0) -> Task:
     traceback logged, every second for ever."""
     from .donation_services import events_process_queue
 
-    last_retry = [float("-inf")]
+    last_retry: float | None = None
 
     def task() -> int:
-        retry = time.monotonic() - last_retry[0] >= retry_every
+        nonlocal last_retry
+        retry = last_retry is None or time.monotonic() - last_retry >= retry_every
         if retry:
-            last_retry[0] = time.monotonic()
+            last_retry = time.monotonic()
         return events_process_queue(limit=limit, retry_failed=retry)
 
     return task
