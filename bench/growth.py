@@ -8,7 +8,6 @@ cost, drawn as docs/performance-growth.svg (log-log) and left in bench/out/growt
 import argparse
 import json
 import math
-import statistics
 import subprocess
 import sys
 import time
@@ -32,13 +31,7 @@ SVG = _common.ROOT / "docs" / "performance-growth.svg"
 
 
 def _median_ms(fn, n: int) -> float:
-    fn()
-    samples = []
-    for _ in range(n):
-        t = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t)
-    return statistics.median(samples) * 1000
+    return _common.median_ms(_common.timed(fn, repeat=n, warmup=1))
 
 
 def measure(name: str) -> dict:
