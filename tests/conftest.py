@@ -184,3 +184,25 @@ def pytest_sessionfinish(session, exitstatus):
                 os.remove(path)
             except OSError:
                 pass
+
+
+@pytest.fixture
+def stripe_on(settings, monkeypatch):
+    """Stripe keys set; Checkout answered locally (no network). Returns the sessions made, as
+    {"donation", "success", "cancel"}."""
+    from fundpool import gateway
+
+    from .fundpool import stripe_kit as kit
+
+    settings.STRIPE_SECRET_KEY = "sk_test_fundpool"
+    settings.STRIPE_WEBHOOK_SECRET = kit.SECRET
+    made = []
+
+    def fake_checkout(donation, *, success_url, cancel_url, product_name):
+        made.append({"donation": donation.pk, "success": success_url, "cancel": cancel_url})
+        return gateway.CheckoutSession(
+            id=f"cs_test_{donation.pk:08d}", url=f"https://checkout.stripe.test/{donation.pk}"
+        )
+
+    monkeypatch.setattr(gateway, "checkout_create", fake_checkout)
+    return made

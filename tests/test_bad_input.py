@@ -24,7 +24,6 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from fundpool import gateway
 from fundpool.models import Donation, DonationStatus, EventStatus, JournalEntry, StripeEvent
 from fundpool.verify import verify
 from grants.lifecycle import Status
@@ -33,7 +32,7 @@ from grants.models import Application, Feedback, GroupInvitation, ReviewAssignme
 from .factories import ApplicationFactory, CommunityFactory, FunderFactory, GroupFactory, UserFactory
 from .fundpool import stripe_kit as kit
 from .fundpool.test_admin import inflow_form
-from .grants.conftest import put_in_state
+from .grants.conftest import application_form, put_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -125,44 +124,6 @@ def leader_of(application):
     return application.group.memberships.get(role="leader").user
 
 
-def application_form(application, **overrides):
-    """What the application page posts: the group's fields, two budget lines (¥10,000), a milestone."""
-    data = {
-        "title": application.title,
-        "problem": application.problem_id,
-        "summary": "为独居老人提供每周三次午餐。",
-        "activities": "每周一、三、五中午供餐。",
-        "beneficiaries": "社区独居老人",
-        "beneficiary_count": "40",
-        "team": "王芳（负责人）",
-        "own_contribution": "0",
-        "matched_contribution": "0",
-        "requested_amount": "10000.00",
-        "lines-TOTAL_FORMS": "2",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "50",
-        "lines-0-category": "food",
-        "lines-0-item": "午餐食材",
-        "lines-0-unit_cost": "20",
-        "lines-0-quantity": "400",
-        "lines-0-amount": "8000.00",
-        "lines-1-category": "materials",
-        "lines-1-item": "餐具",
-        "lines-1-unit_cost": "100",
-        "lines-1-quantity": "20",
-        "lines-1-amount": "2000.00",
-        "milestones-TOTAL_FORMS": "1",
-        "milestones-INITIAL_FORMS": "0",
-        "milestones-MIN_NUM_FORMS": "0",
-        "milestones-MAX_NUM_FORMS": "20",
-        "milestones-0-title": "开始供餐",
-        "milestones-0-due_on": (timezone.localdate() + timedelta(days=60)).isoformat(),
-    }
-    data.update(overrides)
-    return data
-
-
 # --- fixtures -----------------------------------------------------------------------------------
 
 
@@ -175,21 +136,6 @@ def draft():
 def as_leader(client, draft):
     client.force_login(leader_of(draft))
     return client
-
-
-@pytest.fixture
-def stripe_on(settings, monkeypatch):
-    """Stripe keys set; Checkout answered locally (no network)."""
-    settings.STRIPE_SECRET_KEY = "sk_test_fundpool"
-    settings.STRIPE_WEBHOOK_SECRET = kit.SECRET
-    made = []
-
-    def fake_checkout(donation, *, success_url, cancel_url, product_name):
-        made.append(donation.pk)
-        return gateway.CheckoutSession(id=f"cs_test_{donation.pk:08d}", url=f"https://checkout.test/{donation.pk}")
-
-    monkeypatch.setattr(gateway, "checkout_create", fake_checkout)
-    return made
 
 
 @pytest.fixture

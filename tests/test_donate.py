@@ -6,7 +6,6 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from fundpool import gateway
 from fundpool.models import Donation, DonationStatus
 from grants.lifecycle import Status
 
@@ -15,22 +14,6 @@ from .fundpool import stripe_kit as kit
 from .grants.conftest import put_in_state
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def stripe_on(settings, monkeypatch):
-    settings.STRIPE_SECRET_KEY = "sk_test_fundpool"
-    settings.STRIPE_WEBHOOK_SECRET = kit.SECRET
-    made = []
-
-    def fake_checkout(donation, *, success_url, cancel_url, product_name):
-        made.append({"donation": donation.pk, "success": success_url, "cancel": cancel_url})
-        return gateway.CheckoutSession(
-            id=f"cs_test_{donation.pk:08d}", url=f"https://checkout.stripe.test/{donation.pk}"
-        )
-
-    monkeypatch.setattr(gateway, "checkout_create", fake_checkout)
-    return made
 
 
 def form(**overrides):

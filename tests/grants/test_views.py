@@ -13,7 +13,7 @@ from grants.lifecycle import Status
 from grants.models import Application, ApplicationAttachment
 
 from ..factories import ApplicationFactory, GroupFactory, UserFactory
-from .conftest import put_in_state
+from .conftest import application_form, put_in_state
 
 pytestmark = pytest.mark.django_db
 
@@ -95,43 +95,6 @@ def test_staff_pages_are_closed_to_others(client, other, who, applicant_a, revie
     assert filing.status_code in (302, 403)
 
 
-def form_data(application, **overrides):
-    data = {
-        "title": application.title,
-        "problem": application.problem_id,
-        "summary": "为老人供餐",
-        "activities": "每周三次",
-        "beneficiaries": "独居老人",
-        "beneficiary_count": "40",
-        "team": "王芳",
-        "own_contribution": "500",
-        "matched_contribution": "0",
-        "requested_amount": "10000.00",
-        "lines-TOTAL_FORMS": "2",
-        "lines-INITIAL_FORMS": "0",
-        "lines-MIN_NUM_FORMS": "0",
-        "lines-MAX_NUM_FORMS": "50",
-        "lines-0-category": "food",
-        "lines-0-item": "食材",
-        "lines-0-unit_cost": "20",
-        "lines-0-quantity": "400",
-        "lines-0-amount": "8000.00",
-        "lines-1-category": "materials",
-        "lines-1-item": "餐具",
-        "lines-1-unit_cost": "100",
-        "lines-1-quantity": "20",
-        "lines-1-amount": "2000",
-        "milestones-TOTAL_FORMS": "1",
-        "milestones-INITIAL_FORMS": "0",
-        "milestones-MIN_NUM_FORMS": "0",
-        "milestones-MAX_NUM_FORMS": "20",
-        "milestones-0-title": "开始供餐",
-        "milestones-0-due_on": "2027-01-10",
-    }
-    data.update(overrides)
-    return data
-
-
 def leader_client(client, application):
     client.force_login(application.group.memberships.get(role="leader").user)
     return client
@@ -141,12 +104,12 @@ def test_the_form_saves_a_draft_and_then_submits(client, mailoutbox, django_capt
     application = ApplicationFactory()
     c = leader_client(client, application)
     url = reverse("grants:application_edit", args=[application.pk])
-    response = c.post(url, form_data(application, title="社区长者食堂"))
+    response = c.post(url, application_form(application, title="社区长者食堂"))
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.title == "社区长者食堂" and application.budget_lines.count() == 2
     with django_capture_on_commit_callbacks(execute=True):
-        response = c.post(url, {**form_data(application, title="社区长者食堂"), "submit": "1"})
+        response = c.post(url, {**application_form(application, title="社区长者食堂"), "submit": "1"})
     assert response.status_code == 302
     assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
     assert len(mailoutbox) == 1
@@ -157,7 +120,7 @@ def test_submit_shows_every_error_at_once_in_chinese(client):
     c = leader_client(client, application)
     response = c.post(
         reverse("grants:application_edit", args=[application.pk]),
-        {**form_data(application, summary="", team="", requested_amount="99999"), "submit": "1"},
+        {**application_form(application, summary="", team="", requested_amount="99999"), "submit": "1"},
     )
     html = response.content.decode()
     assert response.status_code == 200
@@ -170,7 +133,8 @@ def test_a_line_whose_sum_is_wrong_is_pointed_out_beside_it(client):
     application = ApplicationFactory()
     c = leader_client(client, application)
     response = c.post(
-        reverse("grants:application_edit", args=[application.pk]), form_data(application, **{"lines-0-amount": "7000"})
+        reverse("grants:application_edit", args=[application.pk]),
+        application_form(application, **{"lines-0-amount": "7000"}),
     )
     assert "20.00 × 400 等于 8000.00，而不是 7000.00" in response.content.decode()
 
@@ -180,11 +144,11 @@ def test_posting_status_or_award_fields_changes_nothing_of_them(client):
     c = leader_client(client, application)
     c.post(
         reverse("grants:application_edit", args=[application.pk]),
-        form_data(application, status="completed", awarded_amount="99999", call="999"),
+        application_form(application, status="completed", awarded_amount="99999", call="999"),
     )
     c.post(
         reverse("grants:application_autosave", args=[application.pk]),
-        form_data(application, status="awarded", awarded_amount="99999"),
+        application_form(application, status="awarded", awarded_amount="99999"),
     )
     application.refresh_from_db()
     assert application.status == Status.DRAFT and application.awarded_amount is None
@@ -195,7 +159,7 @@ def test_autosave_keeps_what_is_valid_and_answers_json(client):
     c = leader_client(client, application)
     response = c.post(
         reverse("grants:application_autosave", args=[application.pk]),
-        form_data(application, title="自动保存的标题", requested_amount="12.345"),
+        application_form(application, title="自动保存的标题", requested_amount="12.345"),
     )
     body = response.json()
     assert response.status_code == 200 and body["saved"] is True and "requested_amount" in body["pending"]
@@ -317,7 +281,7 @@ def test_an_untouched_extra_budget_row_does_not_block_saving(client):
     c = leader_client(client, application)
     html = c.get(reverse("grants:application_edit", args=[application.pk])).content.decode()
     assert 'name="lines-2-category"' in html  # two saved lines and one blank row
-    data = form_data(
+    data = application_form(
         application,
         **{
             "lines-TOTAL_FORMS": "3",
