@@ -650,15 +650,17 @@ def notices_close(*, now=None) -> list[Application]:
         if application.has_open_objection():
             continue
         try:
-            confirmed.append(
-                application_transition(
-                    application=application,
-                    name="confirm_award",
-                    user=None,
-                    system=True,
-                    reason=str(_("Public notice ended with no open objection.")),
+            # The lifecycle checks "notice period over" as of the same moment the choice was made.
+            with lifecycle.as_of(now):
+                confirmed.append(
+                    application_transition(
+                        application=application,
+                        name="confirm_award",
+                        user=None,
+                        system=True,
+                        reason=str(_("Public notice ended with no open objection.")),
+                    )
                 )
-            )
         except GrantsError:
             continue  # changed meanwhile; the next run looks again
     return confirmed

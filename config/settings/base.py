@@ -226,6 +226,8 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 # The publisher prefix in 360Giving identifiers (360G-<prefix>-<id>).
 OPEN_DATA_PREFIX = env("OPEN_DATA_PREFIX", default="cuihu-fund")
+# The shortest public notice a call may set, in days (proposed awards stay on notice this long at least).
+NOTICE_MIN_DAYS = env.int("NOTICE_MIN_DAYS", default=5)
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 # No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None

@@ -208,6 +208,10 @@ class Call(ClusterableModel):
             errors["budget"] = _("The budget envelope must cover at least one maximum grant.")
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             errors["closes_at"] = _("Applications must close after they open.")
+        if self.notice_days is not None and self.notice_days < settings.NOTICE_MIN_DAYS:
+            errors["notice_days"] = _("The public notice lasts at least %(days)s days.") % {
+                "days": settings.NOTICE_MIN_DAYS
+            }
         bad_tracks = set(self.tracks or []) - set(Track.values)
         if bad_tracks:
             errors["tracks"] = _("Unknown track.")

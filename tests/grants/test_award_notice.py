@@ -224,3 +224,42 @@ def test_staff_see_an_open_objection_as_awaiting_decision(client, on_notice, sta
     assert "待处理" in html and "周晓梅" in html
     client.force_login(finance)
     assert "周晓梅" not in client.get(reverse("grants_admin:application", args=[on_notice.pk])).content.decode()
+
+
+# --- the notice period: a minimum, and one clock ------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [0, 4])
+def test_a_call_with_a_notice_shorter_than_the_minimum_is_refused(days):
+    from django.core.exceptions import ValidationError
+
+    call = CallFactory.build(notice_days=days)
+    with pytest.raises(ValidationError) as refused:
+        call.full_clean()
+    assert refused.value.message_dict["notice_days"] == ["公示期至少 5 天。"]
+
+
+def test_the_minimum_notice_is_a_setting(settings):
+    from django.core.exceptions import ValidationError
+
+    settings.NOTICE_MIN_DAYS = 10
+    with pytest.raises(ValidationError, match="公示期至少 10 天"):
+        CallFactory.build(notice_days=7).full_clean()
+    CallFactory.build(notice_days=10).full_clean()
+
+
+def test_closing_notices_as_of_a_moment_past_the_end_confirms_before_the_real_clock_gets_there(on_notice):
+    end = Application.objects.get(pk=on_notice.pk).notice_ends_at
+    assert end > timezone.now()  # the real clock has not got there
+    assert services.notices_close(now=end - timedelta(seconds=1)) == []
+    assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE
+    confirmed = services.notices_close(now=end + timedelta(seconds=1))
+    assert [a.pk for a in confirmed] == [on_notice.pk]
+    assert Application.objects.get(pk=on_notice.pk).status == Status.AWARDED
+
+
+def test_closing_notices_as_of_a_moment_before_the_end_waits_though_the_real_clock_is_past_it(on_notice):
+    end = timezone.now() - timedelta(minutes=5)
+    Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=end)
+    assert services.notices_close(now=end - timedelta(seconds=1)) == []
+    assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE
