@@ -135,6 +135,7 @@ def notice_period_over(instance) -> bool:
 
 
 def no_open_objection(instance) -> bool:
+    # Open: its contact is confirmed and staff have not decided it. One not yet confirmed does not count.
     return not instance.has_open_objection()
 
 
