@@ -10,6 +10,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
@@ -331,3 +332,38 @@ def test_the_application_page_lists_objections_for_staff_with_what_to_do_next(cl
     assert reverse("grants_admin:objection_verify", args=[phone.objection.pk]) in html
     assert reverse("grants_admin:objections_dismiss", args=[on_notice.pk]) in html
     assert "补充说明" in html and "13500000000" in html and phone.code not in html
+
+
+# --- at the same instant (PostgreSQL, real threads) -----------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and concurrent sessions")
+@pytest.mark.django_db(transaction=True)
+def test_one_contact_filing_from_many_browsers_at_once_makes_one_objection(on_notice):
+    from ..fundpool.test_concurrency import race
+
+    contacts = ["13500000000", "135 0000 0000", "+8613500000000", "135-0000-0000"] * 2
+    results = race(
+        len(contacts),
+        lambda i: services.objection_submit(application=on_notice, name="周", contact=contacts[i], text=f"第{i}次"),
+    )
+    assert all(isinstance(r, services.ObjectionFiled) for r in results), results
+    objection = Objection.objects.get()
+    assert sum(not r.merged for r in results) == 1
+    assert objection.statements.count() == len(contacts) - 1
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL and concurrent sessions")
+@pytest.mark.django_db(transaction=True)
+def test_two_digest_runs_at_once_report_each_objection_once(on_notice, staff, mailoutbox):
+    from ..fundpool.test_concurrency import race
+
+    for i in range(4):
+        services.objection_submit(application=on_notice, name="周", contact=f"1350000000{i}", text="x")
+    results = race(2, lambda i: services.objection_digest_send())
+    digests = [r for r in results if r is not None]
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert sum(d.objections.count() for d in digests) == 4
+    assert not Objection.objects.filter(digest__isnull=True).exists()
