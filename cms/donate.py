@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from fundpool import donation_selectors, gateway
+from fundpool import donation_selectors, gateway, ratelimit
 from fundpool import donation_services as services
 from fundpool.errors import FundpoolError
 from fundpool.ledger import Restriction
@@ -146,7 +146,14 @@ def donate(request):
         campaign = donation_selectors.campaigns_active().filter(slug=slug).first()
     form = DonateForm(request.POST or None, initial={"preset": "50", "designation": "pool"}, campaign=campaign)
     enabled = gateway.configured()
-    if request.method == "POST" and enabled and form.is_valid():
+    # Each gift started makes a Donation and a Checkout session: a script must not make thousands.
+    limited = request.method == "POST" and enabled and ratelimit.limited(request, "donation")
+    if limited:
+        form.is_valid()
+        form.add_error(
+            None, _("Too many gifts have been started from your connection in the last hour. Please try again later.")
+        )
+    elif request.method == "POST" and enabled and form.is_valid():
         restriction, label, ref = form.cleaned_data["resolved"]
         try:
             donation = services.donation_start(
@@ -169,7 +176,7 @@ def donate(request):
             form.add_error(None, str(exc))
         else:
             return redirect(session.url, permanent=False)
-    status = 400 if request.method == "POST" and (form.errors or not enabled) else 200
+    status = 429 if limited else 400 if request.method == "POST" and (form.errors or not enabled) else 200
     return render(
         request,
         "cms/donate.html",

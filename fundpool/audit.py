@@ -23,6 +23,8 @@ ACTIONS = {
     "grants.group_return": _("Group filing returned"),
     "grants.review_assign": _("Reviewers assigned"),
     "grants.objection_resolve": _("Objection resolved"),
+    "grants.objection_verify": _("Objector's phone number confirmed"),
+    "grants.objection_dismiss": _("Objection dismissed as not genuine"),
     "grants.transition": _("Application status changed"),
     "grants.expense_decide": _("Expense decided"),
     "grants.report_evaluate": _("Report evaluated"),

@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fundpool import ratelimit
 from fundpool.models import Theme
 
 from . import delivery_selectors, diagram, lifecycle, selectors, services
@@ -192,6 +193,48 @@ def objection_resolve(request, pk):
     return redirect("grants_admin:application", pk=objection.application_id)
 
 
+@require_POST
+def objection_verify(request, pk):
+    """Staff called the objector's number and enter the code they were told."""
+    from .models import Objection
+
+    _require(request, "grants.decide_application")
+    objection = get_object_or_404(Objection, pk=pk)
+    if ratelimit.limited(request, "objection_verify"):
+        messages.error(request, _("Too many codes entered in the last hour. Please try again later."))
+    else:
+        try:
+            services.objection_verify(objection=objection, actor=request.user, code=request.POST.get("code", ""))
+        except GrantsError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        else:
+            messages.success(
+                request, _("The objector's phone number is confirmed: the objection now holds up the award.")
+            )
+    return redirect("grants_admin:application", pk=objection.application_id)
+
+
+@require_POST
+def objections_dismiss(request, pk):
+    """Dismiss the chosen objections to one award as not genuine, with one reason kept with each."""
+    _require(request, "grants.decide_application")
+    application = selectors.application_for_staff(pk=pk)
+    try:
+        n = services.objection_dismiss_not_genuine(
+            application=application,
+            objection_ids=request.POST.getlist("objections"),
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("%(n)s objection(s) dismissed as not genuine.") % {"n": n})
+    return redirect("grants_admin:application", pk=application.pk)
+
+
 def application_detail(request, pk):
     _require(request, "grants.view_application")
     application = selectors.application_for_staff(pk=pk)
@@ -206,7 +249,7 @@ def application_detail(request, pk):
             "reason_form": ReasonForm(),
             "award_form": AwardForm(initial={"amount": application.requested_amount}),
             "state": lifecycle.STATE[application.status],
-            "objections": application.objections.select_related("resolved_by"),
+            "objections": selectors.objections_for_staff(application=application),
             "tranches": application.tranches.all(),
             "agreement": getattr(application, "agreement", None),
             "sign_form": SignForm(),

@@ -15,7 +15,6 @@ from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
@@ -59,16 +58,9 @@ MAX_PHOTO_BYTES = 12 * 1024 * 1024
 PHOTO_EDGE = 1600
 MAX_RECEIPT_BYTES = 5 * 1024 * 1024
 RECEIPT_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-# Residents' feedback: per sender, per project, and per sender overall, in an hour.
-FEEDBACK_PER_PROJECT_HOUR = 3
-FEEDBACK_PER_SOURCE_HOUR = 20
 
 # Where a group records its work: after signing, until the final report is submitted.
 RECORDING = [lifecycle.Status.IN_DELIVERY]
-
-
-class RateLimited(GrantsError):
-    pass
 
 
 def _project_for_member(application: Application, user) -> Application:
@@ -643,18 +635,9 @@ FEEDBACK_STATES = [lifecycle.Status.IN_DELIVERY, lifecycle.Status.REPORTING, lif
 
 
 def feedback_source(address: str) -> str:
-    """A keyed hash of the sender's address: enough to limit the rate, useless to identify anyone."""
+    """A keyed hash of the sender's address: enough to tell one sender's ratings apart, useless to
+    identify anyone. (The rate limit is the view's: fundpool/ratelimit.py.)"""
     return hmac.new(settings.SECRET_KEY.encode(), (address or "").encode(), hashlib.sha256).hexdigest()
-
-
-def _take(key: str, limit: int, seconds: int) -> bool:
-    cache.add(key, 0, seconds)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, seconds)
-        count = 1
-    return count <= limit
 
 
 @transaction.atomic
@@ -670,11 +653,6 @@ def feedback_submit(*, application: Application, rating, comment: str, source: s
     comment = (comment or "").strip()
     if len(comment) > 500:
         raise GrantsError(_("A comment is at most 500 characters."))
-    if not (
-        _take(f"feedback:{source}:{application.pk}", FEEDBACK_PER_PROJECT_HOUR, 3600)
-        and _take(f"feedback:{source}", FEEDBACK_PER_SOURCE_HOUR, 3600)
-    ):
-        raise RateLimited(_("Thank you — we have had several ratings from you just now. Please try again later."))
     return Feedback.objects.create(application=application, rating=rating, comment=comment, source=source)
 
 

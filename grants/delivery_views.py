@@ -4,7 +4,6 @@ the result."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -13,11 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from fundpool import ratelimit
 from fundpool.files import private_file_response
 
 from . import delivery_selectors as selectors
 from . import delivery_services as services
-from .delivery_services import RateLimited
 from .forms import ActivityForm, EvaluationForm, ExpenseForm, FeedbackForm, ReportForm
 from .models import Application, ReportKind
 from .services import GrantsError
@@ -167,33 +166,25 @@ def _public_project(pk) -> Application:
     )
 
 
-def _client_address(request) -> str:
-    """The sender's address as our own proxies saw it: the entry the last trusted proxy appended to
-    X-Forwarded-For (the sender can write anything before it), or REMOTE_ADDR with no proxy."""
-    hops = settings.TRUSTED_PROXY_HOPS
-    if hops > 0:
-        forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if a.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR", "")
-
-
 def feedback(request, pk):
     application = _public_project(pk)
     form = FeedbackForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        if form.is_valid():
+        if ratelimit.limited(request, "feedback", item=application.pk):
+            form.is_valid()
+            form.add_error(
+                None, _("Thank you — we have had several ratings from you just now. Please try again later.")
+            )
+            status = 429
+        elif form.is_valid():
             try:
                 services.feedback_submit(
                     application=application,
                     rating=form.cleaned_data["rating"],
                     comment=form.cleaned_data["comment"],
-                    source=services.feedback_source(_client_address(request)),
+                    source=services.feedback_source(ratelimit.client_address(request)),
                 )
-            except RateLimited as exc:
-                form.add_error(None, str(exc))
-                status = 429
             except GrantsError as exc:
                 form.add_error(None, str(exc))
                 status = 400

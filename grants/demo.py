@@ -267,12 +267,14 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
     made += 1
     on_notice = Application.objects.filter(status=Status.ON_NOTICE).first()
     if on_notice is not None:
-        services.objection_submit(
+        filed = services.objection_submit(
             application=on_notice,
             name="周晓梅",
             contact="13500000000",
             text="该团队去年的活动经费使用情况没有公开，建议核实后再立项。",
         )
+        # Staff phoned her and were told the code she was shown: the objection holds up the award.
+        services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
     # The special call has since closed: its window ended before today.
     Call.objects.filter(pk=special.pk).update(opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=30))
     Call.objects.filter(pk=earlier.pk).update(opens_at=now - timedelta(days=300), closes_at=now - timedelta(days=260))

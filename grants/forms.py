@@ -270,7 +270,15 @@ class ReviewerProfileForm(forms.Form):
 
 class ObjectionForm(forms.Form):
     name = forms.CharField(label=_("Your real name"), max_length=50, required=False)
-    contact = forms.CharField(label=_("Phone or email"), max_length=100, required=False)
+    contact = forms.CharField(
+        label=_("Phone or email"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            "An email address gets a link to confirm the objection; for a phone number, staff call you and "
+            "ask for the code you will be shown."
+        ),
+    )
     text = forms.CharField(
         label=_("Your objection"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
     )

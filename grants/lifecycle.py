@@ -5,6 +5,8 @@ and save (see grants/services.py). Keep the word "workflow" for Wagtail's page m
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -110,11 +112,30 @@ def enough_reviewers(instance) -> bool:
     return instance.active_reviewer_count() >= instance.call.reviewers_per_application
 
 
+# The moment the notice conditions are judged at: the real clock, unless a scheduled run acts as of
+# a given moment (`as_of`), so that the run picks due notices and checks them by the same clock.
+_as_of: ContextVar = ContextVar("lifecycle_as_of", default=None)
+
+
+def now():
+    return _as_of.get() or timezone.now()
+
+
+@contextmanager
+def as_of(moment):
+    token = _as_of.set(moment)
+    try:
+        yield
+    finally:
+        _as_of.reset(token)
+
+
 def notice_period_over(instance) -> bool:
-    return instance.notice_ends_at is not None and timezone.now() >= instance.notice_ends_at
+    return instance.notice_ends_at is not None and now() >= instance.notice_ends_at
 
 
 def no_open_objection(instance) -> bool:
+    # Open: its contact is confirmed and staff have not decided it. One not yet confirmed does not count.
     return not instance.has_open_objection()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -76,11 +77,10 @@ def application_status_changed(application, reason: str) -> None:
         )
 
 
-def objection_received(objection) -> None:
-    """Tell the fund's deciders; the objector's name and contact stay in the system, not the email."""
+def decider_emails() -> list[str]:
+    """Everyone who decides objections (and awards): they get the objection digest."""
     from django.contrib.auth import get_user_model
     from django.db.models import Q
-    from django.utils.translation import gettext as _
 
     User = get_user_model()
     deciders = User.objects.filter(
@@ -89,12 +89,38 @@ def objection_received(objection) -> None:
         | Q(user_permissions__codename="decide_application"),
         is_active=True,
     ).distinct()
+    return sorted({e for e in deciders.values_list("email", flat=True) if e})
+
+
+def objection_confirm_link(objection) -> None:
+    """Ask the address an objection gave to confirm it: only then does it hold up the award."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
     with translation.override(settings.LANGUAGE_CODE):
         _send(
-            _("Objection to a proposed award: %(title)s") % {"title": objection.application.title},
-            "grants/email/objection_received.txt",
-            {"objection": objection},
-            list(deciders.values_list("email", flat=True)),
+            _("Please confirm your objection to “%(title)s”") % {"title": objection.application.title},
+            "grants/email/objection_confirm.txt",
+            {"objection": objection, "path": reverse("grants:objection_confirm", args=[objection.confirm_token()])},
+            # As typed, with full-width characters (＠, ．) made plain.
+            [unicodedata.normalize("NFKC", objection.contact).strip()],
+        )
+
+
+def objection_digest(objections, recipients: list[str]) -> None:
+    """One email to the deciders listing new objections; the objectors' names, contacts and words
+    stay in the system, not the email."""
+    from django.utils.translation import ngettext
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            ngettext(
+                "%(n)s new objection to proposed awards", "%(n)s new objections to proposed awards", len(objections)
+            )
+            % {"n": len(objections)},
+            "grants/email/objection_digest.txt",
+            {"objections": objections},
+            recipients,
         )
 
 

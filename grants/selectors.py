@@ -693,3 +693,9 @@ def project_directory(*, filters: DirectoryFilters) -> QuerySet[Application]:
     if filters.status:
         qs = qs.filter(status=filters.status)
     return qs.order_by("-call__opens_at", "-pk")
+
+
+def objections_for_staff(*, application: Application) -> list:
+    """An award's objections for the admin page, with who decided or confirmed them and every
+    further statement from the same contact."""
+    return list(application.objections.select_related("resolved_by", "confirmed_by").prefetch_related("statements"))

@@ -25,6 +25,7 @@ urlpatterns = [
     path("review/<int:pk>/", views.review_detail, name="review_detail"),
     path("review/<int:pk>/attachments/<int:attachment_pk>/", views.review_attachment, name="review_attachment"),
     path("notice/", views.notice, name="notice"),
+    path("notice/confirm/<str:token>/", views.objection_confirm, name="objection_confirm"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
     path("projects/<int:pk>/", delivery_views.project_detail, name="project"),
     path("projects/<int:pk>/activities/new/", delivery_views.activity_add, name="activity_add"),

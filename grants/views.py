@@ -9,8 +9,10 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from fundpool import ratelimit
 from fundpool.files import private_file_response
 
 from . import selectors, services
@@ -28,7 +30,7 @@ from .forms import (
     ReviewerProfileForm,
     ReviewForm,
 )
-from .models import Application, Call, FilingStatus
+from .models import Application, Call, FilingStatus, Objection, ObjectionStatus
 from .services import GrantsError, LineInput, MilestoneInput
 
 
@@ -485,8 +487,11 @@ def review_attachment(request, pk, attachment_pk):
 
 
 def notice(request):
-    """公示: proposed awards with reviewers and a countdown, and a signed objection form."""
+    """公示: proposed awards with reviewers and a countdown, and a signed objection form. A filed
+    objection is answered on this page (no redirect): a phone number's code is shown only here."""
     forms_by_id = {}
+    filed = None
+    status = 200
     if request.method == "POST":
         application_id = request.POST.get("application")
         form = ObjectionForm(request.POST, auto_id=f"id_{application_id}_%s")
@@ -495,23 +500,21 @@ def notice(request):
         application = Application.objects.filter(pk=application_id if str(application_id).isdecimal() else 0).first()
         if application is None:
             raise Http404
-        try:
-            services.objection_submit(
-                application=application, **{k: form.cleaned_data.get(k, "") for k in ("name", "contact", "text")}
+        if ratelimit.limited(request, "objection", item=application.pk):
+            form.add_error(
+                None, _("Too many objections have come from your connection in the last hour. Please try again later.")
             )
-        except GrantsError as exc:
-            for message in exc.messages:
-                form.add_error(None, message)
             forms_by_id[application.pk] = form
+            status = 429
         else:
-            messages.success(
-                request,
-                _(
-                    "Your objection was received. The fund will look into it and reply to you; "
-                    "your name and contact stay confidential."
-                ),
-            )
-            return redirect("grants:notice")
+            try:
+                filed = services.objection_submit(
+                    application=application, **{k: form.cleaned_data.get(k, "") for k in ("name", "contact", "text")}
+                )
+            except GrantsError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+                forms_by_id[application.pk] = form
     entries = selectors.notice_list()
     for entry in entries:
         # Each card's form gets its own element ids, so its labels point at its own fields.
@@ -522,7 +525,34 @@ def notice(request):
             # No card to show this form on (the award is not, or no longer, on notice): say why up top.
             for message in form.non_field_errors():
                 messages.error(request, message)
-    return render(request, "grants/notice.html", {"entries": entries, "now": timezone.now()})
+    return render(
+        request,
+        "grants/notice.html",
+        {"entries": entries, "now": timezone.now(), "filed": filed, "pending": ObjectionStatus.PENDING},
+        status=status,
+    )
+
+
+@never_cache
+def objection_confirm(request, token):
+    """The link emailed to an objector: a button to confirm (a GET changes nothing, since mail
+    scanners open links too). Nothing about the objector is shown."""
+    objection = Objection.for_token(token)
+    if objection is None:
+        raise Http404
+    done, problem = objection.status == ObjectionStatus.OPEN, ""
+    if request.method == "POST" and not done:
+        try:
+            objection = services.objection_confirm(token=token)
+            done = True
+        except GrantsError as exc:
+            problem = str(exc)
+    return render(
+        request,
+        "grants/objection_confirm.html",
+        {"title": objection.application.title, "done": done, "problem": problem},
+        status=400 if problem else 200,
+    )
 
 
 def _agreement_for(request, pk):

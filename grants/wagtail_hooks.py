@@ -2,6 +2,7 @@
 resident groups and their filing, applications per call, and the lifecycle diagram."""
 
 from django import forms
+from django.conf import settings
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -25,6 +26,14 @@ class CallAdminForm(WagtailAdminModelForm):
         required=False,
         help_text=_("Which groups may apply: filed, registered or both."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        notice = self.fields.get("notice_days")
+        if notice is not None:
+            # The rule itself is Call.clean's; this tells staff before they submit.
+            notice.widget.attrs["min"] = settings.NOTICE_MIN_DAYS
+            notice.help_text = _("At least %(days)s days.") % {"days": settings.NOTICE_MIN_DAYS}
 
     def clean(self):
         cleaned = super().clean()

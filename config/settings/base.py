@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "axes",
     "csp",
+    "django_ratelimit",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
@@ -222,10 +223,17 @@ AXES_VERBOSE = False
 # How many reverse proxies in front of the site append to X-Forwarded-For (0: none; the sender's
 # address is REMOTE_ADDR). Only hops we trust are read, so a sender cannot pick their own address.
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
+# Public forms that write (objections, the donate page, residents' feedback) are rate limited by
+# django-ratelimit (fundpool/ratelimit.py), counted in the default cache, per the address above.
+RATELIMIT_IP_META_KEY = "fundpool.ratelimit.client_address"
+# django-ratelimit's check names only django-redis; Django's own RedisCache increments atomically too.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 # The publisher prefix in 360Giving identifiers (360G-<prefix>-<id>).
 OPEN_DATA_PREFIX = env("OPEN_DATA_PREFIX", default="cuihu-fund")
+# The shortest public notice a call may set, in days (proposed awards stay on notice this long at least).
+NOTICE_MIN_DAYS = env.int("NOTICE_MIN_DAYS", default=5)
 WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
 # No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None

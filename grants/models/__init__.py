@@ -10,11 +10,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField
@@ -208,6 +210,10 @@ class Call(ClusterableModel):
             errors["budget"] = _("The budget envelope must cover at least one maximum grant.")
         if self.opens_at and self.closes_at and self.closes_at <= self.opens_at:
             errors["closes_at"] = _("Applications must close after they open.")
+        if self.notice_days is not None and self.notice_days < settings.NOTICE_MIN_DAYS:
+            errors["notice_days"] = _("The public notice lasts at least %(days)s days.") % {
+                "days": settings.NOTICE_MIN_DAYS
+            }
         bad_tracks = set(self.tracks or []) - set(Track.values)
         if bad_tracks:
             errors["tracks"] = _("Unknown track.")
@@ -488,6 +494,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
         return self.review_assignments.filter(recused=False).count()
 
     def has_open_objection(self) -> bool:
+        """An objection whose contact is confirmed and that staff have not decided (one not yet
+        confirmed is PENDING, and does not count)."""
         return self.objections.filter(status=ObjectionStatus.OPEN).exists()
 
     @property
@@ -647,33 +655,125 @@ class CriterionScore(models.Model):
 
 
 class ObjectionStatus(models.TextChoices):
+    # Received, its contact not yet confirmed: it does not hold up the award.
+    PENDING = "pending", _("Contact not yet confirmed")
+    # Confirmed and not yet decided: the award waits for staff (`Application.has_open_objection`).
     OPEN = "open", pgettext_lazy("objection status", "Open")
     DISMISSED = "dismissed", _("Dismissed")
     UPHELD = "upheld", _("Upheld")
+    NOT_GENUINE = "not_genuine", _("Dismissed as not genuine")
+
+
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", _("Email (confirmed by a link)")
+    PHONE = "phone", _("Phone (staff call and check a code)")
+
+
+class ObjectionDigest(models.Model):
+    """One email to the fund's deciders listing the objections received since the last one; each
+    objection is in one digest at most (`Objection.digest`)."""
+
+    sent_at = models.DateTimeField(_("sent at"), auto_now_add=True)
+    recipients = models.PositiveIntegerField(_("recipients"), default=0)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+        verbose_name = _("objection digest")
+        verbose_name_plural = _("objection digests")
+
+    def __str__(self):
+        return f"#{self.pk} {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class Objection(models.Model):
-    """A written, signed objection to a proposed award. Who wrote it stays confidential."""
+    """A written, signed objection to a proposed award. Who wrote it stays confidential.
+
+    One per contact and notice: a later statement from the same contact (normalised, `contact_key`)
+    is kept with it as an `ObjectionStatement`. It holds up the award only once its contact is
+    confirmed: an email address by the link sent to it, a phone number by staff, who call it and
+    check the code the objector was shown (`phone_code`)."""
+
+    CONFIRM_SALT = "grants.objection.confirm"
+    CONFIRM_MAX_AGE = 60 * 24 * 3600  # seconds; the notice it belongs to must still run, too
 
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="objections")
     name = models.CharField(_("your real name"), max_length=50)
     contact = models.CharField(_("phone or email"), max_length=100)
+    contact_method = models.CharField(_("confirmed by"), max_length=10, choices=ContactMethod.choices, blank=True)
+    contact_key = models.CharField(max_length=100, blank=True, db_index=True)
+    # Which notice of the application it was filed during (an award may go on notice again).
+    notice_starts_at = models.DateTimeField(null=True, blank=True)
     text = models.TextField(_("the objection"))
-    status = models.CharField(_("status"), max_length=10, choices=ObjectionStatus.choices, default=ObjectionStatus.OPEN)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ObjectionStatus.choices, default=ObjectionStatus.PENDING
+    )
+    confirmed_at = models.DateTimeField(_("contact confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     resolution = models.TextField(_("resolution"), blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
+    digest = models.ForeignKey(
+        ObjectionDigest, null=True, blank=True, on_delete=models.PROTECT, related_name="objections"
+    )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
         verbose_name = _("objection")
         verbose_name_plural = _("objections")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["application", "notice_starts_at", "contact_key"],
+                condition=~Q(contact_key=""),
+                name="objection_one_per_contact_and_notice",
+            ),
+        ]
 
     def __str__(self):
         return f"#{self.pk} → {self.application}"
+
+    @property
+    def awaits_phone_check(self) -> bool:
+        return self.status == ObjectionStatus.PENDING and self.contact_method == ContactMethod.PHONE
+
+    def confirm_token(self) -> str:
+        """The signed token in the link emailed to the objector."""
+        return signing.dumps([self.pk, self.contact_key], salt=self.CONFIRM_SALT)
+
+    @classmethod
+    def for_token(cls, token: str) -> Objection | None:
+        try:
+            pk, key = signing.loads(str(token)[:400], salt=cls.CONFIRM_SALT, max_age=cls.CONFIRM_MAX_AGE)
+        except (signing.BadSignature, ValueError, TypeError):
+            return None
+        return cls.objects.select_related("application").filter(pk=pk, contact_key=key).first()
+
+    def phone_code(self) -> str:
+        """The six digits the objector is shown and reads out when staff call. Derived with the
+        site's secret, so it is never stored and the same contact sees the same code again."""
+        digest = salted_hmac("grants.objection.phone", f"{self.pk}:{self.contact_key}").hexdigest()
+        return f"{int(digest, 16) % 1_000_000:06d}"
+
+
+class ObjectionStatement(models.Model):
+    """A later statement from the same contact on the same notice, kept with the first objection."""
+
+    objection = models.ForeignKey(Objection, on_delete=models.PROTECT, related_name="statements")
+    name = models.CharField(_("name given"), max_length=50)
+    text = models.TextField(_("statement"))
+    created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("further statement")
+        verbose_name_plural = _("further statements")
+
+    def __str__(self):
+        return f"#{self.objection_id}: {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Agreement(models.Model):

@@ -1,6 +1,7 @@
 """Review to public notice in real browsers: a reviewer declares and scores two applications on a
-phone; staff see the ranking and propose the awards; a visitor reads the notice and objects; the
-notice closes (the objected award only once staff dismiss the objection)."""
+phone; staff see the ranking and propose the awards; a visitor reads the notice and objects, and
+staff check the visitor's phone number by the code the page showed; the notice closes (the objected
+award only once staff dismiss the objection)."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -85,6 +86,15 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     visitor.screenshot(path=f"{shots}/r3-notice.png", full_page=True)
     assert "周晓梅" not in visitor.content()
     assert no_sideways_scroll(visitor)
+
+    # Staff phone the number given and enter the code the visitor was shown: the objection counts.
+    code = visitor.locator("#objection-received strong").inner_text()
+    desk.goto(f"{base}/admin/grants/applications/{second.pk}/")
+    verify = desk.locator("form[action*='/verify/']")
+    verify.locator("input[name=code]").fill(code)
+    verify.locator("button[type=submit]").click()
+    desk.wait_for_selector("text=已确认异议人的电话号码")
+    desk.screenshot(path=f"{shots}/r3-objection-confirmed.png", full_page=True)
 
     # The notice period ends: the award without an objection is confirmed, the other waits.
     Application.objects.update(notice_ends_at=timezone.now() - timedelta(seconds=1))

@@ -1,7 +1,7 @@
 """The whole story, each person in their own browser: a resident group signs up, registers and is
 filed; it applies to an open call from a phone; staff screen it and assign two trustees, who declare
 they have no conflict and score it; staff propose the award; a resident objects during the public
-notice and staff dismiss the objection; the award is confirmed, the agreement signed and finance pays
+notice, staff check her phone number and dismiss the objection; the award is confirmed, the agreement signed and finance pays
 the first tranche; a donor gives through Checkout (simulated) and Stripe's signed webhook; the group
 records an activity and an expense and submits its final report; staff accept it and publish the
 outcome; a visitor reads the outcome and follows the money on the transparency page. The ledger
@@ -267,8 +267,16 @@ def test_the_whole_story(live_server, browser, shots, story):
     assert _private_data_on(resident) == []
     assert no_sideways_scroll(resident)
 
-    # --- 8. Staff dismiss the objection, with the reason kept on record.
+    # --- 8. Staff phone the number she gave; she reads out the code the page showed her, and staff
+    # enter it: now the objection holds up the award. Staff dismiss it, with the reason kept on record.
+    code = resident.locator("#objection-received strong").inner_text()
+    assert Objection.objects.get().status == "pending"
     desk.goto(f"{base}/admin/grants/applications/{application.pk}/")
+    verify = desk.locator("form[action*='/verify/']")
+    verify.locator("input[name=code]").fill(code)
+    verify.locator("button[type=submit]").click()
+    desk.wait_for_selector("text=已确认异议人的电话号码")
+    assert Objection.objects.get().status == "open"
     form = desk.locator("form", has=desk.locator("button[value=dismiss]"))
     form.locator("textarea[name=reason]").fill("经核实，去年经费已在社区公示栏公开。")
     form.locator("button[value=dismiss]").click()

@@ -95,6 +95,14 @@ def on_notice(reviewed, staff):
     return propose(reviewed, staff)
 
 
+def confirmed_objection(application, staff, **fields):
+    """An objection whose phone number staff have checked: it holds up the award."""
+    filed = services.objection_submit(
+        application=application, **{"name": "周", "contact": "13500000000", "text": "x", **fields}
+    )
+    return services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
+
+
 def test_the_public_notice_shows_the_award_and_reviewers_but_not_objectors(client, on_notice, roles):
     from grants.models import ReviewAssignment
 
@@ -120,11 +128,11 @@ def test_anonymous_objections_are_refused(on_notice, name, contact, message):
 def test_an_objection_after_the_notice_ends_is_refused(on_notice):
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(GrantsError, match="公示期已结束"):
-        services.objection_submit(application=on_notice, name="周", contact="1", text="x")
+        services.objection_submit(application=on_notice, name="周", contact="13500000000", text="x")
 
 
 def test_an_open_objection_blocks_confirmation_until_dismissed(on_notice, staff):
-    objection = services.objection_submit(application=on_notice, name="周", contact="1", text="x")
+    objection = confirmed_objection(on_notice, staff)
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(GrantsError, match="异议"):
         services.application_transition(application=on_notice, name="confirm_award", user=staff)
@@ -149,7 +157,7 @@ def test_close_notices_waits_for_the_end_of_the_period(on_notice):
 
 
 def test_upholding_an_objection_releases_the_money_and_reopens_the_decision(on_notice, staff):
-    objection = services.objection_submit(application=on_notice, name="周", contact="1", text="x")
+    objection = confirmed_objection(on_notice, staff)
     with pytest.raises(GrantsError, match="理由"):
         services.objection_resolve(objection=objection, actor=staff, uphold=True, reason="")
     services.objection_resolve(objection=objection, actor=staff, uphold=True, reason="异议属实")
@@ -159,10 +167,11 @@ def test_upholding_an_objection_releases_the_money_and_reopens_the_decision(on_n
     assert verify().ok
 
 
-def test_only_deciders_resolve_objections(on_notice, finance):
-    objection = services.objection_submit(application=on_notice, name="周", contact="1", text="x")
-    with pytest.raises(GrantsError):
+def test_only_deciders_resolve_objections(on_notice, staff, finance):
+    objection = confirmed_objection(on_notice, staff)
+    with pytest.raises(GrantsError, match="无权"):
         services.objection_resolve(objection=objection, actor=finance, uphold=False, reason="x")
+    assert Objection.objects.get().status == "open"
 
 
 def test_the_objection_form_on_the_notice_page(client, on_notice):
@@ -218,9 +227,48 @@ def test_a_refused_objection_shows_its_message_in_an_open_form(client, on_notice
 
 
 def test_staff_see_an_open_objection_as_awaiting_decision(client, on_notice, staff, finance):
-    services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="x")
+    confirmed_objection(on_notice, staff, name="周晓梅")
     client.force_login(staff)
     html = client.get(reverse("grants_admin:application", args=[on_notice.pk])).content.decode()
     assert "待处理" in html and "周晓梅" in html
     client.force_login(finance)
     assert "周晓梅" not in client.get(reverse("grants_admin:application", args=[on_notice.pk])).content.decode()
+
+
+# --- the notice period: a minimum, and one clock ------------------------------------------------
+
+
+@pytest.mark.parametrize("days", [0, 4])
+def test_a_call_with_a_notice_shorter_than_the_minimum_is_refused(days):
+    from django.core.exceptions import ValidationError
+
+    call = CallFactory.build(notice_days=days)
+    with pytest.raises(ValidationError) as refused:
+        call.full_clean()
+    assert refused.value.message_dict["notice_days"] == ["公示期至少 5 天。"]
+
+
+def test_the_minimum_notice_is_a_setting(settings):
+    from django.core.exceptions import ValidationError
+
+    settings.NOTICE_MIN_DAYS = 10
+    with pytest.raises(ValidationError, match="公示期至少 10 天"):
+        CallFactory.build(notice_days=7).full_clean()
+    CallFactory.build(notice_days=10).full_clean()
+
+
+def test_closing_notices_as_of_a_moment_past_the_end_confirms_before_the_real_clock_gets_there(on_notice):
+    end = Application.objects.get(pk=on_notice.pk).notice_ends_at
+    assert end > timezone.now()  # the real clock has not got there
+    assert services.notices_close(now=end - timedelta(seconds=1)) == []
+    assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE
+    confirmed = services.notices_close(now=end + timedelta(seconds=1))
+    assert [a.pk for a in confirmed] == [on_notice.pk]
+    assert Application.objects.get(pk=on_notice.pk).status == Status.AWARDED
+
+
+def test_closing_notices_as_of_a_moment_before_the_end_waits_though_the_real_clock_is_past_it(on_notice):
+    end = timezone.now() - timedelta(minutes=5)
+    Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=end)
+    assert services.notices_close(now=end - timedelta(seconds=1)) == []
+    assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE

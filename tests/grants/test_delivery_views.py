@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from fundpool import ratelimit
 from grants import delivery_services as delivery
 from grants.delivery_selectors import WarningKind, delivery_warnings, feedback_summary
 from grants.lifecycle import Status
@@ -153,22 +154,22 @@ def test_a_rating_outside_1_to_5_is_refused(client, project, rating):
 
 def test_feedback_is_rate_limited_per_sender(client, project):
     url = reverse("grants:feedback", args=[project.pk])
-    for _ in range(delivery.FEEDBACK_PER_PROJECT_HOUR):
+    for _ in range(ratelimit.LIMITS["feedback"].per_item):
         assert client.post(url, {"rating": "5"}).status_code == 302
     response = client.post(url, {"rating": "1"})
     assert response.status_code == 429 and "稍后" in response.content.decode()
-    assert Feedback.objects.count() == delivery.FEEDBACK_PER_PROJECT_HOUR
+    assert Feedback.objects.count() == ratelimit.LIMITS["feedback"].per_item
     assert client.post(url, {"rating": "4"}, REMOTE_ADDR="10.9.9.9").status_code == 302
 
 
 def test_a_forged_forwarded_for_header_does_not_escape_the_limit(client, project, settings):
     url = reverse("grants:feedback", args=[project.pk])
-    for i in range(delivery.FEEDBACK_PER_PROJECT_HOUR):
+    for i in range(ratelimit.LIMITS["feedback"].per_item):
         assert client.post(url, {"rating": "1"}, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}").status_code == 302
     assert client.post(url, {"rating": "1"}, HTTP_X_FORWARDED_FOR="198.51.100.7").status_code == 429
     # Behind one trusted proxy, the address it appended is the sender's, whatever came before it.
     settings.TRUSTED_PROXY_HOPS = 1
-    for i in range(delivery.FEEDBACK_PER_PROJECT_HOUR):
+    for i in range(ratelimit.LIMITS["feedback"].per_item):
         forged = f"10.0.0.{i}, 192.0.2.50"
         assert client.post(url, {"rating": "2"}, HTTP_X_FORWARDED_FOR=forged).status_code == 302
     assert client.post(url, {"rating": "2"}, HTTP_X_FORWARDED_FOR="10.9.9.9, 192.0.2.50").status_code == 429

@@ -395,6 +395,18 @@ def test_a_call_needs_weights_and_tranche_shares_that_add_up_to_100(client, staf
     assert call.tracks == ["filed"]
 
 
+def test_the_call_form_refuses_a_notice_shorter_than_the_minimum(client, staff):
+    from grants.models import Call
+
+    client.force_login(staff)
+    data = call_admin_data([60, 40], [60, 40])
+    response = client.post(reverse("call:add"), {**data, "notice_days": "0"})
+    assert response.status_code == 200 and "公示期至少 5 天。" in response.content.decode()
+    assert not Call.objects.exists()
+    client.post(reverse("call:add"), {**data, "notice_days": "5"})
+    assert Call.objects.get().notice_days == 5
+
+
 def test_staff_assign_reviewers_and_then_start_the_review(client, staff, roles):
     application = ApplicationFactory()
     put_in_state(application, Status.SUBMITTED)

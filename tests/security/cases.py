@@ -200,7 +200,27 @@ def build_world() -> SimpleNamespace:
     )
 
     w.on_notice = put_in_state(application("公示中的申请"), Status.ON_NOTICE)
-    w.objection = Objection.objects.create(application=w.on_notice, name="张三", contact="13900000000", text="有异议")
+    # One objection confirmed (open, for staff to decide); one phone number and one email address
+    # still to confirm.
+    w.objection = Objection.objects.create(
+        application=w.on_notice, name="张三", contact="13900000000", text="有异议", status="open", confirmed_at=now
+    )
+    w.phone_objection = Objection.objects.create(
+        application=w.on_notice,
+        name="李四",
+        contact="13900000001",
+        contact_method="phone",
+        contact_key="13900000001",
+        text="有异议",
+    )
+    w.email_objection = Objection.objects.create(
+        application=w.on_notice,
+        name="王五",
+        contact="wang.wu@example.invalid",
+        contact_method="email",
+        contact_key="wang.wu@example.invalid",
+        text="有异议",
+    )
 
     # A project under way: signed (agreement, tranches), an activity with a photo, an expense awaiting
     # staff, residents' feedback, money owed back; the assigned trustee reviewed it.
@@ -528,6 +548,16 @@ CASES: list[Case] = [
     # Residents' feedback is public while a project is under way, and only then.
     Case("grants:feedback", _pk("project"), see=EVERYONE, post=EVERYONE, data=lambda w: {"rating": "5"}, effect=True),
     Case("grants:feedback", _pk("draft"), variant="not under way", data=lambda w: {"rating": "5"}),
+    # The link emailed to an objector is its own authority; it shows nothing about the objector.
+    Case(
+        "grants:objection_confirm",
+        lambda w: {"token": w.email_objection.confirm_token()},
+        see=EVERYONE,
+        post=EVERYONE,
+        effect=True,
+        leaks=lambda w: ["王五", "wang.wu@example.invalid", "有异议"],
+    ),
+    Case("grants:objection_confirm", _guess, variant="guessed token"),
     Case("grants:feedback_qr", _pk("project"), see=EVERYONE),
     Case("grants:feedback_qr", _pk("draft"), variant="not under way"),
     # --- public giving (cms/urls.py): a donation's token is its private link ---
@@ -559,6 +589,20 @@ CASES: list[Case] = [
         _pk("objection"),
         post={STAFF},
         data=lambda w: {"decision": "dismiss", "reason": "查无实据"},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:objection_verify",
+        _pk("phone_objection"),
+        post={STAFF},
+        data=lambda w: {"code": w.phone_objection.phone_code()},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:objections_dismiss",
+        _pk("on_notice"),
+        post={STAFF},
+        data=lambda w: {"objections": [w.phone_objection.pk, w.email_objection.pk], "reason": "同一来源批量提交"},
         effect=True,
     ),
     Case("grants_admin:application", _pk("in_review"), see=FUND, post=FUND),

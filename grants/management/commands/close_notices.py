@@ -1,13 +1,19 @@
 from django.core.management.base import BaseCommand
 
-from grants.services import notices_close
+from grants.services import notices_close, objection_digest_send
 
 
 class Command(BaseCommand):
-    help = "Confirm every award whose public notice has ended with no open objection (run it on a schedule)."
+    help = (
+        "Confirm every award whose public notice has ended with no open objection, and email the fund's "
+        "deciders one digest of the objections they have not been told of (run it hourly)."
+    )
 
     def handle(self, *args, **options):
         confirmed = notices_close()
         self.stdout.write(f"close_notices: {len(confirmed)} award(s) confirmed")
         for application in confirmed:
             self.stdout.write(f"  #{application.pk} {application.title}")
+        digest = objection_digest_send()
+        reported = digest.objections.count() if digest else 0
+        self.stdout.write(f"objection digest: {reported} objection(s) reported")
