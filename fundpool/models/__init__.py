@@ -507,6 +507,7 @@ class LotMovement(AppendOnlyModel):
 
 
 from .donations import (  # noqa: E402,F401  (donations, re-exported)
+    EVENT_REASONS,
     Campaign,
     Donation,
     DonationChannel,
