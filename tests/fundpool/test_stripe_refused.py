@@ -287,3 +287,12 @@ def test_finance_see_refused_events_and_the_reason_in_chinese(client, gift, fina
     event = StripeEvent.objects.get(event_id=ev["id"])
     inspect = client.get(reverse("stripeevent:inspect", args=[event.pk])).content.decode()
     assert "已拒收" in inspect and "¥150.00" in inspect and "¥100.00" in inspect
+
+
+def test_a_body_nested_deeper_than_json_can_parse_is_refused_with_400(client):
+    body = b"[" * 100_000
+    response = client.post(
+        "/stripe/webhook/", data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=kit.sign(body)
+    )
+    assert response.status_code == 400
+    assert not StripeEvent.objects.exists()
