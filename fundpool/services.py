@@ -188,9 +188,9 @@ def inflow_record(
 
 @transaction.atomic
 def inflow_attach_document(*, inflow: Inflow, title: str, file, actor=None) -> InflowDocument:
-    from .files import accept_upload
+    from .files import accept_upload, upload_label
 
-    title = (title or getattr(file, "name", "") or "")[:200]
+    title = upload_label(title or getattr(file, "name", ""), limit=200)
     file, content_type = accept_upload(file)
     document = InflowDocument(
         inflow=inflow,
