@@ -306,7 +306,7 @@ class InflowDocumentDownloadView(View):
         if not request.user.has_perm("fundpool.view_inflow"):
             raise PermissionDenied
         document = get_object_or_404(InflowDocument, pk=pk)
-        return private_file_response(document.file)
+        return private_file_response(document.file, content_type=document.content_type, label=document.title)
 
 
 class LocalInspectView(InspectView):

@@ -112,4 +112,6 @@ def donations_in_suspense():
 
 
 def events_needing_attention():
-    return StripeEvent.objects.filter(status__in=[EventStatus.DEFERRED, EventStatus.FAILED]).order_by("created")
+    return StripeEvent.objects.filter(
+        status__in=[EventStatus.DEFERRED, EventStatus.FAILED, EventStatus.SUSPENSE, EventStatus.REFUSED]
+    ).order_by("created")

@@ -10,6 +10,7 @@ copies of one event delivered at once post one entry; an event about a payment w
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,12 +18,12 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from . import gateway
 from . import services as ledger_services
-from .errors import FundpoolError
+from .errors import FundpoolError, InvalidAmount, NotReversible
 from .ledger import Restriction
 from .models import (
     Campaign,
@@ -37,7 +38,8 @@ from .models import (
     SourceType,
     StripeEvent,
 )
-from .money import check_currency, format_amount, from_minor_units, parse_amount
+from .money import MAX_DIGITS, check_currency, format_amount, from_minor_units, parse_amount
+from .selectors import inflow_taken_back
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -50,6 +52,29 @@ class DonationError(FundpoolError):
 
 class Deferred(Exception):
     """The event concerns a payment we have not fulfilled yet; it waits for it."""
+
+
+class Unbookable(Exception):
+    """The event cannot be booked as it stands. Final: nothing of it is booked, it is never retried,
+    staff are alerted and see why (a key of EVENT_REASONS and its parameters)."""
+
+    status = EventStatus.REFUSED
+
+    def __init__(self, code: str, **params):
+        super().__init__(code)
+        self.code, self.params = code, {k: str(v) for k, v in params.items()}
+
+
+class Refused(Unbookable):
+    """Impossible as sent (an amount that is not finite, not an integer, negative, missing, larger
+    than the gift): no payment could make it possible."""
+
+
+class Held(Unbookable):
+    """Possible, but not ours to book automatically (another currency than the gift's): held in
+    suspense for staff to record by hand."""
+
+    status = EventStatus.SUSPENSE
 
 
 def max_donation() -> Decimal:
@@ -194,12 +219,23 @@ def event_store(payload: dict) -> StripeEvent:
         payload=payload,
         received_at=timezone.now(),
     )
+    non_finite = _non_finite(payload)
+    if non_finite is not None:
+        # 1e309 or NaN: no amount, and no JSON column can hold it. Refused as it arrives, whoever
+        # would process it, and kept (with the number as the text it was sent as) for staff.
+        field, token = non_finite
+        event.payload = _storable(payload)
+        event.status, event.processed_at = EventStatus.REFUSED, timezone.now()
+        event.reason_code, event.reason_params = "not_finite", {"field": field, "value": token}
+        event.note = "refused: not_finite"
     # A new event is inserted and a repeat (Stripe retries, or sends one event several times) is
     # found, without a failed insert or a rolled-back savepoint, whoever else delivers the same
     # event at the same moment: on PostgreSQL in one statement either way.
     stored = _insert_or_find(event)
     if stored is None:  # inserted by a concurrent delivery after this statement's snapshot
         stored = StripeEvent.objects.defer("payload").get(event_id=event_id)
+    elif stored is event and non_finite is not None:
+        _alert_event(stored)
     return stored
 
 
@@ -243,7 +279,7 @@ def _insert_or_find(event: StripeEvent) -> StripeEvent | None:
 def event_receive(payload: dict) -> StripeEvent:
     """Store and process one verified event. Safe to call any number of times, concurrently."""
     event = event_store(payload)
-    if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
+    if event.status in FINAL:
         return event  # done before: nothing to lock, nothing to do
     event = event_process(event)
     if event.type in FULFILLING and event.status == EventStatus.PROCESSED and event.payment_intent:
@@ -253,6 +289,8 @@ def event_receive(payload: dict) -> StripeEvent:
 
 
 FULFILLING = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+# Decided for good: never processed again, whoever delivers or queues the event.
+FINAL = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.SUSPENSE, EventStatus.REFUSED)
 
 
 HANDLED = {
@@ -271,7 +309,7 @@ HANDLED = {
 def event_process(event: StripeEvent) -> StripeEvent:
     with transaction.atomic():
         event = StripeEvent.objects.select_for_update().get(pk=event.pk)
-        if event.status in (EventStatus.PROCESSED, EventStatus.IGNORED):
+        if event.status in FINAL:
             return event
         if event.type not in HANDLED:
             logger.info("stripe event %s of type %s ignored", event.event_id, event.type)
@@ -292,6 +330,16 @@ def event_process(event: StripeEvent) -> StripeEvent:
             event.payment_intent = _payment_intent_of(obj)
             event.save(update_fields=["status", "note", "payment_intent"])
             return event
+        except Unbookable as why:
+            # Whatever the handler had booked is rolled back; the event is decided for good.
+            event.status, event.reason_code, event.reason_params = why.status, why.code, why.params
+            event.note, event.processed_at = f"{why.status}: {why.code}", timezone.now()
+            event.payment_intent = event.payment_intent or _payment_intent_of(obj)
+            event.save(
+                update_fields=["status", "reason_code", "reason_params", "note", "processed_at", "payment_intent"]
+            )
+            _alert_event(event)
+            return event
         event.status, event.note, event.processed_at = EventStatus.PROCESSED, str(note)[:500], timezone.now()
         event.payment_intent = event.payment_intent or _payment_intent_of(obj)
         event.save(update_fields=["status", "note", "processed_at", "payment_intent"])
@@ -305,8 +353,8 @@ def _payment_intent_of(obj: dict) -> str:
     return str(pi or "")[:255]
 
 
-def _amount(units, currency: str) -> Decimal:
-    return from_minor_units(int(units), currency)
+def _amount(units: int, currency: str) -> Decimal:
+    return from_minor_units(units, currency)
 
 
 def _session_donation(session: dict) -> Donation | None:
@@ -342,9 +390,10 @@ def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
     if session.get("payment_status") != "paid":
         return "not paid yet (an asynchronous payment method); waiting for its outcome"
     currency = str(session.get("currency") or "").upper()
+    units = _minor(session, "amount_total", at="data.object", zero_ok=True)
     try:
-        paid = _amount(session.get("amount_total"), currency)
-    except (FundpoolError, TypeError, ValueError):
+        paid = _amount(units, currency)
+    except FundpoolError:  # a currency we do not know
         paid = None
     donation = _session_donation(session)
     if donation is None:
@@ -442,83 +491,238 @@ def _booked(external_ref: str) -> JournalEntry | None:
     return JournalEntry.objects.filter(external_ref=external_ref).first()
 
 
+# --- amounts as Stripe sends them ----------------------------------------------------------------------
+
+# More minor units than any amount the ledger holds (money.MAX_DIGITS digits in all).
+MINOR_UNITS_BOUND = 10**MAX_DIGITS
+
+
+def _shown(value) -> str:
+    """A value from an event, short, for a reason staff read."""
+    if isinstance(value, bool) or value is None:
+        text = {True: "true", False: "false", None: "null"}[value]
+    elif isinstance(value, str):
+        text = f"“{value[:30]}”"
+    elif isinstance(value, (int, float)):
+        text = repr(value)
+    else:
+        text = {dict: "{…}", list: "[…]"}.get(type(value), type(value).__name__)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _minor(obj: dict, key: str, *, at: str, zero_ok: bool = False) -> int:
+    """An amount in minor units exactly as Stripe sends one (a JSON integer, ≥ 0, of a size money can
+    have), or Refused saying what is wrong with it."""
+    field = f"{at}.{key}"
+    value = obj.get(key)
+    if value is None:
+        raise Refused("missing", field=field)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise Refused("not_finite", field=field, value=_shown(value))
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Refused("not_integer", field=field, value=_shown(value))
+    if value < 0:
+        raise Refused("negative", field=field, value=_shown(value))
+    if value == 0 and not zero_ok:
+        raise Refused("zero", field=field, value=_shown(value))
+    if value >= MINOR_UNITS_BOUND:
+        raise Refused("too_large", field=field, value=_shown(value))
+    return value
+
+
+def _currency(*values) -> str:
+    """The first currency given, as an ISO code ("" if none is)."""
+    for value in values:
+        if value:
+            return str(value).strip().upper()[:10]
+    return ""
+
+
+def _non_finite(value, path: str = "") -> tuple[str, str] | None:
+    """Where the payload holds a number JSON has no room for (NaN, ±Infinity, e.g. from 1e309), and
+    how it was written; None if nowhere."""
+    stack = [(path, value)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            return here, _json_token(item)
+        if isinstance(item, dict):
+            stack.extend((f"{here}.{k}" if here else str(k), v) for k, v in reversed(list(item.items())))
+        elif isinstance(item, list):
+            stack.extend((f"{here}[{i}]", v) for i, v in reversed(list(enumerate(item))))
+    return None
+
+
+def _json_token(number: float) -> str:
+    return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
+
+
+def _storable(value):
+    """The payload with each non-finite number kept as the text it was sent as: PostgreSQL's jsonb
+    (and JSON itself) has no NaN or Infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return _json_token(value)
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
+
+
+def _alert_event(event: StripeEvent) -> None:
+    """Staff hear of an event held or refused (in the site's language), once, when it is decided."""
+    from django.core.mail import mail_managers
+
+    with translation.override(settings.LANGUAGE_CODE):
+        body = f"{event.get_status_display()}\n{event.type} {event.event_id}\n{event.reason}"
+    subject = f"[{event.status}] Stripe event {event.event_id}"
+
+    def send():
+        try:
+            mail_managers(subject, body)
+        except Exception:  # noqa: BLE001 - an alert must not undo the decision
+            logger.exception("could not alert staff about stripe event %s", event.event_id)
+
+    logger.warning("stripe event %s %s: %s %s", event.event_id, event.status, event.reason_code, event.reason_params)
+    transaction.on_commit(send)
+
+
+def _take_back(kind: str, donation: Donation, amount: Decimal, ref: str, description: str) -> None:
+    """Book a refund or chargeback against the gift, or refuse the event: a gift cannot give back
+    more than it brought."""
+    record = ledger_services.refund_record if kind == "refund" else ledger_services.chargeback_record
+    try:
+        record(inflow=donation.inflow, amount=amount, external_ref=ref, description=description)
+    except InvalidAmount:
+        left = donation.inflow.amount - inflow_taken_back(inflow=donation.inflow)
+        raise Refused(
+            f"{kind}_exceeds_gift",
+            amount=format_amount(amount, donation.currency),
+            donation=donation.pk,
+            left=format_amount(left, donation.currency),
+            total=format_amount(donation.inflow.amount, donation.currency),
+        ) from None
+    except NotReversible:
+        raise Held("inflow_reversed", donation=donation.pk) from None
+
+
+def _book_fee(donation: Donation, units: int, ref: str, description: str) -> None:
+    """Book a processing fee against the gift, or refuse the event: no fee exceeds the gift."""
+    amount = _amount(units, donation.currency)
+    try:
+        ledger_services.fee_record(inflow=donation.inflow, amount=amount, external_ref=ref, description=description)
+    except InvalidAmount:
+        raise Refused(
+            "fee_exceeds_gift",
+            amount=format_amount(amount, donation.currency),
+            donation=donation.pk,
+            total=format_amount(donation.inflow.amount, donation.currency),
+        ) from None
+    except NotReversible:
+        raise Held("inflow_reversed", donation=donation.pk) from None
+
+
+def _charge_id(value) -> str | None:
+    if isinstance(value, dict):  # an expanded charge
+        value = value.get("id")
+    return str(value)[:255] if value else None
+
+
 def _fee(charge: dict) -> str:
-    donation = _charge_donation(charge, charge.get("id"))
     txn = charge.get("balance_transaction")
-    if not isinstance(txn, dict) or not txn.get("fee"):
+    reported = isinstance(txn, dict) and txn.get("fee")
+    units = _minor(txn, "fee", at="data.object.balance_transaction") if reported else None
+    donation = _charge_donation(charge, _charge_id(charge.get("id")))
+    if units is None:
         return "no fee reported"
-    currency = str(txn.get("currency") or "").upper()
+    currency = _currency(txn.get("currency"))
     if currency != donation.currency:
         return f"fee in {currency}, not the pool's currency; not booked"
     ref = f"stripe:fee:{txn.get('id')}"
     if _booked(ref):
         return "fee already booked"
-    ledger_services.fee_record(
-        inflow=donation.inflow, amount=_amount(txn["fee"], currency), external_ref=ref, description="Stripe fee"
-    )
-    return f"fee {txn['fee']} booked"
+    _book_fee(donation, units, ref, "Stripe fee")
+    return f"fee {units} booked"
+
+
+def _refund_list(charge: dict) -> list[tuple[str, int, str]] | None:
+    """The charge's refunds that took money back (id, minor units, currency), checked; None when the
+    charge carries no list (then its cumulative `amount_refunded` counts)."""
+    listing = charge.get("refunds")
+    if listing is None:
+        return None
+    if not isinstance(listing, dict) or not isinstance(listing.get("data", []), list):
+        raise Refused("malformed", field="data.object.refunds", value=_shown(listing))
+    found = []
+    for i, refund in enumerate(listing.get("data") or []):
+        at = f"data.object.refunds.data[{i}]"
+        if not isinstance(refund, dict):
+            raise Refused("malformed", field=at, value=_shown(refund))
+        if refund.get("status") not in ("succeeded", "pending"):
+            continue
+        if not isinstance(refund.get("id"), str) or not refund["id"]:
+            raise Refused("missing", field=f"{at}.id")
+        found.append((refund["id"], _minor(refund, "amount", at=at), _currency(refund.get("currency"))))
+    return found or None
 
 
 def _refund(charge: dict) -> str:
-    donation = _charge_donation(charge, charge.get("id"))
-    currency = str(charge.get("currency") or "").upper() or donation.currency
-    refunds = (charge.get("refunds") or {}).get("data") if isinstance(charge.get("refunds"), dict) else None
+    # Checked before the payment is looked for: nothing it could wait for makes it possible.
+    refunds = _refund_list(charge)
+    total = None if refunds else _minor(charge, "amount_refunded", at="data.object", zero_ok=True)
+    donation = _charge_donation(charge, _charge_id(charge.get("id")))
+    charge_currency = _currency(charge.get("currency"), donation.currency)
+    currencies = {_currency(c, charge_currency) for _id, _units, c in refunds} if refunds else {charge_currency}
+    foreign = sorted(currencies - {donation.currency})
+    if foreign:  # booked as if it were the gift's currency, it would give back the wrong sum
+        raise Held("refund_currency", currency=", ".join(foreign), expected=donation.currency, donation=donation.pk)
     booked = []
     if refunds:
-        for refund in refunds:
-            if refund.get("status") not in ("succeeded", "pending"):
-                continue
-            ref = f"stripe:re:{refund.get('id')}"
+        for refund_id, units, _c in refunds:
+            ref = f"stripe:re:{refund_id}"
             if _booked(ref):
                 continue
-            ledger_services.refund_record(
-                inflow=donation.inflow,
-                amount=_amount(refund["amount"], currency),
-                external_ref=ref,
-                description="Stripe refund",
-            )
+            _take_back("refund", donation, _amount(units, donation.currency), ref, "Stripe refund")
             booked.append(ref)
     else:
         # Without the refund list, book what the cumulative amount refunded adds to what we have.
-        total = _amount(charge.get("amount_refunded") or 0, currency)
+        total_amount = _amount(total, donation.currency)
         already = (
             JournalEntry.objects.filter(
                 inflow=donation.inflow, kind=EntryKind.REFUND, reversed_by__isnull=True
             ).aggregate(t=Sum("amount"))["t"]
             or ZERO
         )
-        if total > already:
-            ref = f"stripe:ch:{charge.get('id')}:refunded:{charge.get('amount_refunded')}"
+        if total_amount > already:
+            ref = f"stripe:ch:{charge.get('id')}:refunded:{total}"
             if not _booked(ref):
-                ledger_services.refund_record(
-                    inflow=donation.inflow, amount=total - already, external_ref=ref, description="Stripe refund"
-                )
+                _take_back("refund", donation, total_amount - already, ref, "Stripe refund")
                 booked.append(ref)
     return f"refunds booked: {', '.join(booked) or 'none new'}"
 
 
 def _dispute_created(dispute: dict) -> str:
-    donation = _charge_donation(dispute, dispute.get("charge"))
+    units = _minor(dispute, "amount", at="data.object")
+    txns = dispute.get("balance_transactions") or []
+    if not isinstance(txns, list):
+        raise Refused("malformed", field="data.object.balance_transactions", value=_shown(txns))
+    fees = []
+    for i, txn in enumerate(txns):
+        if isinstance(txn, dict) and txn.get("fee"):
+            fees.append((txn, _minor(txn, "fee", at=f"data.object.balance_transactions[{i}]")))
+    donation = _charge_donation(dispute, _charge_id(dispute.get("charge")))
     ref = f"stripe:dp:{dispute.get('id')}"
     if _booked(ref):
         return "dispute already booked"
-    currency = str(dispute.get("currency") or "").upper() or donation.currency
-    ledger_services.chargeback_record(
-        inflow=donation.inflow,
-        amount=_amount(dispute["amount"], currency),
-        external_ref=ref,
-        description="Stripe dispute",
-    )
-    for txn in dispute.get("balance_transactions") or []:
-        if isinstance(txn, dict) and txn.get("fee") and str(txn.get("currency") or "").upper() == donation.currency:
+    currency = _currency(dispute.get("currency"), donation.currency)
+    if currency != donation.currency:
+        raise Held("dispute_currency", currency=currency, expected=donation.currency, donation=donation.pk)
+    _take_back("dispute", donation, _amount(units, currency), ref, "Stripe dispute")
+    for txn, fee_units in fees:
+        if _currency(txn.get("currency")) == donation.currency:
             fee_ref = f"stripe:fee:{txn.get('id')}"
             if not _booked(fee_ref):
-                ledger_services.fee_record(
-                    inflow=donation.inflow,
-                    amount=_amount(txn["fee"], donation.currency),
-                    external_ref=fee_ref,
-                    description="Stripe dispute fee",
-                )
+                _book_fee(donation, fee_units, fee_ref, "Stripe dispute fee")
     return f"chargeback booked for donation #{donation.pk}"
 
 

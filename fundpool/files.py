@@ -1,14 +1,32 @@
-"""Uploaded files are judged by their bytes, not their names."""
+"""Uploaded files are judged by their bytes, not their names. They are stored under names we
+generate, with the extension of the type that was checked, and served with that type; what the
+uploader called a file is kept only as a label, never as a path or a served extension."""
 
 from __future__ import annotations
 
+import posixpath
+import re
+import unicodedata
+import uuid
 import zipfile
 
+from django.utils import timezone
+from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
 from .errors import FundpoolError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+
+# The types `sniff` recognises, and the one extension each is stored and served with.
+EXTENSIONS = {
+    "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
+}
+UNKNOWN_TYPE, UNKNOWN_EXTENSION = "application/octet-stream", ".bin"
 
 
 class UploadRefused(FundpoolError):
@@ -65,7 +83,6 @@ def reencode_image(file, content_type: str):
     location, comments or anything hidden after the image data. What is stored is only ever an
     image we wrote ourselves."""
     import io
-    import os
 
     from django.core.files.base import ContentFile
     from PIL import Image, ImageOps, UnidentifiedImageError
@@ -95,21 +112,69 @@ def reencode_image(file, content_type: str):
         image.save(out, format="JPEG", quality=90, optimize=True)  # no exif=: nothing carried over
     else:
         image.save(out, format="PNG", optimize=True)
-    stem = os.path.splitext(os.path.basename(getattr(file, "name", "") or "image"))[0] or "image"
-    return ContentFile(out.getvalue(), name=stem + ext)
+    return ContentFile(out.getvalue(), name="image" + ext)
 
 
 def accept_upload(file, *, max_bytes: int = MAX_UPLOAD_BYTES):
-    """`check_upload`, then images re-encoded: returns (the file to store, its content type)."""
+    """`check_upload`, then images re-encoded: returns (the file to store, its content type). The
+    file's name is now ours, with the checked type's extension: the uploader's name (which the
+    caller may keep as a label) goes no further."""
     content_type = check_upload(file, max_bytes=max_bytes)
     if content_type in IMAGE_FORMATS:
         file = reencode_image(file, content_type)
+    file.name = "upload" + EXTENSIONS[content_type]
     return file, content_type
 
 
-def private_file_response(field, *, content_type: str | None = None, download: bool = True, cache: str = ""):
-    """A stored private file as a response, once the caller has checked who may have it; a file
-    missing from storage is a 404, not a 500."""
+@deconstructible
+class GeneratedName:
+    """`upload_to` for every uploaded file: `<folder, dated>/<random hex><extension>`. Only an
+    extension of a type we accept survives (`accept_upload` has set the checked one); any other
+    becomes .bin, so that nothing an uploader names a file ever reaches the stored path."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+
+    def __call__(self, instance, filename: str) -> str:
+        ext = posixpath.splitext(filename or "")[1].lower()
+        if ext not in EXTENSIONS.values():
+            ext = UNKNOWN_EXTENSION
+        return posixpath.join(timezone.now().strftime(self.folder), uuid.uuid4().hex + ext)
+
+    def __eq__(self, other):
+        return isinstance(other, GeneratedName) and other.folder == self.folder
+
+
+_SEPARATORS = re.compile(r"[/\\]")
+_INVISIBLE = {"Cc", "Cf", "Zl", "Zp", "Cs"}
+
+
+def upload_label(name: str, *, limit: int = 200) -> str:
+    """What the uploader called a file (or typed as its title), fit to show: no path separators, no
+    control, format (bidi overrides, zero-width), line-separator or lone-surrogate characters."""
+    text = _SEPARATORS.sub("_", str(name or ""))
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE)
+    return text.strip()[:limit]
+
+
+# An extension at the end of a label ("poly.html"), dropped for the served name ("poly.pdf").
+_LABEL_EXTENSION = re.compile(r"\.(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{1,5}$")
+
+
+def download_name(label: str, content_type: str) -> str:
+    """The name a download is saved under: the label without any extension of its own, then the
+    checked type's extension."""
+    stem = _LABEL_EXTENSION.sub("", upload_label(label, limit=120)).strip(" .") or "file"
+    return stem + EXTENSIONS.get(content_type, UNKNOWN_EXTENSION)
+
+
+def private_file_response(
+    field, *, content_type: str | None = None, label: str = "", download: bool = True, cache: str = ""
+):
+    """A stored private file as a response, once the caller has checked who may have it: with the
+    type checked at upload (or, for a file with none recorded, the type its bytes show), never a
+    type guessed from a name; `nosniff`; and a file name ending in that type's extension (the label,
+    else the stored name, before it). A file missing from storage is a 404, not a 500."""
     from django.http import FileResponse, Http404
 
     if not field:
@@ -118,10 +183,13 @@ def private_file_response(field, *, content_type: str | None = None, download: b
         handle = field.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    kwargs = {"content_type": content_type} if content_type else {}
-    if download:
-        kwargs.update(as_attachment=True, filename=field.name.rsplit("/", 1)[-1])
-    response = FileResponse(handle, **kwargs)
+    if content_type not in EXTENSIONS:
+        head = handle.read(16)
+        handle.seek(0)
+        content_type = sniff(head, handle) or UNKNOWN_TYPE
+    filename = download_name(label or posixpath.basename(field.name), content_type)
+    response = FileResponse(handle, content_type=content_type, as_attachment=download, filename=filename)
+    response["X-Content-Type-Options"] = "nosniff"
     if cache:
         response["Cache-Control"] = cache
     return response

@@ -81,7 +81,10 @@ def checkout_create(donation, *, success_url: str, cancel_url: str, product_name
 def verify_webhook(payload: bytes, signature: str | None) -> dict:
     """The event, if `signature` is Stripe's over exactly these bytes within 5 minutes; otherwise
     `stripe.SignatureVerificationError` or ValueError (the body is not an event)."""
-    event = json.loads(payload)
+    try:
+        event = json.loads(payload)
+    except RecursionError:  # "[[[[…" nested deeper than Python parses: not an event either
+        raise ValueError("the body is nested too deeply") from None
     # A body not shaped like an event (a list, a string, data that is not an object) is refused
     # first: the SDK itself fails on such a body, and nothing of it must be stored.
     data = event.get("data") if isinstance(event, dict) else None

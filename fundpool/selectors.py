@@ -16,6 +16,7 @@ from .models import (
     AccountKind,
     AccountKindTotal,
     Commitment,
+    EntryKind,
     Inflow,
     JournalEntry,
     LotMovement,
@@ -224,6 +225,17 @@ def funding_trace(*, reference: str) -> dict:
         ],
         "lots": lot_rows,
     }
+
+
+def inflow_taken_back(*, inflow: Inflow) -> Decimal:
+    """What refunds and chargebacks (not since reversed) have taken back from an inflow: no more
+    than the inflow itself can ever be taken back."""
+    return q(
+        JournalEntry.objects.filter(
+            inflow=inflow, kind__in=[EntryKind.REFUND, EntryKind.CHARGEBACK], reversed_by__isnull=True
+        ).aggregate(total=Sum("amount"))["total"],
+        inflow.currency,
+    )
 
 
 def inflow_usage(*, inflow: Inflow) -> dict:

@@ -46,6 +46,7 @@ from .models import (
     SourceType,
 )
 from .money import check_currency, parse_amount, q
+from .selectors import inflow_taken_back
 
 ZERO = Decimal("0.00")
 
@@ -187,9 +188,9 @@ def inflow_record(
 
 @transaction.atomic
 def inflow_attach_document(*, inflow: Inflow, title: str, file, actor=None) -> InflowDocument:
-    from .files import accept_upload
+    from .files import accept_upload, upload_label
 
-    title = (title or getattr(file, "name", "") or "")[:200]
+    title = upload_label(title or getattr(file, "name", ""), limit=200)
     file, content_type = accept_upload(file)
     document = InflowDocument(
         inflow=inflow,
@@ -558,12 +559,7 @@ def _charge(*, kind: str, target_kind: str, inflow: Inflow, amount, external_ref
     if JournalEntry.objects.filter(reversal_of_id=lot.entry_id).exists():
         raise NotReversible(_("This inflow was reversed: nothing more can be charged against it."))
     if kind in (EntryKind.REFUND, EntryKind.CHARGEBACK):
-        already = q(
-            JournalEntry.objects.filter(
-                inflow=lot, kind__in=[EntryKind.REFUND, EntryKind.CHARGEBACK], reversed_by__isnull=True
-            ).aggregate(total=Sum("amount"))["total"],
-            lot.currency,
-        )
+        already = inflow_taken_back(inflow=lot)
         if amount > lot.amount - already:
             raise InvalidAmount(
                 _("Only %(left)s of this %(total)s gift can still be refunded or charged back."),

@@ -46,7 +46,8 @@ def summary_json(request):
 def stripe_webhook(request):
     """Stripe's events: the signature is checked over the raw body (400 and a log line if it does
     not hold); each event is stored once by its id and processed once. A duplicate gets 200 so that
-    Stripe stops retrying; a failure of ours gets 500 so that it tries again."""
+    Stripe stops retrying, and so does an event held in suspense or refused for an impossible
+    amount (staff are alerted and see it); a failure of ours gets 500 so that it tries again."""
     if not gateway.webhook_configured():
         logger.error("stripe webhook called but STRIPE_WEBHOOK_SECRET is not set")
         return HttpResponse("webhook not configured", status=503, content_type="text/plain")

@@ -189,9 +189,18 @@ class StripeEventViewSet(LedgerViewSet):
     model = StripeEvent
     icon = "code"
     menu_label = _("Stripe events")
-    list_display = ["event_id", "type", "status", "created", "note"]
+    list_display = [
+        "event_id",
+        "type",
+        "status",
+        "created",
+        # Why an event was held or refused, in the reader's language; otherwise the processing note.
+        Column("reason", label=_("Reason or note"), accessor=lambda event: event.reason or event.note),
+    ]
     list_filter = ["status", "type"]
     search_fields = ["event_id", "payment_intent"]
+    inspect_view_fields_exclude = ["reason_code", "reason_params"]
+    inspect_template_name = "fundpool/admin/stripeevent_inspect.html"
 
 
 class ImportBatchViewSet(LedgerViewSet):

@@ -147,14 +147,22 @@ def report_submit(request, pk, kind):
 @require_GET
 def photo(request, pk):
     item = selectors.photo_for(user=request.user, pk=pk)
-    return private_file_response(item.image, content_type="image/jpeg", download=False, cache="private, max-age=3600")
+    return private_file_response(
+        item.image,
+        content_type="image/jpeg",
+        label=_("photo-%(n)s") % {"n": item.pk},
+        download=False,
+        cache="private, max-age=3600",
+    )
 
 
 @login_required
 @require_GET
 def receipt(request, pk):
     expense = selectors.expense_for(user=request.user, pk=pk)
-    return private_file_response(expense.receipt, content_type=expense.receipt_content_type)
+    return private_file_response(
+        expense.receipt, content_type=expense.receipt_content_type, label=_("receipt-%(n)s") % {"n": expense.pk}
+    )
 
 
 # --- public: residents' feedback -------------------------------------------------------------------

@@ -27,7 +27,7 @@ from django_fsm_log.helpers import FSMLogDescriptor
 from fundpool import audit
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.files import UploadRefused, accept_upload
+from fundpool.files import UploadRefused, accept_upload, upload_label
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
 
@@ -338,7 +338,8 @@ def application_attach(*, application: Application, user, file, title: str = "",
         raise GrantsError(_("This application has been submitted and can no longer be changed."))
     if application.attachments.count() >= ApplicationAttachment.MAX_FILES:
         raise GrantsError(_("At most %(n)s attachments per application.") % {"n": ApplicationAttachment.MAX_FILES})
-    title = (title or file.name or "")[:120]
+    # What the group called the file is only its label; it is stored under a name of ours.
+    title = upload_label(title or getattr(file, "name", ""), limit=120)
     try:
         file, content_type = accept_upload(file)
     except UploadRefused as exc:

@@ -351,14 +351,14 @@ def attachment_delete(request, pk):
 def group_charter(request, pk):
     """The group's charter, for its members and for staff; 404 for anyone else."""
     group = selectors.group_for_member_or_staff(user=request.user, pk=pk)
-    return private_file_response(group.charter)
+    return private_file_response(group.charter, label=_("%(group)s charter") % {"group": group.name})
 
 
 @login_required
 @require_GET
 def attachment_download(request, pk):
     attachment = selectors.attachment_for(user=request.user, pk=pk)
-    return private_file_response(attachment.file, content_type=attachment.content_type)
+    return private_file_response(attachment.file, content_type=attachment.content_type, label=attachment.title)
 
 
 # --- reviewers --------------------------------------------------------------------------------
@@ -480,7 +480,7 @@ def review_attachment(request, pk, attachment_pk):
     attachment = get_object_or_404(assignment.application.attachments, pk=attachment_pk)
     if assignment.application.call.blind_review and attachment.identifying:
         raise Http404
-    return private_file_response(attachment.file, content_type=attachment.content_type)
+    return private_file_response(attachment.file, content_type=attachment.content_type, label=attachment.title)
 
 
 # --- public notice and agreements -------------------------------------------------------------

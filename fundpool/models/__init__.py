@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ..errors import FundpoolError
+from ..files import GeneratedName
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -454,7 +455,7 @@ class InflowDocument(models.Model):
 
     inflow = models.ForeignKey(Inflow, on_delete=models.PROTECT, related_name="documents")
     title = models.CharField(_("title"), max_length=200)
-    file = models.FileField(_("file"), upload_to="fundpool/inflows/%Y/%m/", storage=_private_storage)
+    file = models.FileField(_("file"), upload_to=GeneratedName("fundpool/inflows/%Y/%m/"), storage=_private_storage)
     content_type = models.CharField(max_length=100, blank=True)
     size = models.PositiveIntegerField(default=0)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
@@ -507,6 +508,7 @@ class LotMovement(AppendOnlyModel):
 
 
 from .donations import (  # noqa: E402,F401  (donations, re-exported)
+    EVENT_REASONS,
     Campaign,
     Donation,
     DonationChannel,

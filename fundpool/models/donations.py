@@ -200,6 +200,41 @@ class EventStatus(models.TextChoices):
     IGNORED = "ignored", _("Ignored (not a type we act on)")
     DEFERRED = "deferred", _("Waiting for the payment it refers to")
     FAILED = "failed", _("Failed; will be retried")
+    # Final: neither retried nor booked; staff are alerted and see the reason.
+    SUSPENSE = "suspense", _("Held in suspense for staff: not booked")
+    REFUSED = "refused", _("Refused: an impossible amount; never retried")
+
+
+# Why an event was held or refused. Stored as a code and its parameters and worded when shown, so
+# that staff read it in their own language.
+EVENT_REASONS = {
+    "not_finite": _("%(field)s is not a finite number (%(value)s)."),
+    "not_integer": _("%(field)s is %(value)s, not a whole number of minor units (Stripe sends amounts as integers)."),
+    "negative": _("%(field)s is %(value)s; an amount cannot be negative."),
+    "zero": _("%(field)s is %(value)s; it must be more than zero."),
+    "too_large": _("%(field)s is %(value)s: impossibly large."),
+    "missing": _("%(field)s is missing."),
+    "malformed": _("%(field)s is not shaped as Stripe sends it (%(value)s)."),
+    "refund_exceeds_gift": _(
+        "A refund of %(amount)s is more than what is left of gift #%(donation)s (%(left)s of %(total)s)."
+    ),
+    "dispute_exceeds_gift": _(
+        "A dispute of %(amount)s is more than what is left of gift #%(donation)s (%(left)s of %(total)s)."
+    ),
+    "fee_exceeds_gift": _("A fee of %(amount)s is more than gift #%(donation)s (%(total)s)."),
+    "refund_currency": _(
+        "Stripe reports a refund in %(currency)s, but gift #%(donation)s was received in %(expected)s: not "
+        "booked. Record it by hand once its amount in %(expected)s is known."
+    ),
+    "dispute_currency": _(
+        "Stripe reports a dispute in %(currency)s, but gift #%(donation)s was received in %(expected)s: not "
+        "booked. Record it by hand once its amount in %(expected)s is known."
+    ),
+    "inflow_reversed": _(
+        "The inflow of gift #%(donation)s was reversed in the ledger, so nothing more can be charged "
+        "against it: not booked."
+    ),
+}
 
 
 class StripeEvent(models.Model):
@@ -213,6 +248,9 @@ class StripeEvent(models.Model):
     # The payment it concerns, to replay deferred events once the payment is known.
     payment_intent = models.CharField(_("payment intent"), max_length=255, blank=True, db_index=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # Why it was held in suspense or refused (a key of EVENT_REASONS and its parameters).
+    reason_code = models.CharField(_("reason"), max_length=40, blank=True)
+    reason_params = models.JSONField(_("reason parameters"), default=dict, blank=True)
     received_at = models.DateTimeField(_("received at"), auto_now_add=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
 
@@ -220,9 +258,28 @@ class StripeEvent(models.Model):
         ordering = ["-created", "-pk"]
         verbose_name = _("Stripe event")
         verbose_name_plural = _("Stripe events")
+        constraints = [
+            models.CheckConstraint(
+                name="stripeevent_held_or_refused_says_why",
+                condition=~Q(status__in=["suspense", "refused"]) | ~Q(reason_code=""),
+            ),
+        ]
 
     def __str__(self):
         return f"{self.event_id} {self.type}"
+
+    @property
+    def reason(self) -> str:
+        """Why it was held or refused, in the current language ("" if it was neither)."""
+        if not self.reason_code:
+            return ""
+        template = EVENT_REASONS.get(self.reason_code)
+        if template is None:
+            return self.reason_code
+        try:
+            return str(template) % self.reason_params
+        except (KeyError, TypeError, ValueError):
+            return str(template)
 
 
 class ImportBatch(models.Model):
@@ -254,4 +311,13 @@ class ImportBatch(models.Model):
         return f"{self.get_channel_display()} · {self.filename}"
 
 
-__all__ = ["Campaign", "Donation", "DonationChannel", "DonationStatus", "EventStatus", "ImportBatch", "StripeEvent"]
+__all__ = [
+    "EVENT_REASONS",
+    "Campaign",
+    "Donation",
+    "DonationChannel",
+    "DonationStatus",
+    "EventStatus",
+    "ImportBatch",
+    "StripeEvent",
+]

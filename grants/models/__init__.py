@@ -24,6 +24,7 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
+from fundpool.files import GeneratedName
 from fundpool.models import MONEY, Theme
 
 from .. import lifecycle
@@ -303,7 +304,9 @@ class ResidentGroup(models.Model):
     member_count = models.PositiveSmallIntegerField(_("number of members"))
     member_list = models.TextField(_("members"), help_text=_("One member per line: name and building/unit."))
     introduction = models.TextField(_("what the group does"), blank=True)
-    charter = models.FileField(_("charter"), upload_to="grants/charters/%Y/%m/", storage=_private_storage, blank=True)
+    charter = models.FileField(
+        _("charter"), upload_to=GeneratedName("grants/charters/%Y/%m/"), storage=_private_storage, blank=True
+    )
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, validators=[validate_credit_code]
     )
@@ -562,7 +565,7 @@ class ApplicationAttachment(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="attachments")
     title = models.CharField(_("title"), max_length=120)
-    file = models.FileField(_("file"), upload_to="grants/attachments/%Y/%m/", storage=_private_storage)
+    file = models.FileField(_("file"), upload_to=GeneratedName("grants/attachments/%Y/%m/"), storage=_private_storage)
     content_type = models.CharField(max_length=100)
     size = models.PositiveIntegerField()
     # Blind review hides attachments that would identify the group.

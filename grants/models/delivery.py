@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fundpool.files import GeneratedName
 from fundpool.models import MONEY
 
 
@@ -50,7 +51,7 @@ class ProjectPhoto(models.Model):
     report = models.ForeignKey(
         "grants.ProjectReport", null=True, blank=True, on_delete=models.PROTECT, related_name="photos"
     )
-    image = models.FileField(_("photo"), upload_to="grants/photos/%Y/%m/", storage=_private_storage)
+    image = models.FileField(_("photo"), upload_to=GeneratedName("grants/photos/%Y/%m/"), storage=_private_storage)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -87,7 +88,9 @@ class Expense(models.Model):
     spent_on = models.DateField(_("date"))
     payee = models.CharField(_("payee"), max_length=100)
     description = models.CharField(_("what for"), max_length=200, blank=True)
-    receipt = models.FileField(_("receipt"), upload_to="grants/receipts/%Y/%m/", storage=_private_storage)
+    receipt = models.FileField(
+        _("receipt"), upload_to=GeneratedName("grants/receipts/%Y/%m/"), storage=_private_storage
+    )
     receipt_content_type = models.CharField(max_length=100)
     status = models.CharField(_("status"), max_length=10, choices=ExpenseStatus.choices, default=ExpenseStatus.RECORDED)
     over_tolerance_reason = models.TextField(_("why the line needs more"), blank=True)
