@@ -98,6 +98,19 @@ def objection_received(objection) -> None:
         )
 
 
+def reviewer_reinstated(assignment) -> None:
+    """Tell the reviewer that staff put them back on the application, and why."""
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("You are reinstated as a reviewer"),
+            "grants/email/reviewer_reinstated.txt",
+            {"assignment": assignment},
+            [assignment.reviewer.email],
+        )
+
+
 def delivery_reminder(email: str, scope: str, context: dict, today) -> None:
     from django.utils.translation import gettext as _
 

@@ -520,18 +520,19 @@ def call_suggestion(*, call: Call) -> dict[int, Suggestion]:
 
 
 def assignments_for_reviewer(*, user):
-    """A reviewer's assignments they may open: not recused (conflicted ones are not listed)."""
+    """A reviewer's assignments, recused ones included: the reviewer sees that they recused, and why."""
     from .models import ReviewAssignment
 
     return (
-        ReviewAssignment.objects.filter(reviewer=user, recused=False)
+        ReviewAssignment.objects.filter(reviewer=user)
         .select_related("application__call", "application__group", "review")
         .order_by("application__call__closes_at", "pk")
     )
 
 
 def assignment_for_reviewer(*, user, pk):
-    """An assignment of this reviewer's that is not recused; 404 otherwise."""
+    """An assignment of this reviewer's (recused or not: the caller keeps a recused reviewer out of
+    the application); 404 for anyone else's."""
     from .models import ReviewAssignment
 
     try:
@@ -546,7 +547,7 @@ def assignment_for_reviewer(*, user, pk):
                 "application__call__criteria",
                 "review__scores",
             )
-            .get(pk=pk, reviewer=user, recused=False)
+            .get(pk=pk, reviewer=user)
         )
     except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
