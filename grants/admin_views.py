@@ -214,6 +214,7 @@ def application_detail(request, pk):
             if application.status == lifecycle.Status.REVIEWED
             else None,
             "may_decide": request.user.has_perm("grants.decide_application"),
+            "hold": selectors.review_hold(application=application),
             "assignments": application.review_assignments.select_related("reviewer", "reinstated_by"),
             "may_reinstate": request.user.has_perm("grants.screen_application")
             and application.status in services.REINSTATE_STATES,

@@ -27,7 +27,7 @@ from fundpool.files import UploadRefused, accept_upload
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
 
-from . import lifecycle, notify
+from . import lifecycle, notify, review_rules
 from .models import (
     Agreement,
     Application,
@@ -641,15 +641,23 @@ def weighted_total(review: Review, criteria: dict) -> Decimal:
 
 
 def _close_review_when_complete(application: Application) -> None:
+    """Close the review once every active reviewer has handed in, unless their totals disagree
+    beyond the call's threshold: then it stays open for staff to read and close themselves."""
+    # Locked, as reinstating a reviewer locks it: the review does not close while one is put back.
+    application = Application.objects.select_for_update().select_related("call").get(pk=application.pk)
     active = application.review_assignments.filter(recused=False)
-    if active.exists() and not active.filter(Q(review__isnull=True) | Q(review__submitted_at__isnull=True)).exists():
-        application_transition(
-            application=application,
-            name="close_review",
-            user=None,
-            system=True,
-            reason=str(_("All assigned reviews are in.")),
-        )
+    if not active.exists() or active.filter(Q(review__isnull=True) | Q(review__submitted_at__isnull=True)).exists():
+        return
+    totals = list(active.values_list("review__weighted_total", flat=True))
+    if review_rules.reviewers_disagree(totals, application.call.disagreement_threshold):
+        return
+    application_transition(
+        application=application,
+        name="close_review",
+        user=None,
+        system=True,
+        reason=str(_("All assigned reviews are in.")),
+    )
 
 
 # --- public notice ----------------------------------------------------------------------------
