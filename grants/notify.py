@@ -9,6 +9,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from fundpool.notify import site_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,7 +19,8 @@ def _send(subject: str, template: str, context: dict, recipients: list[str]) -> 
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string(template, {"site_url": settings.WAGTAILADMIN_BASE_URL, **context})
+        # Templates write their links as {{ site_url }}{% url … %}: the site's address, SITE_BASE_URL.
+        body = render_to_string(template, {"site_url": site_url(), **context})
         try:
             send_mail(str(subject), body, None, recipients)
         except Exception:  # noqa: BLE001 - a mail server hiccup must not undo a committed change

@@ -226,7 +226,13 @@ TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 # The publisher prefix in 360Giving identifiers (360G-<prefix>-<id>).
 OPEN_DATA_PREFIX = env("OPEN_DATA_PREFIX", default="cuihu-fund")
-WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# The site's address as people reach it: scheme, host and port, no path (e.g. https://fund.example.org).
+# Every link in an email is made from it (fundpool.notify.site_url), allauth's and Wagtail's too.
+# The default is where `make run` serves; it passes the address it really uses.
+SITE_BASE_URL = env("SITE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = SITE_BASE_URL
+# allauth makes its emails' links from the request's host; this adapter makes them from SITE_BASE_URL.
+ACCOUNT_ADAPTER = "cms.accounts.AccountAdapter"
 # No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
