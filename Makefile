@@ -3,6 +3,9 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The site's address for links in emails; `make run` serves there and prints it with the demo logins.
+# Set it yourself when people reach the site another way (a proxy, HOST=0.0.0.0, another machine).
+SITE_BASE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: run test setup pytest demo bench lint production
 
@@ -11,8 +14,8 @@ setup:
 
 run: setup
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_BASE_URL=$(SITE_BASE_URL) $(PY) manage.py seed_demo
+	SITE_BASE_URL=$(SITE_BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup pytest
 

@@ -51,6 +51,12 @@ ROLES = {
             "grants.view_subdistrict",
             "grants.add_subdistrict",
             "grants.change_subdistrict",
+            # Decisions staff take on these are logged on them; Wagtail's site history shows an
+            # entry only to people with a permission on its object's model.
+            "grants.view_objection",
+            "grants.view_expense",
+            "grants.view_projectreport",
+            "grants.view_feedback",
             # Staff grant roles: Wagtail's user screens (only superusers can make superusers).
             "auth.view_user",
             "auth.change_user",
@@ -80,6 +86,9 @@ ROLES = {
             "grants.manage_delivery",
             "grants.pay_tranche",
             "grants.view_application",
+            # Finance decide expenses and moderate feedback too: their decisions, in the history.
+            "grants.view_expense",
+            "grants.view_feedback",
         ],
     ),
     "reviewer": ("评审 Reviewer", ["grants.review_application"]),

@@ -5,12 +5,15 @@ are made only through forms that call the services, and nothing is ever edited o
 Themes and funders are plain reference data and use Wagtail's generic views."""
 
 from django.contrib import messages
+from django.contrib.admin.utils import quote
 from django.shortcuts import redirect
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.admin_url_finder import ModelAdminURLFinder
 from wagtail.admin.ui.tables import BooleanColumn, Column
+from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from . import admin_views, audit, donation_admin
@@ -65,6 +68,22 @@ class LedgerViewSet(ModelViewSet):
     def register_reference_index(self):
         # Ledger rows are never "used" by pages; indexing each insert would only slow posting.
         pass
+
+    @property
+    def url_finder_class(self):
+        """There is no edit page: links to a row (the site history's, for one) open its inspect
+        page, for whoever may open that."""
+        inspect_url_name = self.get_url_name("inspect")
+        policy = self.permission_policy
+        actions = InspectView.any_permission_required
+
+        class InspectURLFinder(ModelAdminURLFinder):
+            def get_edit_url(self, instance):
+                if self.user and not policy.user_has_any_permission_for_instance(self.user, actions, instance):
+                    return None
+                return reverse(inspect_url_name, args=(quote(instance.pk),))
+
+        return InspectURLFinder
 
     def get_common_view_kwargs(self, **kwargs):
         view_kwargs = super().get_common_view_kwargs(**kwargs)

@@ -14,6 +14,7 @@ urlpatterns = [
     path("applications/<int:pk>/", admin_views.application_detail, name="application"),
     path("applications/<int:pk>/step/<slug:name>/", admin_views.application_step, name="application_step"),
     path("applications/<int:pk>/reviewers/", admin_views.application_reviewers, name="application_reviewers"),
+    path("assignments/<int:pk>/reinstate/", admin_views.review_reinstate, name="review_reinstate"),
     path("groups/<int:pk>/filing/", admin_views.group_filing, name="group_filing"),
     path("lifecycle/", admin_views.lifecycle_page, name="lifecycle"),
     path("delivery/", delivery_admin_views.warnings, name="warnings"),

@@ -257,7 +257,10 @@ def application_detail(request, pk):
             if application.status == lifecycle.Status.REVIEWED
             else None,
             "may_decide": request.user.has_perm("grants.decide_application"),
-            "assignments": application.review_assignments.select_related("reviewer"),
+            "hold": selectors.review_hold(application=application),
+            "assignments": application.review_assignments.select_related("reviewer", "reinstated_by"),
+            "may_reinstate": request.user.has_perm("grants.screen_application")
+            and application.status in services.REINSTATE_STATES,
             "project": delivery_selectors.project_overview(application=application)
             if application.status in delivery_selectors.DELIVERY_STATES
             else None,
@@ -290,6 +293,27 @@ def application_reviewers(request, pk):
     else:
         messages.success(request, _("%(n)s reviewer(s) assigned.") % {"n": len(made)})
     return redirect("grants_admin:application", pk=application.pk)
+
+
+@require_POST
+def review_reinstate(request, pk):
+    """Put a recused reviewer back on the application, with the reason (the service logs it)."""
+    from .models import ReviewAssignment
+
+    _require(request, "grants.screen_application")
+    assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer"), pk=pk)
+    try:
+        services.review_reinstate(assignment=assignment, actor=request.user, reason=request.POST.get("reason", ""))
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(
+            request,
+            _("%(user)s is reinstated as a reviewer of this application.")
+            % {"user": assignment.reviewer.get_full_name() or assignment.reviewer.get_username()},
+        )
+    return redirect("grants_admin:application", pk=assignment.application_id)
 
 
 @require_POST

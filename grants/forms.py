@@ -202,7 +202,18 @@ class DeclarationForm(forms.Form):
         widget=forms.RadioSelect,
         coerce=lambda v: v == "yes",
     )
-    note = forms.CharField(label=_("What is the relation? (only if yes)"), required=False, max_length=300)
+    note = forms.CharField(
+        label=_("What is the relation? (required if yes)"),
+        help_text=_("Fund staff read it; if they judge it no conflict, they can reinstate you."),
+        required=False,
+        max_length=300,
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("conflict") and not (cleaned.get("note") or "").strip():
+            self.add_error("note", _("Say what the relation is, so staff can judge the conflict."))
+        return cleaned
 
 
 class ReviewForm(forms.Form):

@@ -10,6 +10,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from fundpool.notify import site_url
+
 logger = logging.getLogger(__name__)
 
 
@@ -18,7 +20,8 @@ def _send(subject: str, template: str, context: dict, recipients: list[str]) -> 
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
-        body = render_to_string(template, {"site_url": settings.WAGTAILADMIN_BASE_URL, **context})
+        # Templates write their links as {{ site_url }}{% url … %}: the site's address, SITE_BASE_URL.
+        body = render_to_string(template, {"site_url": site_url(), **context})
         try:
             send_mail(str(subject), body, None, recipients)
         except Exception:  # noqa: BLE001 - a mail server hiccup must not undo a committed change
@@ -121,6 +124,19 @@ def objection_digest(objections, recipients: list[str]) -> None:
             "grants/email/objection_digest.txt",
             {"objections": objections},
             recipients,
+        )
+
+
+def reviewer_reinstated(assignment) -> None:
+    """Tell the reviewer that staff put them back on the application, and why."""
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("You are reinstated as a reviewer"),
+            "grants/email/reviewer_reinstated.txt",
+            {"assignment": assignment},
+            [assignment.reviewer.email],
         )
 
 

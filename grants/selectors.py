@@ -15,7 +15,7 @@ from django_fsm_log.models import StateLog
 
 from fundpool.money import format_amount
 
-from . import lifecycle
+from . import lifecycle, review_rules
 from .lifecycle import Status
 from .models import (
     Application,
@@ -366,6 +366,10 @@ class ResultRow:
     rank: int = 0
     suggested: bool = False
     suggestion_note: str = ""
+    # Every active review is in, but the reviewers disagree: the review waits for staff to close it.
+    held: bool = False
+    # Reviewed, but the reviewers disagree: the suggestion leaves the decision to staff.
+    undecided: bool = False
 
 
 def normalise(totals_by_reviewer: dict[int, dict[int, Decimal]]) -> dict[tuple[int, int], Decimal]:
@@ -404,6 +408,7 @@ def call_results(*, call: Call) -> list[ResultRow]:
     totals: dict[int, dict[int, Decimal]] = {}
     by_application: dict[int, list] = {}
     recused: dict[int, list] = {}
+    outstanding: set[int] = set()  # applications with an active review not handed in
     for a in assignments:
         review = getattr(a, "review", None)
         if a.recused:
@@ -411,6 +416,8 @@ def call_results(*, call: Call) -> list[ResultRow]:
         elif review is not None and review.submitted_at:
             totals.setdefault(a.reviewer_id, {})[a.application_id] = review.weighted_total
             by_application.setdefault(a.application_id, []).append(a)
+        else:
+            outstanding.add(a.application_id)
     normalised = normalise(totals)
     rows = []
     for application in applications:
@@ -428,7 +435,7 @@ def call_results(*, call: Call) -> list[ResultRow]:
         norm = [s.normalised for s in scores]
         raw_mean = _mean(raws)
         norm_mean = _mean(norm)
-        spread = (max(raws) - min(raws)) if raws else Decimal(0)
+        disagreement = review_rules.reviewers_disagree(raws, call.disagreement_threshold)
         tier = next((t for bound, t in TIERS if norm_mean is not None and norm_mean >= bound), "—")
         rows.append(
             ResultRow(
@@ -437,9 +444,10 @@ def call_results(*, call: Call) -> list[ResultRow]:
                 recused=recused.get(application.pk, []),
                 raw_mean=raw_mean.quantize(Decimal("0.01")) if raw_mean is not None else None,
                 normalised_mean=norm_mean.quantize(Decimal("0.01")) if norm_mean is not None else None,
-                spread=spread,
-                disagreement=spread > call.disagreement_threshold,
+                spread=review_rules.score_spread(raws),
+                disagreement=disagreement,
                 tier=tier,
+                held=disagreement and application.status == Status.IN_REVIEW and application.pk not in outstanding,
             )
         )
     rows.sort(
@@ -474,11 +482,23 @@ def _suggest(call: Call, rows: list[ResultRow]) -> None:
     buckets = _money_for_purposes(call)
     for row in rows:
         application = row.application
+        if row.held:
+            row.suggestion_note = _("review held open: the reviewers differ by %(spread)s points; staff close it") % {
+                "spread": row.spread
+            }
+            continue
         if application.status != Status.REVIEWED:
             row.suggestion_note = "—"  # decided already, or not yet reviewed: the status column says which
             continue
         if row.normalised_mean is None:
             row.suggestion_note = _("no submitted reviews")
+            continue
+        if row.disagreement:
+            # Neither "fund" nor "do not fund", and no share of the budget: staff weigh the reviews.
+            row.undecided = True
+            row.suggestion_note = _("staff to decide: the reviewers differ by %(spread)s points") % {
+                "spread": row.spread
+            }
             continue
         need = application.requested_amount
         if need > budget_left:
@@ -510,28 +530,58 @@ def _suggest(call: Call, rows: list[ResultRow]) -> None:
 class Suggestion:
     funded: bool
     note: str
+    undecided: bool = False  # the reviewers disagree: staff decide, the ranking does not
 
 
 def call_suggestion(*, call: Call) -> dict[int, Suggestion]:
-    return {row.application.pk: Suggestion(row.suggested, str(row.suggestion_note)) for row in call_results(call=call)}
+    return {
+        row.application.pk: Suggestion(row.suggested, str(row.suggestion_note), row.undecided)
+        for row in call_results(call=call)
+    }
+
+
+@dataclass
+class ReviewHold:
+    spread: Decimal
+    threshold: Decimal
+
+
+def review_hold(*, application: Application) -> ReviewHold | None:
+    """Why a review with every active review in has not closed by itself (the reviewers disagree
+    beyond the call's threshold), or None when it is not held."""
+    if application.status != Status.IN_REVIEW:
+        return None
+    active = list(
+        application.review_assignments.filter(recused=False).values_list(
+            "review__weighted_total", "review__submitted_at"
+        )
+    )
+    if not active or any(submitted is None for _total, submitted in active):
+        return None
+    totals = [total for total, _submitted in active]
+    threshold = application.call.disagreement_threshold
+    if not review_rules.reviewers_disagree(totals, threshold):
+        return None
+    return ReviewHold(spread=review_rules.score_spread(totals), threshold=threshold)
 
 
 # --- reviewers --------------------------------------------------------------------------------
 
 
 def assignments_for_reviewer(*, user):
-    """A reviewer's assignments they may open: not recused (conflicted ones are not listed)."""
+    """A reviewer's assignments, recused ones included: the reviewer sees that they recused, and why."""
     from .models import ReviewAssignment
 
     return (
-        ReviewAssignment.objects.filter(reviewer=user, recused=False)
+        ReviewAssignment.objects.filter(reviewer=user)
         .select_related("application__call", "application__group", "review")
         .order_by("application__call__closes_at", "pk")
     )
 
 
 def assignment_for_reviewer(*, user, pk):
-    """An assignment of this reviewer's that is not recused; 404 otherwise."""
+    """An assignment of this reviewer's (recused or not: the caller keeps a recused reviewer out of
+    the application); 404 for anyone else's."""
     from .models import ReviewAssignment
 
     try:
@@ -546,7 +596,7 @@ def assignment_for_reviewer(*, user, pk):
                 "application__call__criteria",
                 "review__scores",
             )
-            .get(pk=pk, reviewer=user, recused=False)
+            .get(pk=pk, reviewer=user)
         )
     except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

@@ -31,7 +31,7 @@ from fundpool.files import UploadRefused, accept_upload, upload_label
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
 
-from . import lifecycle, notify
+from . import lifecycle, notify, review_rules
 from .models import (
     Agreement,
     Application,
@@ -369,13 +369,22 @@ def application_detach(*, attachment: ApplicationAttachment, user) -> None:
 REVIEWER_ROLE = "评审 Reviewer"
 
 
-def conflict_reason(*, reviewer, application: Application) -> str:
-    """Why a reviewer may not review this application, or "" if nothing known stands in the way."""
+def _standing_conflict(*, reviewer, application: Application) -> str:
+    """A relation on record that no judgement of staff can set aside: membership of the applying
+    group, or the group named in the reviewer's own list of related parties."""
     if application.group.memberships.filter(user=reviewer).exists():
         return str(_("member of the applying group"))
     profile = ReviewerProfile.objects.filter(user=reviewer).first()
     if profile and profile.related_groups.filter(pk=application.group_id).exists():
         return str(_("declared as a related party"))
+    return ""
+
+
+def conflict_reason(*, reviewer, application: Application) -> str:
+    """Why a reviewer may not review this application, or "" if nothing known stands in the way."""
+    standing = _standing_conflict(reviewer=reviewer, application=application)
+    if standing:
+        return standing
     if ReviewAssignment.objects.filter(
         reviewer=reviewer, recused=True, application__group_id=application.group_id
     ).exists():
@@ -393,16 +402,67 @@ def reviewer_profile_update(*, user, related_groups, related_parties: str = "") 
     for assignment in ReviewAssignment.objects.filter(
         reviewer=user, recused=False, application__group__in=list(related_groups)
     ):
-        _recuse(assignment, str(_("declared as a related party")))
+        _recuse(assignment, str(_("declared as a related party")), by=user)
     return profile
 
 
-def _recuse(assignment: ReviewAssignment, note: str) -> None:
+def _recuse(assignment: ReviewAssignment, note: str, *, by) -> None:
     assignment.recused = True
     assignment.conflict_note = note[:300]
     assignment.declared_at = assignment.declared_at or timezone.now()
     assignment.save(update_fields=["recused", "conflict_note", "declared_at"])
     Review.objects.filter(assignment=assignment).delete()
+    audit.record(
+        assignment.application,
+        "grants.review_recuse",
+        by=by,
+        reviewer=assignment.reviewer.get_username(),
+        note=assignment.conflict_note,
+    )
+
+
+REINSTATE_STATES = (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
+
+
+@transaction.atomic
+def review_reinstate(*, assignment: ReviewAssignment, actor, reason: str) -> ReviewAssignment:
+    """Staff judge a declared conflict to be none and put the reviewer back on the application,
+    saying why. The declaration stays on record beside the reinstatement; a relation that stands
+    on record (membership, the reviewer's own list of related groups) cannot be set aside."""
+    if not (actor and actor.has_perm("grants.screen_application")):
+        raise GrantsError(_("You may not reinstate reviewers."))
+    # The application first, as assigning and closing the review lock it: a review cannot close
+    # while a reviewer is being put back on it.
+    application = Application.objects.select_for_update().select_related("group").get(pk=assignment.application_id)
+    assignment = ReviewAssignment.objects.select_for_update().select_related("reviewer").get(pk=assignment.pk)
+    if not assignment.recused:
+        raise GrantsError(_("This reviewer is not recused."))
+    if application.status not in REINSTATE_STATES:
+        raise GrantsError(_("Reviewers are reinstated only while an application is screened or in review."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise GrantsError(_("Give the reason for reinstating; the reviewer sees it and it stays on record."))
+    standing = _standing_conflict(reviewer=assignment.reviewer, application=application)
+    if standing:
+        raise GrantsError(
+            _("%(user)s cannot be reinstated: %(reason)s.")
+            % {"user": assignment.reviewer.get_username(), "reason": standing}
+        )
+    assignment.recused = False
+    assignment.reinstated_at = timezone.now()
+    assignment.reinstated_by = _actor(actor)
+    assignment.reinstate_reason = reason[:MAX_TEXT]
+    assignment.save(update_fields=["recused", "reinstated_at", "reinstated_by", "reinstate_reason"])
+    audit.record(
+        application,
+        "grants.review_reinstate",
+        by=actor,
+        reviewer=assignment.reviewer.get_username(),
+        note=assignment.conflict_note,
+        reason=assignment.reinstate_reason,
+    )
+    transaction.on_commit(lambda: notify.reviewer_reinstated(assignment))
+    return assignment
 
 
 @transaction.atomic
@@ -490,8 +550,12 @@ def review_declare(*, assignment: ReviewAssignment, user, conflict: bool, note: 
     assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk, reviewer=user)
     if assignment.declared_at:
         raise GrantsError(_("You have already declared for this application."))
+    note = (note or "").strip()
+    if conflict and not note:
+        # Staff read it to judge the conflict, and may reinstate a reviewer whose relation is none.
+        raise GrantsError(_("Say what the relation is, so staff can judge the conflict."))
     if conflict:
-        _recuse(assignment, note.strip() or str(_("declared by the reviewer")))
+        _recuse(assignment, note, by=user)
     else:
         assignment.declared_at = timezone.now()
         assignment.save(update_fields=["declared_at"])
@@ -585,15 +649,23 @@ def weighted_total(review: Review, criteria: dict) -> Decimal:
 
 
 def _close_review_when_complete(application: Application) -> None:
+    """Close the review once every active reviewer has handed in, unless their totals disagree
+    beyond the call's threshold: then it stays open for staff to read and close themselves."""
+    # Locked, as reinstating a reviewer locks it: the review does not close while one is put back.
+    application = Application.objects.select_for_update().select_related("call").get(pk=application.pk)
     active = application.review_assignments.filter(recused=False)
-    if active.exists() and not active.filter(Q(review__isnull=True) | Q(review__submitted_at__isnull=True)).exists():
-        application_transition(
-            application=application,
-            name="close_review",
-            user=None,
-            system=True,
-            reason=str(_("All assigned reviews are in.")),
-        )
+    if not active.exists() or active.filter(Q(review__isnull=True) | Q(review__submitted_at__isnull=True)).exists():
+        return
+    totals = list(active.values_list("review__weighted_total", flat=True))
+    if review_rules.reviewers_disagree(totals, application.call.disagreement_threshold):
+        return
+    application_transition(
+        application=application,
+        name="close_review",
+        user=None,
+        system=True,
+        reason=str(_("All assigned reviews are in.")),
+    )
 
 
 # --- public notice ----------------------------------------------------------------------------

@@ -399,19 +399,29 @@ def review_detail(request, pk):
     the score sheet. Only the reviewer's own scores are ever shown here."""
     assignment = selectors.assignment_for_reviewer(user=request.user, pk=pk)
     application = assignment.application
+    if assignment.recused:
+        # They see that they recused, and why; never the application.
+        if request.method == "POST":
+            messages.error(request, _("You declared a conflict of interest on this application."))
+            return redirect("grants:review_detail", pk=assignment.pk)
+        return render(request, "grants/review_recused.html", {"assignment": assignment, "call": application.call})
     if not assignment.declared_at:
         form = DeclarationForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
-            services.review_declare(
-                assignment=assignment,
-                user=request.user,
-                conflict=form.cleaned_data["conflict"],
-                note=form.cleaned_data["note"],
-            )
-            if form.cleaned_data["conflict"]:
-                messages.info(request, _("Recorded: you are recused from this application."))
-                return redirect("grants:review_list")
-            return redirect("grants:review_detail", pk=assignment.pk)
+            try:
+                services.review_declare(
+                    assignment=assignment,
+                    user=request.user,
+                    conflict=form.cleaned_data["conflict"],
+                    note=form.cleaned_data["note"],
+                )
+            except GrantsError as exc:
+                for message in exc.messages:
+                    form.add_error(None, message)
+            else:
+                if form.cleaned_data["conflict"]:
+                    messages.info(request, _("Recorded: you are recused from this application."))
+                return redirect("grants:review_detail", pk=assignment.pk)
         return render(
             request, "grants/review_declare.html", {"assignment": assignment, "form": form, "call": application.call}
         )
@@ -475,7 +485,7 @@ def review_detail(request, pk):
 def review_attachment(request, pk, attachment_pk):
     """An attachment of an application the reviewer may open; identifying ones stay hidden under blind review."""
     assignment = selectors.assignment_for_reviewer(user=request.user, pk=pk)
-    if not assignment.declared_at:
+    if not assignment.declared_at or assignment.recused:
         raise Http404
     attachment = get_object_or_404(assignment.application.attachments, pk=attachment_pk)
     if assignment.application.call.blind_review and attachment.identifying:

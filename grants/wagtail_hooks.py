@@ -6,6 +6,7 @@ from django.conf import settings
 from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
+from wagtail.admin.admin_url_finder import register_admin_url_finder
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
@@ -13,7 +14,20 @@ from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
 from . import admin_urls
-from .models import Call, Community, PriorityProblem, ResidentGroup, SubDistrict, Track
+from .models import (
+    Application,
+    Call,
+    Community,
+    Expense,
+    Feedback,
+    Objection,
+    PriorityProblem,
+    ProjectReport,
+    Recovery,
+    ResidentGroup,
+    SubDistrict,
+    Track,
+)
 
 
 class CallAdminForm(WagtailAdminModelForm):
@@ -215,6 +229,24 @@ def delivery_menu_item():
         order=145,
         perm="grants.view_application",
     )
+
+
+class ApplicationPageURLFinder:
+    """Applications, and the decisions on their objections, expenses, reports and feedback, are
+    read and taken on the application's staff page: admin links (the site history's) go there."""
+
+    def __init__(self, user=None):
+        self.user = user
+
+    def get_edit_url(self, instance):
+        if self.user and not self.user.has_perm("grants.view_application"):
+            return None
+        application_id = instance.pk if isinstance(instance, Application) else instance.application_id
+        return reverse("grants_admin:application", args=[application_id])
+
+
+for _model in (Application, Objection, Expense, ProjectReport, Feedback, Recovery):
+    register_admin_url_finder(_model, ApplicationPageURLFinder)
 
 
 @hooks.register("register_log_actions")

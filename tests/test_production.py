@@ -60,6 +60,7 @@ def production(db):
         "SECRET_KEY": secrets.token_urlsafe(50),
         "DATABASE_URL": url,
         "ALLOWED_HOSTS": "fund.example.org",
+        "SITE_BASE_URL": "https://fund.example.org",
         "CACHE_URL": "rediscache://127.0.0.1:6379/14",
         "BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": "2",

@@ -219,6 +219,7 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 20 + "-a-long-random-production-secret-key-for-the-check-0123456789",
         "ALLOWED_HOSTS": "fund.example.org",
+        "SITE_BASE_URL": "https://fund.example.org",
         "DATABASE_URL": "sqlite:////tmp/deploy-check.sqlite3",
     }
     result = subprocess.run(

@@ -58,6 +58,7 @@ def test_production_defaults_queue_the_webhook_and_start_a_worker():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "x" * 50,
         "ALLOWED_HOSTS": "fund.example.org",
+        "SITE_BASE_URL": "https://fund.example.org",
     }
     env.pop("BACKGROUND_WORKER", None)
     env.pop("STRIPE_PROCESS_INLINE", None)

@@ -234,7 +234,13 @@ WAGTAIL_SITE_NAME = env("SITE_NAME", default="社区公益基金池")
 OPEN_DATA_PREFIX = env("OPEN_DATA_PREFIX", default="cuihu-fund")
 # The shortest public notice a call may set, in days (proposed awards stay on notice this long at least).
 NOTICE_MIN_DAYS = env.int("NOTICE_MIN_DAYS", default=5)
-WAGTAILADMIN_BASE_URL = env("WAGTAILADMIN_BASE_URL", default="http://127.0.0.1:8000")
+# The site's address as people reach it: scheme, host and port, no path (e.g. https://fund.example.org).
+# Every link in an email is made from it (fundpool.notify.site_url), allauth's and Wagtail's too.
+# The default is where `make run` serves; it passes the address it really uses.
+SITE_BASE_URL = env("SITE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+WAGTAILADMIN_BASE_URL = SITE_BASE_URL
+# allauth makes its emails' links from the request's host; this adapter makes them from SITE_BASE_URL.
+ACCOUNT_ADAPTER = "cms.accounts.AccountAdapter"
 # No avatars from an outside service: nothing about staff leaves the site, and no broken images offline.
 WAGTAIL_GRAVATAR_PROVIDER_URL = None
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}

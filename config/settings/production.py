@@ -4,6 +4,9 @@ from .base import env
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: production refuses to start without one
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
+# No default: links in emails must name the address people use, not a guess.
+SITE_BASE_URL = env("SITE_BASE_URL").rstrip("/")
+WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 # The production profile runs `manage.py run_worker` beside gunicorn (scripts/serve-production).
 BACKGROUND_WORKER = env.bool("BACKGROUND_WORKER", default=True)
 STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=not BACKGROUND_WORKER)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('grants', '0007_agreement_pdf'),
+        ('grants', '0008_i15_abuse'),
     ]
 
     operations = [

@@ -613,6 +613,13 @@ class ReviewAssignment(models.Model):
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Staff may judge a declared conflict to be none and put the reviewer back; the declaration
+    # (conflict_note, declared_at) stays beside the reinstatement.
+    reinstated_at = models.DateTimeField(_("reinstated at"), null=True, blank=True)
+    reinstated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reinstate_reason = models.TextField(_("reason for reinstating"), blank=True)
 
     class Meta:
         ordering = ["assigned_at", "pk"]

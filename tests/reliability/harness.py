@@ -124,6 +124,7 @@ def production_env(database: str, **overrides: str) -> dict[str, str]:
         "DATABASE_URL": database,
         "SECRET_KEY": "reliability-tests-only",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "SITE_BASE_URL": "http://127.0.0.1",
         "CACHE_URL": "locmemcache://",
         "SECURE_SSL_REDIRECT": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",

@@ -199,6 +199,13 @@ def build_world() -> SimpleNamespace:
         application=w.in_review, reviewer=UserFactory(username="sec-another-reviewer"), declared_at=now
     )
 
+    # The assigned trustee recused from an application awaiting screening: they see that they
+    # recused (and nothing of it), and staff may reinstate them.
+    w.screening = put_in_state(application("初审中的申请"), Status.SUBMITTED)
+    w.recused_assignment = ReviewAssignment.objects.create(
+        application=w.screening, reviewer=assigned, declared_at=now, recused=True, conflict_note="亲属"
+    )
+
     w.on_notice = put_in_state(application("公示中的申请"), Status.ON_NOTICE)
     # One objection confirmed (open, for staff to decide); one phone number and one email address
     # still to confirm.
@@ -484,6 +491,16 @@ CASES: list[Case] = [
     # --- review ---
     Case("grants:review_detail", _pk("assignment"), see={ASSIGNED}, post={ASSIGNED}, data=_review_form, effect=True),
     Case("grants:review_detail", _pk("other_assignment"), data=_review_form, variant="another reviewer's assignment"),
+    # A recused reviewer's own assignment: a page saying so; a POST changes nothing.
+    Case(
+        "grants:review_detail",
+        _pk("recused_assignment"),
+        see={ASSIGNED},
+        data=_review_form,
+        refused={ASSIGNED},
+        variant="recused",
+        leaks=lambda w: [w.screening.summary, w.group.name],
+    ),
     Case(
         "grants:review_attachment",
         lambda w: {"pk": w.assignment.pk, "attachment_pk": w.review_attachment.pk},
@@ -619,6 +636,13 @@ CASES: list[Case] = [
         _pk("in_review"),
         post={STAFF},
         data=lambda w: {"reviewers": [w.users[REVIEWER].pk]},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:review_reinstate",
+        _pk("recused_assignment"),
+        post={STAFF},
+        data=lambda w: {"reason": "关系已核实，不构成冲突"},
         effect=True,
     ),
     Case(

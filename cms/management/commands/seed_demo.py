@@ -1,5 +1,6 @@
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
@@ -99,4 +100,5 @@ class Command(BaseCommand):
         self.stdout.write("  staff admin /admin/ signs in by username; the site's pages by email")
         for username, email, description in logins:
             self.stdout.write(f"  {username:<10} {email:<24} {description}")
-        self.stdout.write("Site: http://127.0.0.1:8000/   Staff admin: http://127.0.0.1:8000/admin/")
+        # The address links in emails use too (SITE_BASE_URL; `make run` passes the one it serves on).
+        self.stdout.write(f"Site: {settings.SITE_BASE_URL}/   Staff admin: {settings.SITE_BASE_URL}/admin/")
