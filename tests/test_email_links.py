@@ -71,7 +71,9 @@ def test_the_grants_emails_link_to_the_site(staff, roles, mailoutbox):
     notify.group_invitation(GroupInvitation.objects.create(group=group, email="new@example.invalid"))
     notify.application_status_changed(application, "补充预算")
     on_notice = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
-    notify.objection_received(Objection.objects.create(application=on_notice, name="张三", contact="1", text="异议"))
+    objection = Objection.objects.create(application=on_notice, name="张三", contact="zs@example.invalid", text="异议")
+    notify.objection_confirm_link(objection)
+    notify.objection_digest([objection], ["decider@example.invalid"])
     reviewer = UserFactory()
     assignment = ReviewAssignment.objects.create(
         application=application, reviewer=reviewer, declared_at=timezone.now(), conflict_note="亲属"
@@ -86,7 +88,7 @@ def test_the_grants_emails_link_to_the_site(staff, roles, mailoutbox):
         today,
     )
     notify.delivery_reminder("staff@example.invalid", "staff", {"warnings": [warning], "upcoming": []}, today)
-    assert len(mailoutbox) == 8
+    assert len(mailoutbox) == 9
     assert_links_on_the_site(mailoutbox)
 
 
