@@ -7,7 +7,7 @@ Themes and funders are plain reference data and use Wagtail's generic views."""
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import path
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import BooleanColumn, Column
@@ -155,7 +155,7 @@ class CommitmentViewSet(LedgerViewSet):
     model = Commitment
     icon = "lock"
     menu_label = _("Commitments")
-    list_display = ["reference", "theme", "call_ref", "capacity_building", "created_at"]
+    list_display = ["reference", "theme", "call_ref", BooleanColumn("capacity_building"), "created_at"]
     search_fields = ["reference"]
     inspect_view_class = admin_views.CommitmentInspectView
 
@@ -222,7 +222,7 @@ class CampaignViewSet(ModelViewSet):
         "ends_on",
         "active",
     ]
-    list_display = ["title", "goal", "starts_on", "ends_on", BooleanColumn("active", label=_("active"))]
+    list_display = ["title", "goal", "starts_on", "ends_on", BooleanColumn("active", label=pgettext_lazy("campaign", "active"))]
     delete_view_class = admin_views.ProtectedDeleteView
 
 
