@@ -13,7 +13,7 @@ from wagtail import hooks
 from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from . import admin_views, audit, donation_admin
+from . import admin_views, audit, donation_admin, system_reasons
 from .models import (
     Account,
     Campaign,
@@ -168,7 +168,7 @@ class DonationViewSet(LedgerViewSet):
         "__str__",
         Column("amount_display", label=_("Amount"), accessor=lambda d: format_amount(d.amount, d.currency)),
         "channel",
-        "designation_label",
+        Column("designation", label=_("designation"), accessor=lambda d: system_reasons.display(d.designation_label)),
         "receipt_number",
         "created_at",
     ]
@@ -222,7 +222,13 @@ class CampaignViewSet(ModelViewSet):
         "ends_on",
         "active",
     ]
-    list_display = ["title", "goal", "starts_on", "ends_on", BooleanColumn("active", label=pgettext_lazy("campaign", "active"))]
+    list_display = [
+        "title",
+        "goal",
+        "starts_on",
+        "ends_on",
+        BooleanColumn("active", label=pgettext_lazy("campaign", "active")),
+    ]
     delete_view_class = admin_views.ProtectedDeleteView
 
 

@@ -9,6 +9,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from . import system_reasons
+
 logger = logging.getLogger(__name__)
 
 
@@ -71,7 +73,7 @@ def application_status_changed(application, reason: str) -> None:
         _send(
             _("%(title)s: %(status)s") % {"title": application.title, "status": application.applicant_status},
             "grants/email/status_changed.txt",
-            {"application": application, "reason": reason},
+            {"application": application, "reason": system_reasons.display(reason)},
             _member_emails(application.group),
         )
 
