@@ -115,3 +115,10 @@ def test_the_admins_script_messages_are_in_chinese(as_staff):
     catalog = json.loads(re.search(r"const newcatalog = (\{.*?\});", script, re.S).group(1))
     assert catalog["Autosave in progress…"] == "正在自动保存…"
     assert catalog["Changes have been autosaved."] == "更改已自动保存。"
+
+
+def test_wagtails_default_workflow_and_groups_are_named_in_chinese(as_staff):
+    about = Page.objects.get(slug="about")
+    page = text_of(as_staff.get(reverse("wagtailadmin_pages:edit", args=[about.pk])).content.decode())
+    assert "Moderators approval" not in page
+    assert "提交给审核员审批" in page
