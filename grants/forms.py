@@ -84,7 +84,10 @@ class ApplicationForm(forms.Form):
         label=_("Priority problem addressed"), queryset=PriorityProblem.objects.none(), required=False
     )
     summary = forms.CharField(
-        label=pgettext_lazy("application", "Summary"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000
+        label=pgettext_lazy("application", "Summary"),
+        widget=forms.Textarea(attrs=TEXTAREA),
+        required=False,
+        max_length=5000,
     )
     activities = forms.CharField(
         label=_("Activities"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000

@@ -401,7 +401,10 @@ class GroupInvitation(models.Model):
 class Application(lifecycle.ApplicationLifecycle, models.Model):
     call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="applications")
     group = models.ForeignKey(
-        ResidentGroup, verbose_name=pgettext_lazy("applicant", "group"), on_delete=models.PROTECT, related_name="applications"
+        ResidentGroup,
+        verbose_name=pgettext_lazy("applicant", "group"),
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
     status = FSMField(
         _("status"),
