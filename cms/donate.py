@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from fundpool import donation_selectors, gateway, ratelimit
+from fundpool import donation_selectors, gateway, ratelimit, system_reasons
 from fundpool import donation_services as services
 from fundpool.errors import FundpoolError
 from fundpool.ledger import Restriction
@@ -51,7 +51,7 @@ def resolve_designation(value: str) -> tuple[Restriction, str, str]:
     A funded project's gifts are restricted to its theme and shown with the project."""
     kind, _sep, key = (value or "").partition(":")
     if value == "pool":
-        return Restriction(), str(_("The general pool")), ""
+        return Restriction(), system_reasons.encode("fund.general_pool"), ""
     if kind == "theme":
         theme = Theme.objects.filter(code=key).first()
         if theme:
@@ -126,7 +126,7 @@ class DonateForm(forms.Form):
         if self.campaign is not None:
             cleaned["resolved"] = (
                 Restriction.of(self.campaign),
-                self.campaign.designation_label or str(_("The general pool")),
+                self.campaign.designation_label or system_reasons.encode("fund.general_pool"),
                 self.campaign.designation_ref,
             )
         elif cleaned.get("designation"):

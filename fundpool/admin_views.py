@@ -17,7 +17,7 @@ from django.views.generic import FormView, View
 from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import selectors, services
+from . import selectors, services, system_reasons
 from .errors import FundpoolError
 from .files import private_file_response
 from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm, RefundForm
@@ -321,7 +321,7 @@ class LocalInspectView(InspectView):
             return "—"
         if isinstance(value, bool):
             return gettext("Yes") if value else gettext("No")
-        return value
+        return system_reasons.display(value) if isinstance(value, str) else value
 
 
 class InflowIndexView(IndexView):

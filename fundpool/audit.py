@@ -118,9 +118,12 @@ def register(actions) -> None:
     """For the `register_log_actions` hook."""
     from wagtail.log_actions import LogFormatter
 
+    from . import system_reasons
     from .models import EntryKind
 
     display("kind", lambda v: dict(EntryKind.choices).get(v, v))
+    display("reason", system_reasons.display)
+    display("memo", system_reasons.display)
     for action, label in ACTIONS.items():
 
         class Formatter(LogFormatter):

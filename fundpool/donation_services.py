@@ -21,7 +21,7 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from . import gateway
+from . import gateway, system_reasons
 from . import services as ledger_services
 from .errors import FundpoolError, InvalidAmount, NotReversible
 from .ledger import Restriction
@@ -124,7 +124,7 @@ def donation_start(
         currency=check_currency(None),
         designation_label=(
             designation_label
-            or (str(_("The general pool")) if restriction.kind == RestrictionKind.UNRESTRICTED else "")
+            or (system_reasons.encode("fund.general_pool") if restriction.kind == RestrictionKind.UNRESTRICTED else "")
         )[:200],
         designation_ref=designation_ref[:120],
         display_name=(display_name or "").strip()[:60],
@@ -431,7 +431,7 @@ def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
         effective_at=paid_at,
         restriction=Restriction.of(donation),
         external_ref=f"stripe:cs:{session.get('id')}",
-        description=str(_("Online gift #%(n)s")) % {"n": donation.pk},
+        description=system_reasons.encode("fund.online_gift", n=donation.pk),
         payer_name=donation.display_name,
         anonymous=donation.anonymous or not donation.display_name,
     )
@@ -832,7 +832,7 @@ def _match(donation: Donation, *, received_on: date) -> Donation | None:
         amount=amount,
         received_on=received_on,
         external_ref=f"match:{donation.pk}",
-        description=str(_("Match for gift #%(n)s (%(campaign)s)")) % {"n": donation.pk, "campaign": campaign.title},
+        description=system_reasons.encode("fund.match", n=donation.pk, campaign=campaign.title),
     )
     return Donation.objects.create(
         channel=DonationChannel.MATCH,
@@ -934,7 +934,7 @@ def donations_import(*, preview: ImportPreview, only_valid: bool = False, filena
             amount=row.amount,
             received_on=row.received_on,
             external_ref=f"import:{import_ref}",
-            description=(row.message or str(_("Imported gift")))[:300],
+            description=(row.message or system_reasons.encode("fund.imported_gift"))[:300],
             payer_name=row.name,
             anonymous=row.anonymous or not row.name,
             actor=actor,
@@ -948,7 +948,7 @@ def donations_import(*, preview: ImportPreview, only_valid: bool = False, filena
             anonymous=row.anonymous,
             message=row.message[:300],
             import_ref=import_ref,
-            designation_label=str(_("The general pool")),
+            designation_label=system_reasons.encode("fund.general_pool"),
             inflow=inflow,
             confirmed_at=timezone.now(),
         )

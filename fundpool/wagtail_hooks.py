@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.admin.utils import quote
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import ModelAdminURLFinder
@@ -16,7 +16,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from . import admin_views, audit, donation_admin
+from . import admin_views, audit, donation_admin, system_reasons
 from .models import (
     Account,
     Campaign,
@@ -174,7 +174,7 @@ class CommitmentViewSet(LedgerViewSet):
     model = Commitment
     icon = "lock"
     menu_label = _("Commitments")
-    list_display = ["reference", "theme", "call_ref", "capacity_building", "created_at"]
+    list_display = ["reference", "theme", "call_ref", BooleanColumn("capacity_building"), "created_at"]
     search_fields = ["reference"]
     inspect_view_class = admin_views.CommitmentInspectView
 
@@ -187,7 +187,7 @@ class DonationViewSet(LedgerViewSet):
         "__str__",
         Column("amount_display", label=_("Amount"), accessor=lambda d: format_amount(d.amount, d.currency)),
         "channel",
-        "designation_label",
+        Column("designation", label=_("designation"), accessor=lambda d: system_reasons.display(d.designation_label)),
         "receipt_number",
         "created_at",
     ]
@@ -250,7 +250,13 @@ class CampaignViewSet(ModelViewSet):
         "ends_on",
         "active",
     ]
-    list_display = ["title", "goal", "starts_on", "ends_on", BooleanColumn("active", label=_("active"))]
+    list_display = [
+        "title",
+        "goal",
+        "starts_on",
+        "ends_on",
+        BooleanColumn("active", label=pgettext_lazy("campaign", "active")),
+    ]
     delete_view_class = admin_views.ProtectedDeleteView
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from fundpool import ratelimit
@@ -82,7 +83,7 @@ def _csv(call: Call, filters) -> HttpResponse:
         [
             _("ID"),
             _("Title"),
-            _("Group"),
+            pgettext("applicant", "Group"),
             _("Community"),
             _("Type"),
             _("Status"),
@@ -91,7 +92,7 @@ def _csv(call: Call, filters) -> HttpResponse:
             _("Own contribution"),
             _("Matched"),
             _("Beneficiaries"),
-            _("Submitted"),
+            pgettext("date", "Submitted"),
             _("Attachments"),
         ]
     )

@@ -29,7 +29,7 @@ from fundpool.ledger import Restriction
 from fundpool.models import RestrictionKind, SourceType
 from fundpool.money import format_amount, parse_amount
 
-from . import lifecycle
+from . import lifecycle, system_reasons
 from .models import (
     Activity,
     Application,
@@ -430,7 +430,7 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
             application=application,
             name=name,
             user=actor,
-            reason=comment or str(_("Final report accepted.")),
+            reason=comment or system_reasons.encode("grants.final_report_accepted"),
             evaluated=True,
         )
         if accept:
@@ -487,7 +487,7 @@ def settle_final(application: Application, user) -> Settlement:
     owed = max(paid - spent, ZERO)
     if owed > 0:
         recovery_record(
-            application=application, amount=owed, reason=str(_("Paid more than the project spent.")), actor=user
+            application=application, amount=owed, reason=system_reasons.encode("grants.overpaid"), actor=user
         )
     return Settlement(spent=spent, paid=paid, paid_now=paid_now, owed_back=owed)
 
@@ -616,8 +616,9 @@ def recovery_receive(*, recovery: Recovery, actor, amount, received_on: date | N
             received_on=received_on,
             restriction=restriction,
             external_ref=(reference or "").strip() or None,
-            description=str(_("Returned by %(group)s for “%(project)s”"))
-            % {"group": application.group.name, "project": application.title},
+            description=system_reasons.encode(
+                "grants.returned_by", group=application.group.name, project=application.title
+            ),
             actor=_actor(actor),
         )
     except FundpoolError as exc:

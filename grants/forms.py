@@ -7,6 +7,7 @@ from decimal import Decimal
 from django import forms
 from django.forms import formset_factory
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fundpool.errors import FundpoolError
 from fundpool.forms import AmountField, date_widget
@@ -83,7 +84,10 @@ class ApplicationForm(forms.Form):
         label=_("Priority problem addressed"), queryset=PriorityProblem.objects.none(), required=False
     )
     summary = forms.CharField(
-        label=_("Summary"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000
+        label=pgettext_lazy("application", "Summary"),
+        widget=forms.Textarea(attrs=TEXTAREA),
+        required=False,
+        max_length=5000,
     )
     activities = forms.CharField(
         label=_("Activities"), widget=forms.Textarea(attrs=TEXTAREA), required=False, max_length=5000
@@ -250,7 +254,7 @@ class ReviewForm(forms.Form):
                 widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
             )
             self.fields[f"comment_{c.pk}"] = forms.CharField(
-                label=_("Comment"),
+                label=pgettext_lazy("explanation", "Comment"),
                 required=False,
                 max_length=500,
                 widget=forms.TextInput(attrs={"placeholder": _("Comment on this score (optional)")}),

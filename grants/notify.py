@@ -12,6 +12,8 @@ from django.utils import translation
 
 from fundpool.notify import site_url
 
+from . import system_reasons
+
 logger = logging.getLogger(__name__)
 
 
@@ -75,7 +77,7 @@ def application_status_changed(application, reason: str) -> None:
         _send(
             _("%(title)s: %(status)s") % {"title": application.title, "status": application.applicant_status},
             "grants/email/status_changed.txt",
-            {"application": application, "reason": reason},
+            {"application": application, "reason": system_reasons.display(reason)},
             _member_emails(application.group),
         )
 

@@ -15,7 +15,7 @@ from django_fsm_log.models import StateLog
 
 from fundpool.money import format_amount
 
-from . import lifecycle, review_rules
+from . import lifecycle, review_rules, system_reasons
 from .lifecycle import Status
 from .models import (
     Application,
@@ -188,7 +188,7 @@ def application_timeline(*, application: Application, for_applicant: bool) -> li
                 at=log.timestamp,
                 status=log.state,
                 label="",
-                reason=log.description or "",
+                reason=system_reasons.display(log.description),
                 by_staff=bool(log.by and not application.group.memberships.filter(user=log.by).exists()),
             )
         )

@@ -31,7 +31,7 @@ from fundpool.files import UploadRefused, accept_upload, upload_label
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
 
-from . import lifecycle, notify, review_rules
+from . import lifecycle, notify, review_rules, system_reasons
 from .models import (
     Agreement,
     Application,
@@ -664,7 +664,7 @@ def _close_review_when_complete(application: Application) -> None:
         name="close_review",
         user=None,
         system=True,
-        reason=str(_("All assigned reviews are in.")),
+        reason=system_reasons.encode("grants.reviews_in"),
     )
 
 
@@ -902,7 +902,7 @@ def notices_close(*, now=None) -> list[Application]:
                         name="confirm_award",
                         user=None,
                         system=True,
-                        reason=str(_("Public notice ended with no open objection.")),
+                        reason=system_reasons.encode("grants.notice_ended"),
                     )
                 )
         except GrantsError:
@@ -1185,7 +1185,7 @@ def _commit_award(application: Application, amount, user) -> None:
                 reference=application.capacity_reference,
                 amount=call.capacity_building_amount,
                 purpose=Purpose(capacity_building=True, unrestricted_allowed=False),
-                description=_("Capacity building for %(group)s") % {"group": application.group.name},
+                description=system_reasons.encode("grants.capacity_building", group=application.group.name),
                 actor=_actor(user),
             )
     except FundpoolError as exc:

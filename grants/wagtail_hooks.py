@@ -13,6 +13,8 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from fundpool.admin_views import LocalInspectView
+
 from . import admin_urls
 from .models import (
     Application,
@@ -68,6 +70,12 @@ class CallAdminForm(WagtailAdminModelForm):
         return cleaned
 
 
+class CallInspectView(LocalInspectView):
+    def get_tracks_display_value(self):
+        labels = dict(Track.choices)
+        return "、".join(str(labels.get(t, t)) for t in self.object.tracks) or "—"
+
+
 class CallViewSet(ModelViewSet):
     model = Call
     icon = "list-ul"
@@ -76,6 +84,7 @@ class CallViewSet(ModelViewSet):
     list_filter = ["published"]
     search_fields = ["title"]
     inspect_view_enabled = True
+    inspect_view_class = CallInspectView
     panels = [
         MultiFieldPanel(
             [FieldPanel("title"), FieldPanel("slug"), FieldPanel("description"), FieldPanel("published")],
@@ -167,6 +176,7 @@ class ResidentGroupViewSet(ModelViewSet):
     list_filter = ["filing_status", "group_type", "community"]
     search_fields = ["name", "leader_name"]
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     inspect_view_fields_exclude = ["charter"]
 
 

@@ -48,7 +48,7 @@ class Campaign(RestrictionFields):
     match_cap = models.DecimalField(_("matching cap"), null=True, blank=True, **MONEY)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
-    active = models.BooleanField(_("active"), default=True)
+    active = models.BooleanField(pgettext_lazy("campaign", "active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

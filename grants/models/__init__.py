@@ -410,7 +410,10 @@ class GroupInvitation(models.Model):
 class Application(lifecycle.ApplicationLifecycle, models.Model):
     call = models.ForeignKey(Call, verbose_name=_("call"), on_delete=models.PROTECT, related_name="applications")
     group = models.ForeignKey(
-        ResidentGroup, verbose_name=_("group"), on_delete=models.PROTECT, related_name="applications"
+        ResidentGroup,
+        verbose_name=pgettext_lazy("applicant", "group"),
+        on_delete=models.PROTECT,
+        related_name="applications",
     )
     status = FSMField(
         _("status"),
@@ -525,7 +528,7 @@ class BudgetLine(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="budget_lines")
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
-    item = models.CharField(_("item"), max_length=100)
+    item = models.CharField(pgettext_lazy("budget", "item"), max_length=100)
     unit_cost = models.DecimalField(_("unit cost"), **MONEY)
     quantity = models.DecimalField(_("quantity"), max_digits=10, decimal_places=2)
     amount = models.DecimalField(_("amount"), **MONEY)
@@ -652,7 +655,7 @@ class CriterionScore(models.Model):
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="scores")
     criterion = models.ForeignKey(CallCriterion, on_delete=models.PROTECT, related_name="scores")
     points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
-    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    comment = models.CharField(pgettext_lazy("explanation", "comment"), max_length=500, blank=True)
 
     class Meta:
         constraints = [

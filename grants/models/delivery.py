@@ -177,7 +177,7 @@ class Feedback(models.Model):
 
     application = models.ForeignKey("grants.Application", on_delete=models.PROTECT, related_name="feedback")
     rating = models.PositiveSmallIntegerField(_("rating"))
-    comment = models.TextField(_("comment"), max_length=500, blank=True)
+    comment = models.TextField(pgettext_lazy("explanation", "comment"), max_length=500, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=FeedbackStatus.choices, default=FeedbackStatus.PENDING
     )
@@ -200,7 +200,7 @@ class Feedback(models.Model):
 
 class RecoveryStatus(models.TextChoices):
     OWED = "owed", _("Owed")
-    RECEIVED = "received", _("Received")
+    RECEIVED = "received", pgettext_lazy("recovery status", "Received")
 
 
 class Recovery(models.Model):
