@@ -1,6 +1,7 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+from wagtail.users.apps import WagtailUsersAppConfig
 
 
 def _ensure_roles(sender, using="default", **kwargs):
@@ -30,3 +31,9 @@ class CmsConfig(AppConfig):
         from .cache import connect
 
         connect()
+
+
+class UsersConfig(WagtailUsersAppConfig):
+    """Wagtail's user screens, with the project's rules on who may give whom a role (cms/users.py)."""
+
+    user_viewset = "cms.users.UserViewSet"

@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "cms.apps.UsersConfig",  # wagtail.users, with the rules on roles (cms/users.py)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
