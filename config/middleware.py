@@ -1,6 +1,6 @@
 """Site-wide protections that sit in the middleware stack: the Content Security Policy (one strict
 policy for the public site and the applicants' pages, a wider one for Wagtail's admin), a
-Permissions-Policy header, and session time-outs."""
+Permissions-Policy header, session time-outs, and no caching of signed-in pages."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
 
@@ -72,3 +73,22 @@ class SessionTimeoutMiddleware:
             return
         if now - seen >= self.TOUCH_EVERY:
             session["_seen_at"] = now
+
+
+class PrivatePagesMiddleware:
+    """Whatever a signed-in person is shown, and every page of the sign-in flow, is theirs alone:
+    `Cache-Control: private, no-store`, so neither a shared proxy nor the browser's disk keeps it
+    for the next person at the machine. Anonymous visitors' public pages are left as they are
+    (cms/cache.py). Goes after AuthenticationMiddleware."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or request.path_info.startswith(settings.PRIVATE_PATH_PREFIXES):
+            patch_cache_control(response, private=True, no_store=True)
+            patch_vary_headers(response, ("Cookie",))
+        return response

@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
+    # Signed-in pages: Cache-Control: private, no-store.
+    "config.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Pages already rendered for anonymous visitors, before any routing (see cms/cache.py).
@@ -121,7 +123,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "cms.auth.MinimumLengthValidator"},
+    {"NAME": "cms.auth.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -170,6 +172,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
+# Pages of the sign-in flow are private even before anyone is signed in (config/middleware.py).
+PRIVATE_PATH_PREFIXES = ("/accounts/", "/admin/")
+
 # Content Security Policy (django-csp): nothing inline and nothing from elsewhere on the public site
 # and the applicants' pages; forms may post only here, and the donation form on to Stripe Checkout.
 CONTENT_SECURITY_POLICY = {
@@ -203,7 +208,8 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[社区公益基金池] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
-ACCOUNT_PASSWORD_MIN_LENGTH = 8
+# allauth reads this only when AUTH_PASSWORD_VALIDATORS is empty; the validator above holds the rule.
+ACCOUNT_PASSWORD_MIN_LENGTH = 10
 # Failed logins are counted and locked out by django-axes (one mechanism, one message).
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区公益基金池 <noreply@fund.invalid>")
