@@ -1,6 +1,13 @@
-"""Glue between the login forms and django-axes, and the password rules' messages."""
+"""Signing in: glue between the login form and django-axes, the password rules' messages, and
+the other login pages (Wagtail's admin login and its login for private pages) sent to the site's
+own, which asks for the second factor (cms/mfa.py)."""
+
+from urllib.parse import urlencode
 
 from django.contrib.auth import password_validation
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 
 
@@ -46,3 +53,27 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
             )
             % self.min_length
         )
+
+
+# --- the other login pages ---------------------------------------------------------------------
+
+
+def _to_site_login(request, default_next: str):
+    """The site's own login (password, then the second factor), coming back to `next`."""
+    target = request.GET.get("next") or default_next
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = default_next
+    return redirect(f"{reverse('account_login')}?{urlencode({'next': target})}")
+
+
+def admin_login(request):
+    """Wagtail's admin login is not a way round the second factor: it sends everyone, by any
+    method, to the site's login, which takes a username as well as an email."""
+    return _to_site_login(request, reverse("wagtailadmin_home"))
+
+
+def private_page_login(request):
+    """Wagtail's login for pages restricted to signed-in people, likewise."""
+    return _to_site_login(request, "/")

@@ -1,12 +1,15 @@
 """The rules on roles (cms/roles.py) at the doors of Wagtail's user screens: before an account is
 opened, created or deleted, and before a bulk action on the user list runs. The forms and views of
-cms/users.py check the saved values again; these hooks stop a request before anything is shown."""
+cms/users.py check the saved values again; these hooks stop a request before anything is shown.
+And on the admin's account page, the way to the second factor (cms/mfa.py)."""
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.auth import permission_denied
 
-from .roles import fund_group_names, may_manage_account
+from .roles import fund_group_names, holds_fund_role, may_manage_account
 from .users import RoleCheckedAssignRole, RoleCheckedSetActiveState
 
 
@@ -56,3 +59,14 @@ def _bulk_only_on_accounts_one_may_manage(request, action_type, objects, action)
 # After Wagtail's own (order 0), so that these replace its actions of the same type.
 hooks.register("register_bulk_action", RoleCheckedAssignRole, order=1)
 hooks.register("register_bulk_action", RoleCheckedSetActiveState, order=1)
+
+
+@hooks.register("register_account_menu_item")
+def _second_factor(request):
+    if not holds_fund_role(request.user):
+        return None
+    return {
+        "url": reverse("mfa_index"),
+        "label": _("Two-step sign-in"),
+        "help_text": _("After the password, a code from an authenticator app on your phone; with recovery codes."),
+    }

@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "axes",
     "csp",
     "wagtail.contrib.forms",
@@ -64,6 +65,8 @@ MIDDLEWARE = [
     "config.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The roles that must use a second factor set one up before anything else (MFA_REQUIRED_ROLES).
+    "config.middleware.MFARequiredMiddleware",
     # Pages already rendered for anonymous visitors, before any routing (see cms/cache.py).
     "cms.cache.PublicCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -199,8 +202,9 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
-# Accounts (django-allauth): sign in with email, verified before first use.
-ACCOUNT_LOGIN_METHODS = {"email"}
+# Accounts (django-allauth): sign in with email (or username: staff, whose admin login comes here),
+# the email verified before first use.
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -215,6 +219,20 @@ ACCOUNT_RATE_LIMITS = {"login_failed": None}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区公益基金池 <noreply@fund.invalid>")
 # Who is alerted about gifts held in suspense (comma-separated emails).
 MANAGERS = [("", email) for email in env.list("MANAGERS_EMAILS", default=[])]
+
+# A second factor (django-allauth's MFA): an authenticator app (TOTP), with recovery codes. Anyone
+# signed in may turn it on (staff, finance and superusers find it on their admin account page).
+# MFA_REQUIRED_ROLES: who must use it ("superuser", "staff", "finance"); none here, finance and
+# superusers in production (config/settings/production.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "cms.mfa.MFAAdapter"
+# Wrong codes are counted per account, as wrong passwords are (cms/mfa.py).
+MFA_FORMS = {"authenticate": "cms.mfa.AuthenticateForm", "reauthenticate": "cms.mfa.ReauthenticateForm"}
+MFA_TOTP_ISSUER = env("SITE_NAME", default="社区公益基金池")
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=[])
+# Wagtail's own login pages go to the site's (cms/auth.py), which asks for the second factor.
+WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 
 # Brute-force protection (django-axes) for the site's login and Wagtail's admin login alike.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
