@@ -222,3 +222,17 @@ def test_the_demo_finance_account_signs_in_with_the_secret_in_the_readme(client)
     client.post(reverse("account_login"), {"login": "finance", "password": DEMO_PASSWORD})
     client.post(reverse("mfa_authenticate"), {"code": code_now(DEMO_TOTP_SECRET)})
     assert signed_in_as(client) == str(finance.pk)
+
+
+def test_production_settings_require_it_of_finance_and_superusers(monkeypatch):
+    """config/settings/production.py's default, read as the production profile reads it."""
+    import importlib
+    import sys
+
+    monkeypatch.setenv("SECRET_KEY", "production-settings-under-test")
+    monkeypatch.setenv("ALLOWED_HOSTS", "fund.example.org")
+    monkeypatch.delenv("MFA_REQUIRED_ROLES", raising=False)
+    monkeypatch.delitem(sys.modules, "config.settings.production", raising=False)
+    production = importlib.import_module("config.settings.production")
+    assert set(production.MFA_REQUIRED_ROLES) == {"finance", "superuser"}
+    assert importlib.import_module("config.settings.dev").MFA_REQUIRED_ROLES == []
