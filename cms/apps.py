@@ -1,6 +1,7 @@
 from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
+from wagtail.users import apps as wagtail_users_apps
 
 
 def _ensure_roles(sender, using="default", **kwargs):
@@ -30,3 +31,11 @@ class CmsConfig(AppConfig):
         from .cache import connect
 
         connect()
+
+
+class UsersConfig(wagtail_users_apps.WagtailUsersAppConfig):
+    """Wagtail's user screens, with the project's rules on who may give whom a role (cms/users.py).
+    Named in INSTALLED_APPS in place of "wagtail.users"; not the default config of "cms"."""
+
+    default = False  # "cms" keeps CmsConfig: Django picks the one default config in this module
+    user_viewset = "cms.users.UserViewSet"

@@ -6,6 +6,10 @@ from django.contrib.auth import get_user_model
 from .roles import ensure_roles
 
 DEMO_PASSWORD = "demo-pass-2026"
+# The demo finance account signs in with a second factor: this secret, typed into any authenticator
+# app (README.md), gives its codes. Public on purpose; nobody else in the demo is asked for one.
+DEMO_TOTP_USER = "finance"
+DEMO_TOTP_SECRET = "MZXW6YTBOJRGC3TDMVQW4Y3FORZWK4TB"
 DEMO_USERS = [
     # username, role, superuser, description, the name shown on pages (kept whole in first_name:
     # Chinese names put the family name first, which Django's "first last" would reverse)
@@ -40,8 +44,22 @@ def seed_users() -> list[tuple[str, str]]:
             user.groups.add(groups[role])
         # The site's own pages sign in by (verified) email; the staff admin by username.
         EmailAddress.objects.get_or_create(user=user, email=user.email, defaults={"verified": True, "primary": True})
+        if username == DEMO_TOTP_USER:
+            _demo_totp(user)
         logins.append((username, user.email, description))
     return logins
+
+
+def _demo_totp(user) -> None:
+    """Through allauth's own models: the TOTP authenticator with the documented secret, and
+    recovery codes beside it, as turning it on in the browser would leave them."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+        TOTP.activate(user, DEMO_TOTP_SECRET)
+    RecoveryCodes.activate(user)
 
 
 def bulk_outcome_pages(*, count: int = 300, stream=None) -> int:

@@ -1,7 +1,14 @@
 """The people who use the system, as Django groups. Staff and finance work in the Wagtail admin;
-reviewers and applicants never get admin access (their pages are the site's own)."""
+reviewers and applicants never get admin access (their pages are the site's own).
+
+Who may give whom a role is decided here, once, for Wagtail's user screens and bulk actions alike
+(cms/users.py, cms/wagtail_hooks.py): only superusers grant or take away the superuser flag, staff
+or finance; nobody changes their own roles; and only superusers open the account of a superuser,
+staff or finance (setting its password or email would be taking it over)."""
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 ROLES = {
     "staff": (
@@ -57,7 +64,8 @@ ROLES = {
             "grants.view_expense",
             "grants.view_projectreport",
             "grants.view_feedback",
-            # Staff grant roles: Wagtail's user screens (only superusers can make superusers).
+            # Staff look after residents' and reviewers' accounts on Wagtail's user screens; the
+            # fund's own roles are the superusers' to give (FUND_ROLES below).
             "auth.view_user",
             "auth.change_user",
         ],
@@ -121,3 +129,61 @@ def _staff_edit_pages(group) -> None:
         permission = Permission.objects.filter(content_type__app_label="wagtailcore", codename=codename).first()
         if permission is not None:
             GroupPagePermission.objects.get_or_create(group=group, page=home, permission=permission)
+
+
+# Roles that move money or run the programme: only a superuser grants or removes them.
+FUND_ROLES = ("staff", "finance")
+
+
+class RoleChangeRefused(PermissionDenied):
+    """A change of someone's roles that the person asking may not make."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def fund_group_names() -> set[str]:
+    return {ROLES[key][0] for key in FUND_ROLES}
+
+
+def holds_fund_role(user) -> bool:
+    """A superuser, or a member of staff or finance."""
+    if user.is_superuser:
+        return True
+    return user.pk is not None and user.groups.filter(name__in=fund_group_names()).exists()
+
+
+def grantable_groups(actor):
+    """The groups `actor` may give or take away on the user screens."""
+    groups = Group.objects.order_by("name")
+    return groups if actor.is_superuser else groups.exclude(name__in=fund_group_names())
+
+
+def may_manage_account(actor, target) -> bool:
+    """Whether `actor` may open `target`'s account on the user screens at all: superusers any,
+    everyone their own, others only accounts without a fund role."""
+    return actor.is_superuser or actor.pk == target.pk or not holds_fund_role(target)
+
+
+def account_change_check(*, actor, target_pk, groups, is_superuser: bool) -> None:
+    """Refuse (RoleChangeRefused) a save of the account `target_pk` (None: a new account) that would
+    leave it with these `groups` and this superuser flag, if `actor` may not make that change."""
+    from django.contrib.auth import get_user_model
+
+    stored = get_user_model()._default_manager.filter(pk=target_pk).first() if target_pk else None
+    before_groups = set(stored.groups.values_list("pk", flat=True)) if stored else set()
+    before_superuser = bool(stored and stored.is_superuser)
+    after_groups = {group.pk for group in groups}
+    if stored is not None and not may_manage_account(actor, stored):
+        raise RoleChangeRefused(_("Only a superuser may change the account of a superuser, staff or finance."))
+    if stored is not None and stored.pk == actor.pk:
+        if after_groups != before_groups or bool(is_superuser) != before_superuser:
+            raise RoleChangeRefused(_("Nobody changes their own roles: ask a superuser."))
+    if actor.is_superuser:
+        return
+    if bool(is_superuser) != before_superuser:
+        raise RoleChangeRefused(_("Only a superuser may make someone a superuser."))
+    changed = after_groups ^ before_groups
+    if Group.objects.filter(pk__in=changed, name__in=fund_group_names()).exists():
+        raise RoleChangeRefused(_("Only a superuser may give or take away the staff or finance role."))

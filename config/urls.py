@@ -6,6 +6,8 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from cms.auth import admin_login, private_page_login
+
 
 @require_GET
 def healthz(request):
@@ -19,6 +21,9 @@ def healthz(request):
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    # Before Wagtail's own: its login pages would sign in without the second factor.
+    path("admin/login/", admin_login, name="wagtailadmin_login"),
+    path("_util/login/", private_page_login, name="wagtailcore_login"),
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("accounts/", include("allauth.urls")),

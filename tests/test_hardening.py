@@ -127,6 +127,45 @@ def test_weak_passwords_are_refused_with_the_reason(client, password, says):
     assert not get_user_model().objects.filter(email="chenmin.cuihu@example.invalid").exists()
 
 
+def test_a_password_needs_at_least_ten_characters(client):
+    def sign_up(email, password):
+        return client.post(reverse("account_signup"), {"email": email, "password1": password, "password2": password})
+
+    response = sign_up("nine@example.invalid", "Qz7!mk2#p")
+    assert "密码太短，至少需要 10 个字符" in response.content.decode()
+    assert not get_user_model().objects.filter(email="nine@example.invalid").exists()
+    sign_up("ten@example.invalid", "Qz7!mk2#pw")
+    assert get_user_model().objects.filter(email="ten@example.invalid").exists()
+
+
+# --- caching of signed-in pages ----------------------------------------------------------------
+
+
+def _cache_control(response) -> set[str]:
+    return {part.strip() for part in response.get("Cache-Control", "").split(",") if part.strip()}
+
+
+def test_signed_in_pages_are_kept_by_no_cache(client, staff):
+    user = UserFactory()
+    GroupFactory(leader=user)
+    client.force_login(user)
+    for path in ("/dashboard/", "/transparency/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert {"private", "no-store"} <= _cache_control(response), path
+        assert "public" not in _cache_control(response), path
+    client.force_login(staff)
+    response = client.get("/admin/")
+    assert response.status_code == 200
+    assert {"private", "no-store"} <= _cache_control(response)
+
+
+def test_public_pages_for_visitors_stay_cacheable(client):
+    response = client.get("/transparency/")
+    assert response.status_code == 200
+    assert "no-store" not in _cache_control(response) and "private" not in _cache_control(response)
+
+
 # --- private files ---------------------------------------------------------------------------
 
 

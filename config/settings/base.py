@@ -24,6 +24,7 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "axes",
     "csp",
     "django_ratelimit",
@@ -32,7 +33,7 @@ INSTALLED_APPS = [
     "wagtail.contrib.settings",
     "wagtail.embeds",
     "wagtail.sites",
-    "wagtail.users",
+    "cms.apps.UsersConfig",  # wagtail.users, with the rules on roles (cms/users.py)
     "wagtail.snippets",
     "wagtail.documents",
     "wagtail.images",
@@ -61,8 +62,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
+    # Signed-in pages: Cache-Control: private, no-store.
+    "config.middleware.PrivatePagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # The roles that must use a second factor set one up before anything else (MFA_REQUIRED_ROLES).
+    "config.middleware.MFARequiredMiddleware",
     # Pages already rendered for anonymous visitors, before any routing (see cms/cache.py).
     "cms.cache.PublicCacheMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -122,7 +127,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "cms.auth.MinimumLengthValidator"},
+    {"NAME": "cms.auth.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -171,6 +176,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 
+# Pages of the sign-in flow are private even before anyone is signed in (config/middleware.py).
+PRIVATE_PATH_PREFIXES = ("/accounts/", "/admin/")
+
 # Content Security Policy (django-csp): nothing inline and nothing from elsewhere on the public site
 # and the applicants' pages; forms may post only here, and the donation form on to Stripe Checkout.
 CONTENT_SECURITY_POLICY = {
@@ -195,8 +203,9 @@ PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/dashboard/"
 
-# Accounts (django-allauth): sign in with email, verified before first use.
-ACCOUNT_LOGIN_METHODS = {"email"}
+# Accounts (django-allauth): sign in with email (or username: staff, whose admin login comes here),
+# the email verified before first use.
+ACCOUNT_LOGIN_METHODS = {"email", "username"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
@@ -204,12 +213,27 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[社区公益基金池] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
-ACCOUNT_PASSWORD_MIN_LENGTH = 8
+# allauth reads this only when AUTH_PASSWORD_VALIDATORS is empty; the validator above holds the rule.
+ACCOUNT_PASSWORD_MIN_LENGTH = 10
 # Failed logins are counted and locked out by django-axes (one mechanism, one message).
 ACCOUNT_RATE_LIMITS = {"login_failed": None}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="社区公益基金池 <noreply@fund.invalid>")
 # Who is alerted about gifts held in suspense (comma-separated emails).
 MANAGERS = [("", email) for email in env.list("MANAGERS_EMAILS", default=[])]
+
+# A second factor (django-allauth's MFA): an authenticator app (TOTP), with recovery codes. Anyone
+# signed in may turn it on (staff, finance and superusers find it on their admin account page).
+# MFA_REQUIRED_ROLES: who must use it ("superuser", "staff", "finance"); none here, finance and
+# superusers in production (config/settings/production.py).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_ADAPTER = "cms.mfa.MFAAdapter"
+# Wrong codes are counted per account, as wrong passwords are (cms/mfa.py).
+MFA_FORMS = {"authenticate": "cms.mfa.AuthenticateForm", "reauthenticate": "cms.mfa.ReauthenticateForm"}
+MFA_TOTP_ISSUER = env("SITE_NAME", default="社区公益基金池")
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=[])
+# Wagtail's own login pages go to the site's (cms/auth.py), which asks for the second factor.
+WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+WAGTAIL_FRONTEND_LOGIN_URL = "/accounts/login/"
 
 # Brute-force protection (django-axes) for the site's login and Wagtail's admin login alike.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

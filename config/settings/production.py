@@ -10,6 +10,8 @@ WAGTAILADMIN_BASE_URL = SITE_BASE_URL
 # The production profile runs `manage.py run_worker` beside gunicorn (scripts/serve-production).
 BACKGROUND_WORKER = env.bool("BACKGROUND_WORKER", default=True)
 STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=not BACKGROUND_WORKER)
+# The people who move money sign in with a second factor (cms/mfa.py).
+MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["finance", "superuser"])
 CACHES = {"default": env.cache_url("CACHE_URL", default="rediscache://127.0.0.1:6379/1")}
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

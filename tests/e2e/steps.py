@@ -29,11 +29,12 @@ def desk_page(browser):
 
 
 def admin_login(page, base: str, username: str, password: str) -> None:
-    """Staff and finance sign in to the Wagtail admin."""
+    """Staff and finance sign in to the Wagtail admin: its login page leads to the site's own,
+    where they give their username (and a code, for those with a second factor)."""
     page.goto(f"{base}/admin/login/")
-    page.fill("input[name=username]", username)
+    page.fill("input[name=login]", username)
     page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{base}/admin/")
 
 

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.core import mail
 
 from grants.models import Application
@@ -23,6 +24,7 @@ def test_a_group_applies_from_a_phone(live_server, phone, browser, shots, roles)
     call.problems.add(problem)
     staff = UserFactory(username="e2e-staff", password="Staff-pass-2026!")
     staff.groups.add(roles["staff"])
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     page, base = phone, live_server.url
 
     # Sign up and verify the email address.

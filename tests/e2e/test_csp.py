@@ -57,17 +57,17 @@ def test_public_and_applicant_pages_load_with_nothing_blocked(live_server, brows
 def test_the_admin_loads_with_nothing_blocked(live_server, browser, published_outcome, roles):  # noqa: F811
     outcome = published_outcome
     application = outcome.application
-    UserFactory(username="csp-staff", password="Staff-pass-2026!", email="csp-staff@example.invalid").groups.add(
-        roles["staff"]
-    )
+    staff = UserFactory(username="csp-staff", password="Staff-pass-2026!", email="csp-staff@example.invalid")
+    staff.groups.add(roles["staff"])
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     context.add_init_script(WATCH)
     page = context.new_page()
     base = live_server.url
-    page.goto(f"{base}/admin/login/")
-    page.fill("input[name=username]", "csp-staff")
+    page.goto(f"{base}/admin/login/")  # the site's own login, by username
+    page.fill("input[name=login]", "csp-staff")
     page.fill("input[name=password]", "Staff-pass-2026!")
-    page.click("button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(f"{base}/admin/")
     found = {}
     for path in (

@@ -35,6 +35,7 @@ def test_a_group_delivers_and_reports_and_staff_accept(live_server, browser, pho
     EmailAddress.objects.create(user=leader, email=leader.email, verified=True, primary=True)
     staff = UserFactory(username="desk", password="Desk-pass-2026!")
     staff.groups.add(roles["staff"])
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     application = ApplicationFactory(title="长者助餐点", group__leader=leader)
     application = put_in_state(application, Status.AWARDED)  # ¥9,000 committed
     project = services.application_transition(

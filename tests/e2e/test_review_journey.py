@@ -34,6 +34,7 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     EmailAddress.objects.create(user=reviewer, email=reviewer.email, verified=True, primary=True)
     staff = UserFactory(username="desk", password="Desk-pass-2026!")
     staff.groups.add(roles["staff"])
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     for application in (first, second):
         put_in_state(application, Status.SUBMITTED)
         services.review_assign(application=application, reviewers=[reviewer], actor=staff)

@@ -132,8 +132,8 @@ def story(home_site, monkeypatch, settings, tmp_path):  # noqa: F811
         "call": call,
         "community": community,
         "problem": problem,
-        "staff": _person("desk", "Desk-pass-2026!", "staff", roles),
-        "finance": _person("cashier", "Cashier-pass-2026!", "finance", roles),
+        "staff": _person("desk", "Desk-pass-2026!", "staff", roles, verified=True),
+        "finance": _person("cashier", "Cashier-pass-2026!", "finance", roles, verified=True),
         "reviewers": [
             _person(name, "Trustee-pass-2026!", "reviewer", roles, verified=True)
             for name in ("trustee-li", "trustee-wu")

@@ -71,9 +71,38 @@ def test_five_wrong_passwords_lock_the_account_even_with_the_right_one_after(cli
 
 
 def test_the_admin_login_is_locked_out_too(client, settings):
-    UserFactory(username="boss", password="Fund-pool-2026!", is_staff=True, is_superuser=True)
+    verified_user(email="boss@example.invalid")
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(reverse("wagtailadmin_login"), {"username": "boss", "password": "nope"})
-    response = client.post(reverse("wagtailadmin_login"), {"username": "boss", "password": "Fund-pool-2026!"})
+        admin_login(client, "boss", "nope")
+    response = admin_login(client, "boss", "Fund-pool-2026!")
     assert response.status_code in (403, 429)
+    assert "_auth_user_id" not in client.session
+
+
+def admin_login(client, username, password):
+    """Signing in at the admin's login page, by username: the page it leads to (the site's own,
+    which asks for the second factor too)."""
+    page = client.get(reverse("wagtailadmin_login"))
+    assert page.status_code == 302
+    return client.post(page["Location"], {"login": username, "password": password})
+
+
+def site_login(client, email, password):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def test_a_lockout_by_email_holds_at_the_admin_login_by_username(client, settings):
+    verified_user(email="boss@example.invalid")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        site_login(client, "boss@example.invalid", "wrong-password")
+    admin_login(client, "boss", "Fund-pool-2026!")
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_lockout_by_username_holds_at_the_site_login_by_email(client, settings):
+    verified_user(email="boss@example.invalid")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        admin_login(client, "boss", "wrong-password")
+    response = site_login(client, "BOSS@example.invalid", "Fund-pool-2026!")
+    assert "尝试次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session

@@ -823,6 +823,16 @@ CASES += [
 ]
 
 
+# Wagtail's user screens (cms/users.py): staff look after accounts without a fund role and their
+# own; a fund role's account is a superuser's to open. Finance has no user screens.
+CASES += [
+    Case("wagtailusers_users:edit", lambda w: {"pk": w.users[APPLICANT].pk}, see={STAFF}, post={STAFF}),
+    Case("wagtailusers_users:edit", lambda w: {"pk": w.users[STAFF].pk}, see={STAFF}, post={STAFF}, variant="own"),
+    Case("wagtailusers_users:edit", lambda w: {"pk": w.users[FINANCE].pk}, variant="a fund role's account"),
+    Case("wagtailusers_users:delete", lambda w: {"pk": w.users[APPLICANT].pk}),
+]
+
+
 # --- telling outcomes apart ---------------------------------------------------------------------
 
 

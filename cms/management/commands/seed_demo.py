@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from cms.demo import DEMO_PASSWORD, bulk_outcome_pages, seed_users
+from cms.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USER, bulk_outcome_pages, seed_users
 from fundpool.demo import seed_bulk, seed_donations, seed_small
 from fundpool.models import Inflow
 from grants.demo import bulk_grant_writer, seed_grants, seed_places
@@ -98,6 +98,7 @@ class Command(BaseCommand):
         self.stdout.write("")
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         self.stdout.write("  staff admin /admin/ signs in by username; the site's pages by email")
+        self.stdout.write(f"  {DEMO_TOTP_USER} also asks for an authenticator code; its secret: {DEMO_TOTP_SECRET}")
         for username, email, description in logins:
             self.stdout.write(f"  {username:<10} {email:<24} {description}")
         # The address links in emails use too (SITE_BASE_URL; `make run` passes the one it serves on).
