@@ -124,6 +124,7 @@ def register(actions) -> None:
     display("kind", lambda v: dict(EntryKind.choices).get(v, v))
     display("reason", system_reasons.display)
     display("memo", system_reasons.display)
+    display("note", system_reasons.display)
     for action, label in ACTIONS.items():
 
         class Formatter(LogFormatter):

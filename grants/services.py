@@ -402,7 +402,7 @@ def reviewer_profile_update(*, user, related_groups, related_parties: str = "") 
     for assignment in ReviewAssignment.objects.filter(
         reviewer=user, recused=False, application__group__in=list(related_groups)
     ):
-        _recuse(assignment, str(_("declared as a related party")), by=user)
+        _recuse(assignment, system_reasons.encode("grants.related_party"), by=user)
     return profile
 
 

@@ -14,6 +14,7 @@ register(
         "grants.capacity_building": _("Capacity building for %(group)s"),
         "grants.final_report_accepted": _("Final report accepted."),
         "grants.overpaid": _("Paid more than the project spent."),
+        "grants.related_party": _("declared as a related party"),
         "grants.returned_by": _("Returned by %(group)s for “%(project)s”"),
     }
 )

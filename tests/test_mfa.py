@@ -231,6 +231,7 @@ def test_production_settings_require_it_of_finance_and_superusers(monkeypatch):
 
     monkeypatch.setenv("SECRET_KEY", "production-settings-under-test")
     monkeypatch.setenv("ALLOWED_HOSTS", "fund.example.org")
+    monkeypatch.setenv("SITE_BASE_URL", "https://fund.example.org")
     monkeypatch.delenv("MFA_REQUIRED_ROLES", raising=False)
     monkeypatch.delitem(sys.modules, "config.settings.production", raising=False)
     production = importlib.import_module("config.settings.production")

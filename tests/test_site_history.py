@@ -16,7 +16,7 @@ from fundpool.models import SourceType
 from grants import delivery_services as delivery
 from grants import services
 from grants.lifecycle import Status
-from grants.models import Expense, ExpenseStatus, Feedback, Objection, ProjectReport, ReportKind
+from grants.models import Application, Expense, ExpenseStatus, Feedback, ProjectReport, ReportKind
 from tests.factories import ApplicationFactory, GroupFactory, UserFactory
 from tests.grants.conftest import put_in_state
 
@@ -57,7 +57,11 @@ def logged(staff, finance, gov):
     services.application_transition(application=w["returned"], name="return_for_changes", user=staff, reason="补预算")
 
     on_notice = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
-    w["objection"] = Objection.objects.create(application=on_notice, name="张三", contact="13900000000", text="有异议")
+    Application.objects.filter(pk=on_notice.pk).update(
+        notice_starts_at=timezone.now(), notice_ends_at=timezone.now() + timedelta(days=7)
+    )
+    filed = services.objection_submit(application=on_notice, name="张三", contact="13900000000", text="有异议")
+    w["objection"] = services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
     services.objection_resolve(objection=w["objection"], actor=staff, uphold=False, reason="查无实据")
 
     project = services.application_transition(

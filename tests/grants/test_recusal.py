@@ -178,3 +178,16 @@ def test_the_reinstated_reviewer_is_told_by_email_with_the_reason(
     (mail,) = mailoutbox
     assert mail.to == [assignment.reviewer.email] and "不构成冲突" in mail.body
     assert reverse("grants:review_detail", args=[assignment.pk]) in mail.body
+
+
+def test_a_recusal_the_system_wrote_reads_in_the_reviewers_language(client, assignment):
+    """Naming the group as related in the profile recuses with a reason the system writes; it is
+    stored as a code, so the reviewer reads it in the language they chose, not the one stored."""
+    services.reviewer_profile_update(user=assignment.reviewer, related_groups=[assignment.application.group])
+    assignment.refresh_from_db()
+    assert assignment.recused
+    client.force_login(assignment.reviewer)
+    url = reverse("grants:review_detail", args=[assignment.pk])
+    assert "已申报为关联方" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "declared as a related party" in english and "已申报为关联方" not in english
