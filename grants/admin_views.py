@@ -209,7 +209,7 @@ def application_detail(request, pk):
             "objections": application.objections.select_related("resolved_by"),
             "tranches": application.tranches.all(),
             "agreement": getattr(application, "agreement", None),
-            "sign_form": SignForm(),
+            "sign_form": SignForm(application=application),
             "suggestion": selectors.call_suggestion(call=application.call).get(application.pk)
             if application.status == lifecycle.Status.REVIEWED
             else None,
@@ -261,12 +261,15 @@ def application_step(request, pk, name):
     elif name == "terminate":
         params = {"recovery_amount": request.POST.get("recovery_amount", "").strip() or None}
     elif name == "sign_agreement":
-        sign = SignForm(request.POST)
-        sign.is_valid()
-        params = {
-            "conditions": sign.cleaned_data.get("conditions", ""),
-            "signed_on": sign.cleaned_data.get("signed_on"),
-        }
+        sign = SignForm(request.POST, application=application)
+        if not sign.is_valid():
+            # A date that is refused (or unreadable) is never replaced by today's.
+            for field, errors in sign.errors.items():
+                label = sign.fields[field].label if field in sign.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}：{error}" if label else error)
+            return redirect("grants_admin:application", pk=application.pk)
+        params = {"conditions": sign.cleaned_data["conditions"], "signed_on": sign.cleaned_data["signed_on"]}
     try:
         services.application_transition(
             application=application, name=name, user=request.user, reason=request.POST.get("reason", ""), **params

@@ -383,6 +383,11 @@ def _walk(application, steps, staff, reviewers, rng=None, recusing=None, signed_
         application = services.application_transition(
             application=application, name=step, user=by, reason=REASONS.get(step, ""), **params
         )
+        if step == "confirm_award" and signed_on is not None:
+            # Demo history is compressed into today: the award was confirmed a week before signing.
+            confirmed = timezone.make_aware(datetime.combine(signed_on - timedelta(days=7), time(10)))
+            Application.objects.filter(pk=application.pk).update(awarded_at=confirmed)
+            application = Application.objects.get(pk=application.pk)
         if step == "sign_agreement" and after_signing is not None:
             after_signing(application)
             application = Application.objects.get(pk=application.pk)
@@ -600,6 +605,7 @@ def bulk_grant_writer(*, seed: int = 2026):
                     requested_amount=amount,
                     awarded_amount=amount,
                     submitted_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=40),
+                    awarded_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=7),
                     final_due_on=day + timedelta(days=180) if pays else None,
                 )
             )

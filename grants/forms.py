@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.forms import formset_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fundpool.errors import FundpoolError
@@ -280,7 +281,28 @@ class SignForm(ReasonForm):
     conditions = forms.CharField(
         label=_("Conditions of the grant"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    signed_on = forms.DateField(label=_("Signed on"), widget=date_widget(), required=False)
+    signed_on = forms.DateField(
+        label=_("Signed on"),
+        widget=date_widget(),
+        required=False,
+        help_text=_("Empty: today. Not in the future, and not before the award was confirmed."),
+    )
+
+    def __init__(self, *args, application=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application = application
+        widget = self.fields["signed_on"].widget
+        widget.attrs["max"] = timezone.localdate().isoformat()
+        if application is not None and application.awarded_at is not None:
+            widget.attrs["min"] = timezone.localdate(application.awarded_at).isoformat()
+
+    def clean_signed_on(self):
+        signed_on = self.cleaned_data.get("signed_on")
+        if signed_on is not None and self.application is not None:
+            problem = self.application.signing_date_problem(signed_on)
+            if problem:
+                raise forms.ValidationError(problem)
+        return signed_on
 
 
 # --- delivery ---------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ class ApplicationLifecycle(ConcurrentTransitionMixin):
         permission=is_decider,
     )
     def confirm_award(self):
-        pass
+        self.awarded_at = timezone.now()
 
     @transition(field="status", source=Status.AWARDED, target=Status.IN_DELIVERY, permission=is_delivery_manager)
     def sign_agreement(self):

@@ -717,8 +717,11 @@ def terms_hash(terms: dict) -> str:
 
 def _make_agreement(application: Application, user, conditions: str, signed_on) -> Agreement:
     """Freeze the terms, plan the tranches and pay those due on signing, through the fund pool."""
-    terms = agreement_terms(application, conditions or "")
     signed_on = signed_on or timezone.localdate()
+    problem = application.signing_date_problem(signed_on)
+    if problem:
+        raise GrantsError(problem)
+    terms = agreement_terms(application, conditions or "")
     agreement = Agreement.objects.create(
         application=application,
         number=f"XY-{signed_on.year}-{application.pk:05d}",

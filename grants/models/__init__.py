@@ -433,6 +433,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     notice_starts_at = models.DateTimeField(_("public notice starts"), null=True, blank=True)
     notice_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # When the award was confirmed (confirm_award): an agreement cannot be signed before it.
+    awarded_at = models.DateTimeField(_("award confirmed at"), null=True, blank=True)
     midterm_due_on = models.DateField(_("mid-term report due"), null=True, blank=True)
     final_due_on = models.DateField(_("final report due"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -500,6 +502,23 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
         from ..selectors import application_submission_problems
 
         return application_submission_problems(application=self)
+
+    def signing_date_problem(self, signed_on) -> str:
+        """Why the agreement cannot carry this signing date, or "". A date in the future would pay
+        the first tranche now and count the report dates from a day that has not come, after which
+        no activity date is valid; a date before the award was confirmed is before there was an
+        award to sign."""
+        today = timezone.localdate()
+        if signed_on > today:
+            return _("The signing date %(date)s is in the future: give the day the agreement was signed.") % {
+                "date": signed_on.isoformat()
+            }
+        if self.awarded_at is not None and signed_on < timezone.localdate(self.awarded_at):
+            return _(
+                "The signing date %(date)s is before the award was confirmed (%(confirmed)s): the agreement is "
+                "signed on or after that day."
+            ) % {"date": signed_on.isoformat(), "confirmed": timezone.localdate(self.awarded_at).isoformat()}
+        return ""
 
 
 class BudgetLine(models.Model):

@@ -1,0 +1,31 @@
+from django.db import migrations, models
+
+
+def awarded_at_from_the_log(apps, schema_editor):
+    """Awards confirmed before the time was stored: the time is in the lifecycle log."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    StateLog = apps.get_model("django_fsm_log", "StateLog")
+    Application = apps.get_model("grants", "Application")
+    content_type = ContentType.objects.filter(app_label="grants", model="application").first()
+    if content_type is None:
+        return
+    logs = StateLog.objects.filter(content_type=content_type, transition="confirm_award").order_by("timestamp", "pk")
+    for log in logs:  # the latest confirmation of each application wins
+        Application.objects.filter(pk=log.object_id).update(awarded_at=log.timestamp)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("grants", "0007_agreement_pdf"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("django_fsm_log", "0005_description_null"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="application",
+            name="awarded_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="award confirmed at"),
+        ),
+        migrations.RunPython(awarded_at_from_the_log, migrations.RunPython.noop),
+    ]
