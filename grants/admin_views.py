@@ -288,7 +288,9 @@ def group_filing(request, pk):
     file_form = FilingForm(
         request.POST if request.POST.get("action") == "file" else None, initial={"filed_on": timezone.localdate()}
     )
-    return_form = ReasonForm(request.POST if request.POST.get("action") == "return" else None)
+    return_form = ReasonForm(
+        request.POST if request.POST.get("action") == "return" else None, label=_("Reason (the group will see it)")
+    )
     if request.method == "POST":
         try:
             if request.POST.get("action") == "file" and file_form.is_valid():

@@ -183,6 +183,12 @@ class ReasonForm(forms.Form):
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args, label=None, **kwargs):
+        # Every reason box says who will read it (e.g. lifecycle.TransitionInfo.reason_label).
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["reason"].label = label
+
 
 class AwardForm(ReasonForm):
     amount = AmountField(label=_("Amount awarded"))
@@ -345,7 +351,7 @@ class ExpenseForm(forms.Form):
     description = forms.CharField(label=_("What for"), max_length=200, required=False)
     receipt = forms.FileField(label=_("Receipt"), help_text=_("PDF, JPEG or PNG, at most 5 MB."))
     over_tolerance_reason = forms.CharField(
-        label=_("If this takes the line beyond its tolerance: why it needs more"),
+        label=_("If this takes the line beyond its tolerance: why it needs more (the fund's staff will see it)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -388,7 +394,10 @@ class FeedbackForm(forms.Form):
 class EvaluationForm(forms.Form):
     score = forms.DecimalField(label=_("Score (0–100)"), min_value=0, max_value=100, decimal_places=2)
     comment = forms.CharField(
-        label=_("Evaluation comments"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Evaluation comments (the group will see them)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

@@ -118,6 +118,13 @@ def no_open_objection(instance) -> bool:
     return not instance.has_open_objection()
 
 
+class Audience:
+    """Who reads the reason typed for a step."""
+
+    GROUP = "group"  # the applying group: its timeline and the status email (and fund staff)
+    INTERNAL = "internal"  # fund staff only: never on the group's pages or in its emails
+
+
 @dataclass(frozen=True)
 class TransitionInfo:
     name: str
@@ -125,28 +132,59 @@ class TransitionInfo:
     reason_required: bool = False
     # Shown to (and done by) the applying group rather than staff.
     by_applicant: bool = False
+    # Internal unless a step says the group is told: a step added without thinking leaks nothing.
+    reason_audience: str = Audience.INTERNAL
 
+    @property
+    def reason_for_group(self) -> bool:
+        return self.reason_audience == Audience.GROUP
+
+    @property
+    def reason_label(self) -> str:
+        """The label of the step's reason box on staff's pages: who will read what is typed."""
+        if self.reason_for_group:
+            return _("Reason (the group will see it)")
+        return _("Internal note (fund staff only; never shown or sent to the group)")
+
+    @property
+    def applicant_reason_label(self) -> str:
+        """The label of the reason box on the group's own pages."""
+        return _("Reason (the fund's staff will see it)")
+
+
+GROUP, INTERNAL = Audience.GROUP, Audience.INTERNAL
 
 TRANSITIONS = {
     t.name: t
     for t in [
-        TransitionInfo("submit", _("Submit"), by_applicant=True),
-        TransitionInfo("return_for_changes", _("Return for changes"), reason_required=True),
-        TransitionInfo("reject_eligibility", _("Reject as ineligible"), reason_required=True),
-        TransitionInfo("start_review", _("Start review")),
-        TransitionInfo("close_review", _("Close review")),
-        TransitionInfo("propose_award", _("Propose award")),
-        TransitionInfo("decline", _("Decline"), reason_required=True),
-        TransitionInfo("uphold_objection", _("Uphold objection"), reason_required=True),
-        TransitionInfo("confirm_award", _("Confirm award")),
-        TransitionInfo("sign_agreement", _("Record signed agreement")),
-        TransitionInfo("submit_final_report", _("Submit final report"), by_applicant=True),
-        TransitionInfo("return_report", _("Return report"), reason_required=True),
-        TransitionInfo("accept_report", _("Accept report")),
-        TransitionInfo("terminate", _("Terminate"), reason_required=True),
-        TransitionInfo("withdraw", _("Withdraw"), by_applicant=True),
+        TransitionInfo("submit", _("Submit"), by_applicant=True, reason_audience=GROUP),
+        # The group must know what to change, why it is not eligible, why it is not funded.
+        TransitionInfo("return_for_changes", _("Return for changes"), reason_required=True, reason_audience=GROUP),
+        TransitionInfo("reject_eligibility", _("Reject as ineligible"), reason_required=True, reason_audience=GROUP),
+        # Review and award deliberations are staff's: they may weigh other groups or the ranking.
+        TransitionInfo("start_review", _("Start review"), reason_audience=INTERNAL),
+        TransitionInfo("close_review", _("Close review"), reason_audience=INTERNAL),
+        TransitionInfo("propose_award", _("Propose award"), reason_audience=INTERNAL),
+        TransitionInfo("decline", _("Decline"), reason_required=True, reason_audience=GROUP),
+        # Kept with the objection, whose author stays confidential.
+        TransitionInfo("uphold_objection", _("Uphold objection"), reason_required=True, reason_audience=INTERNAL),
+        TransitionInfo("confirm_award", _("Confirm award"), reason_audience=GROUP),
+        TransitionInfo("sign_agreement", _("Record signed agreement"), reason_audience=GROUP),
+        TransitionInfo("submit_final_report", _("Submit final report"), by_applicant=True, reason_audience=GROUP),
+        # The evaluation's comments: what to change, or the verdict.
+        TransitionInfo("return_report", _("Return report"), reason_required=True, reason_audience=GROUP),
+        TransitionInfo("accept_report", _("Accept report"), reason_audience=GROUP),
+        # The group must know why its project ends and what it owes back.
+        TransitionInfo("terminate", _("Terminate"), reason_required=True, reason_audience=GROUP),
+        TransitionInfo("withdraw", _("Withdraw"), by_applicant=True, reason_audience=GROUP),
     ]
 }
+
+
+def reason_for_group(step: str | None) -> bool:
+    """Whether the reason logged for `step` may reach the group (unknown steps: no)."""
+    info = TRANSITIONS.get(step or "")
+    return bool(info and info.reason_for_group)
 
 
 class ApplicationLifecycle(ConcurrentTransitionMixin):

@@ -171,11 +171,14 @@ class TimelineEvent:
     label: str
     reason: str
     by_staff: bool
+    # The reason is a note for fund staff only (lifecycle.TransitionInfo.reason_audience).
+    internal: bool = False
 
 
 def application_timeline(*, application: Application, for_applicant: bool) -> list[TimelineEvent]:
     """The status history from the lifecycle log. Applicants see their own wording, and no names
-    of staff; reasons staff gave for returning, rejecting or declining are shown to them."""
+    of staff; of the reasons, only those of steps whose reason is for the group (the lifecycle
+    table says which): an internal note never reaches them."""
     logs = (
         StateLog.objects.filter(content_type=ContentType.objects.get_for_model(Application), object_id=application.pk)
         .select_related("by")
@@ -190,8 +193,13 @@ def application_timeline(*, application: Application, for_applicant: bool) -> li
                 label="",
                 reason=log.description or "",
                 by_staff=bool(log.by and not application.group.memberships.filter(user=log.by).exists()),
+                internal=not lifecycle.reason_for_group(log.transition),
             )
         )
+    if for_applicant:
+        for event in events:
+            if event.internal:
+                event.reason = ""
     for event in events:
         info = lifecycle.STATE[event.status]
         event.label = str(info.applicant_label if for_applicant else info.staff_label)

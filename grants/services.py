@@ -826,7 +826,9 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
     info = lifecycle.TRANSITIONS[name]
     reason = (reason or "").strip()[:2000]
     if info.reason_required and not reason:
-        raise GrantsError(_("Give a reason for “%(step)s”; the group will see it.") % {"step": info.label})
+        if info.reason_for_group:
+            raise GrantsError(_("Give a reason for “%(step)s”; the group will see it.") % {"step": info.label})
+        raise GrantsError(_("Give a reason for “%(step)s”; it stays with fund staff.") % {"step": info.label})
     method = getattr(application, name)
     if name == "submit":
         problems = application.submission_problems()
@@ -872,7 +874,7 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
         application, "grants.transition", by=user, step=name, before=before, after=application.status, reason=reason
     )
     if lifecycle.applicant_label(before) != lifecycle.applicant_label(application.status):
-        transaction.on_commit(lambda: notify.application_status_changed(application, reason))
+        transaction.on_commit(lambda: notify.application_status_changed(application, reason, step=name))
     return application
 
 

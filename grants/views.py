@@ -288,7 +288,7 @@ def application_detail(request, pk):
             "next_steps": selectors.application_next_steps(application=application),
             "can_withdraw": application.status in services.lifecycle.BEFORE_DELIVERY,
             "is_project": application.status in DELIVERY_STATES,
-            "withdraw_form": ReasonForm(),
+            "withdraw_form": ReasonForm(label=services.lifecycle.TRANSITIONS["withdraw"].applicant_reason_label),
         },
     )
 
