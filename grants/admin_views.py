@@ -202,6 +202,7 @@ def application_detail(request, pk):
         {
             "application": application,
             "timeline": selectors.application_timeline(application=application, for_applicant=False),
+            "same_group": list(selectors.same_group_applications(application=application)),
             "steps": steps,
             "reason_form": ReasonForm(),
             "award_form": AwardForm(initial={"amount": application.requested_amount}),

@@ -193,7 +193,11 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         problems.values(),
         reviewers=2,
     )
-    Call.objects.filter(pk=main.pk).update(capacity_building_amount=Decimal("1000.00"))
+    # This round lets a group send several projects (a call setting; the default is one per
+    # group), so staff see at screening which groups applied more than once.
+    Call.objects.filter(pk=main.pk).update(
+        capacity_building_amount=Decimal("1000.00"), allow_multiple_applications=True
+    )
     main.refresh_from_db()
     special = _call(
         "2026年为老服务专项",
@@ -223,8 +227,10 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
             user=conflicted, related_groups=[filed[-1]], related_parties="合唱团团长是我的邻居。"
         )
     for i, state in enumerate(order):
-        group = filed[i % len(filed)]
         stage = DELIVERY_STAGES.get(state)
+        # The earlier round takes one application per group; the first group's place in it is
+        # kept for the demo applicant's project below.
+        group = filed[1 + i % (len(filed) - 1)] if stage else filed[i % len(filed)]
         call = earlier if stage else main
         theme = list(PROJECT_TITLES)[i % len(PROJECT_TITLES)]
         signed_on = timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO[stage]) if stage else None

@@ -68,6 +68,8 @@ BEFORE_DELIVERY = [
     Status.ON_NOTICE,
     Status.AWARDED,
 ]
+# Applications set aside: they no longer count as the group's application to their call.
+SET_ASIDE = [Status.INELIGIBLE, Status.WITHDRAWN]
 # States that hold money committed in the fund pool under the application's reference.
 HOLDING_MONEY = [Status.ON_NOTICE, Status.AWARDED, Status.IN_DELIVERY, Status.REPORTING]
 

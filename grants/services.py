@@ -237,15 +237,44 @@ def _member_of(group, user) -> bool:
     return bool(user and user.is_authenticated and group.memberships.filter(user=user).exists())
 
 
+class AlreadyApplied(GrantsError):
+    """The group already has an application in this call, which allows one per group; the
+    group is taken to `application` instead."""
+
+    def __init__(self, application: Application):
+        self.application = application
+        super().__init__(
+            _("Your group has already applied to this call (“%(title)s”); it takes one application per group.")
+            % {"title": application.title}
+        )
+
+
+def _lock_group(group_id: int) -> None:
+    """The group's row is the lock for its applications to a call: two starts (or two submissions)
+    at once wait for each other here, so the second sees the first."""
+    ResidentGroup.objects.select_for_update().only("pk").get(pk=group_id)
+
+
+def _counted_applications(*, call: Call, group_id: int):
+    return Application.objects.filter(call=call, group_id=group_id).exclude(status__in=lifecycle.SET_ASIDE)
+
+
 @transaction.atomic
 def application_start(*, call: Call, group: ResidentGroup, user) -> Application:
-    """A draft, made as soon as the group chooses to apply (so nothing typed is ever lost)."""
+    """A draft, made as soon as the group chooses to apply (so nothing typed is ever lost). One
+    per group per call unless the call allows more: a group that already applied gets
+    `AlreadyApplied`, which names its application."""
     if not _member_of(group, user):
         raise GrantsError(_("Only members of the group can apply for it."))
     if not call.is_open():
         raise GrantsError(_("This call is not open for applications."))
     if not call.accepts_group(group):
         raise GrantsError(_("This call is not open to your group's community or type."))
+    if not call.allow_multiple_applications:
+        _lock_group(group.pk)
+        existing = _counted_applications(call=call, group_id=group.pk).order_by("pk").first()
+        if existing is not None:
+            raise AlreadyApplied(existing)
     return Application.objects.create(call=call, group=group, title=call.title[:120], created_by=_actor(user))
 
 
@@ -815,6 +844,8 @@ def application_transition(
 
 def _transition(*, application: Application, name: str, user, reason: str, system: bool, **params) -> Application:
     application = Application.objects.select_related("call", "group", "problem").get(pk=application.pk)
+    if name == "submit" and not application.call.allow_multiple_applications:
+        _lock_group(application.group_id)  # then submission_problems sees any other submitted one
     if system and name not in SYSTEM_STEPS:
         raise GrantsError(_("Unknown step “%(name)s”.") % {"name": name})
     # The report's steps are authorised by the report service (staff, or a trustee who reviewed

@@ -27,5 +27,15 @@ class Migration(migrations.Migration):
             name="awarded_at",
             field=models.DateTimeField(blank=True, null=True, verbose_name="award confirmed at"),
         ),
+        migrations.AddField(
+            model_name="call",
+            name="allow_multiple_applications",
+            field=models.BooleanField(
+                default=False,
+                help_text="Off: one application per group in this call (withdrawn and ineligible ones don't count). "
+                "On: a group may send several projects.",
+                verbose_name="a group may apply more than once",
+            ),
+        ),
         migrations.RunPython(awarded_at_from_the_log, migrations.RunPython.noop),
     ]

@@ -126,6 +126,14 @@ class Call(ClusterableModel):
     communities = models.ManyToManyField(
         Community, verbose_name=_("eligible communities"), blank=True, help_text=_("Empty: every community.")
     )
+    allow_multiple_applications = models.BooleanField(
+        _("a group may apply more than once"),
+        default=False,
+        help_text=_(
+            "Off: one application per group in this call (withdrawn and ineligible ones don't count). "
+            "On: a group may send several projects."
+        ),
+    )
     reviewers_per_application = models.PositiveSmallIntegerField(_("reviewers per application"), default=3)
     notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
     blind_review = models.BooleanField(_("blind review"), default=False)
