@@ -220,6 +220,14 @@ def application_detail(request, pk):
             if application.status in delivery_selectors.DELIVERY_STATES
             else None,
             "may_pay": request.user.has_perm("grants.pay_tranche"),
+            # Four eyes: the payments, and the steps that pay, this person must leave to someone else.
+            "pay_conflict": application.payment_conflict(request.user)
+            if request.user.has_perm("grants.pay_tranche")
+            else "",
+            "accept_conflict": lifecycle.settlement_conflict(application, request.user)
+            if application.status == lifecycle.Status.REPORTING
+            else "",
+            "for_someone_else": services.steps_for_someone_else(application=application, user=request.user),
             "may_evaluate": request.user.has_perm("grants.evaluate_report"),
             "may_manage": request.user.has_perm("grants.manage_delivery"),
             "may_receive": request.user.has_perm("fundpool.add_inflow"),

@@ -126,7 +126,10 @@ def _verified(user) -> None:
 
 
 @transaction.atomic
-def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), conflicted=None) -> dict:
+def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), conflicted=None, decider=None) -> dict:
+    """`decider` proposes the awards and `staff` takes the other steps: under the four-eyes rule
+    whoever proposed an award does not record its agreement, which pays the first tranche, nor
+    accept its final report (docs/delivery.md)."""
     if Application.objects.exists():
         return {"applications": 0}
     rng = random.Random(seed)
@@ -243,7 +246,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         _walk(
             application,
             PATHS[state],
-            staff,
+            (decider, staff),
             panel,
             rng,
             recusing=conflicted,
@@ -264,7 +267,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
     _walk(
         extra,
         PATHS[Status.IN_DELIVERY],
-        staff,
+        (decider, staff),
         list(reviewers),
         rng,
         signed_on=signed_on,
@@ -363,7 +366,8 @@ def _score(application, reviewers, rng) -> None:
         )
 
 
-def _walk(application, steps, staff, reviewers, rng=None, recusing=None, signed_on=None, after_signing=None) -> None:
+def _walk(application, steps, people, reviewers, rng=None, recusing=None, signed_on=None, after_signing=None) -> None:
+    decider, staff = people
     rng = rng or random.Random(0)
     leader = application.group.memberships.get(role="leader").user
     for step in steps:
@@ -383,6 +387,8 @@ def _walk(application, steps, staff, reviewers, rng=None, recusing=None, signed_
             # The public notice has run its course (demo data skips the week).
             Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
         by = leader if step in ("submit", "submit_final_report", "withdraw") else staff
+        if step == "propose_award":
+            by = decider or staff
         params = {"amount": application.requested_amount} if step == "propose_award" else {}
         if step == "sign_agreement" and signed_on is not None:
             params = {"signed_on": signed_on, "conditions": "资金专款专用；每次活动留存签到表和照片。"}

@@ -5,6 +5,7 @@ and save (see grants/services.py). Keep the word "workflow" for Wagtail's page m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -101,6 +102,36 @@ def member_or_screener(instance, user) -> bool:
     return is_member(instance, user) or is_screener(instance, user)
 
 
+# Four eyes (docs/delivery.md): two steps pay tranches as they are taken, so the person who takes
+# them is the one who pays; they are refused to whoever may not make that payment.
+
+
+def signing_conflict(instance, user) -> str:
+    """Why `user` may not record the agreement, which pays the tranches due on signing, or ""."""
+    conflict = instance.payment_conflict(user) if instance.pays_on_signing() else ""
+    if not conflict:
+        return ""
+    return _("Recording the agreement pays the tranche due on signing. %(why)s") % {"why": conflict}
+
+
+def settlement_conflict(instance, user) -> str:
+    """Why `user` may not accept the final report, which pays what the group spent, or ""."""
+    conflict = instance.payment_conflict(user) if instance.settlement_pays() else ""
+    if not conflict:
+        return ""
+    return _("Accepting the final report pays what the group spent from the remaining tranches. %(why)s") % {
+        "why": conflict
+    }
+
+
+def may_sign_agreement(instance, user) -> bool:
+    return is_delivery_manager(instance, user) and not signing_conflict(instance, user)
+
+
+def may_accept_report(instance, user) -> bool:
+    return is_delivery_manager(instance, user) and not settlement_conflict(instance, user)
+
+
 # --- when -----------------------------------------------------------------------------------
 
 
@@ -136,6 +167,8 @@ class TransitionInfo:
     by_applicant: bool = False
     # Internal unless a step says the group is told: a step added without thinking leaks nothing.
     reason_audience: str = Audience.INTERNAL
+    # A step that pays tranches as it is taken: why this person may not take it (four eyes), or "".
+    payment_conflict: Callable[[object, object], str] | None = None
 
     @property
     def reason_for_group(self) -> bool:
@@ -171,11 +204,15 @@ TRANSITIONS = {
         # Kept with the objection, whose author stays confidential.
         TransitionInfo("uphold_objection", _("Uphold objection"), reason_required=True, reason_audience=INTERNAL),
         TransitionInfo("confirm_award", _("Confirm award"), reason_audience=GROUP),
-        TransitionInfo("sign_agreement", _("Record signed agreement"), reason_audience=GROUP),
+        TransitionInfo(
+            "sign_agreement", _("Record signed agreement"), reason_audience=GROUP, payment_conflict=signing_conflict
+        ),
         TransitionInfo("submit_final_report", _("Submit final report"), by_applicant=True, reason_audience=GROUP),
         # The evaluation's comments: what to change, or the verdict.
         TransitionInfo("return_report", _("Return report"), reason_required=True, reason_audience=GROUP),
-        TransitionInfo("accept_report", _("Accept report"), reason_audience=GROUP),
+        TransitionInfo(
+            "accept_report", _("Accept report"), reason_audience=GROUP, payment_conflict=settlement_conflict
+        ),
         # The group must know why its project ends and what it owes back.
         TransitionInfo("terminate", _("Terminate"), reason_required=True, reason_audience=GROUP),
         TransitionInfo("withdraw", _("Withdraw"), by_applicant=True, reason_audience=GROUP),
@@ -249,7 +286,7 @@ class ApplicationLifecycle(ConcurrentTransitionMixin):
     def confirm_award(self):
         self.awarded_at = timezone.now()
 
-    @transition(field="status", source=Status.AWARDED, target=Status.IN_DELIVERY, permission=is_delivery_manager)
+    @transition(field="status", source=Status.AWARDED, target=Status.IN_DELIVERY, permission=may_sign_agreement)
     def sign_agreement(self):
         pass
 
@@ -261,7 +298,7 @@ class ApplicationLifecycle(ConcurrentTransitionMixin):
     def return_report(self):
         pass
 
-    @transition(field="status", source=Status.REPORTING, target=Status.COMPLETED, permission=is_delivery_manager)
+    @transition(field="status", source=Status.REPORTING, target=Status.COMPLETED, permission=may_accept_report)
     def accept_report(self):
         pass
 

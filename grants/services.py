@@ -851,7 +851,14 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
     # The report's steps are authorised by the report service (staff, or a trustee who reviewed
     # the project); it says so with `evaluated=True`, and the step is logged with that person.
     evaluated = params.pop("evaluated", False) and name in ("accept_report", "return_report")
-    refusal = _refusal_for(application, name, user, check_permission=not (system or evaluated))
+    refusal = _refusal_for(application, name, user, check_permission=False)
+    if refusal is None and not system:
+        # Four eyes, before the role: the person is told why this step is someone else's.
+        info = lifecycle.TRANSITIONS[name]
+        conflict = info.payment_conflict(application, user) if info.payment_conflict else ""
+        refusal = GrantsError(conflict) if conflict else None
+    if refusal is None and not (system or evaluated):
+        refusal = _refusal_for(application, name, user)
     if refusal:
         raise refusal
     info = lifecycle.TRANSITIONS[name]
@@ -994,6 +1001,24 @@ def _release_money(application: Application, user, reason: str) -> None:
 
 def application_submit(*, application: Application, user) -> Application:
     return application_transition(application=application, name="submit", user=user)
+
+
+def steps_for_someone_else(*, application: Application, user) -> list[tuple[lifecycle.TransitionInfo, str]]:
+    """Steps possible now that this person may not take because they would pay a tranche that
+    follows from their own decision (four eyes), each with the reason, for the admin page's next
+    steps (accepting the final report says so beside the report)."""
+    out = []
+    for info in lifecycle.TRANSITIONS.values():
+        if (
+            info.payment_conflict is None
+            or info.name in _FROM_ELSEWHERE
+            or not can_proceed(getattr(application, info.name), check_conditions=False)
+        ):
+            continue
+        conflict = info.payment_conflict(application, user)
+        if conflict:
+            out.append((info, conflict))
+    return out
 
 
 def available_transitions(*, application: Application, user) -> list[lifecycle.TransitionInfo]:

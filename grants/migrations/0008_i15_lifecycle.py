@@ -14,9 +14,22 @@ def awarded_at_from_the_log(apps, schema_editor):
         Application.objects.filter(pk=log.object_id).update(awarded_at=log.timestamp)
 
 
+def finance_no_longer_manages_delivery(apps, schema_editor):
+    """Finance pays; it no longer signs agreements or accepts reports (cms/roles.py only adds
+    permissions, so the one withdrawn is taken away here)."""
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    permission = Permission.objects.filter(content_type__app_label="grants", codename="manage_delivery").first()
+    if permission is None:
+        return
+    for group in Group.objects.filter(name="财务 Finance"):
+        group.permissions.remove(permission)
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("grants", "0007_agreement_pdf"),
+        ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
         ("django_fsm_log", "0005_description_null"),
     ]
@@ -38,4 +51,5 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(awarded_at_from_the_log, migrations.RunPython.noop),
+        migrations.RunPython(finance_no_longer_manages_delivery, migrations.RunPython.noop),
     ]

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import models
@@ -18,11 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField
+from django_fsm_log.models import StateLog
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from fundpool.models import MONEY, Theme
+from fundpool.money import format_amount
 
 from .. import lifecycle
 from ..validators import validate_credit_code
@@ -511,6 +514,51 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
 
         return application_submission_problems(application=self)
 
+    # --- four eyes (docs/delivery.md): who may not make which payment -------------------------
+
+    def award_proposed_by(self, user) -> bool:
+        """Whether `user` proposed this award (any time it was proposed), from the lifecycle log."""
+        return StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=self.pk,
+            transition="propose_award",
+            by=user,
+        ).exists()
+
+    def payment_conflict(self, user) -> str:
+        """Why `user` may not make the next payment of this grant, or "". Whoever proposed the
+        award pays none of its tranches; whoever approved an expense beyond its line's tolerance
+        does not make the first payment of the project after that approval, whichever tranche it
+        is. Superusers are bound too: the rule is about the person, not the role."""
+        if not (user and user.is_authenticated and self.pk):
+            return ""
+        if self.award_proposed_by(user):
+            return _("You proposed this award; under the four-eyes rule someone else pays its tranches.")
+        last_paid = self.tranches.filter(status=TrancheStatus.PAID).aggregate(at=models.Max("paid_at"))["at"]
+        approvals = self.expenses.filter(status=ExpenseStatus.APPROVED, decided_by=user)
+        if last_paid is not None:
+            approvals = approvals.filter(decided_at__gt=last_paid)
+        approval = approvals.select_related("budget_line").order_by("decided_at").first()
+        if approval is not None:
+            return _(
+                "You approved an expense beyond its line's tolerance (“%(line)s”, %(amount)s); under the "
+                "four-eyes rule someone else makes the next payment after that approval."
+            ) % {"line": approval.budget_line.item, "amount": format_amount(approval.amount)}
+        return ""
+
+    def pays_on_signing(self) -> bool:
+        """Whether recording the agreement pays a tranche (the plan has one due on signing)."""
+        return self.call.tranches.filter(trigger=TrancheTrigger.SIGNING).exists()
+
+    def settlement_pays(self) -> bool:
+        """Whether accepting the final report now pays a tranche: the group spent more than it
+        was paid, and a tranche is left to pay it from (delivery_services.settle_final)."""
+        if not self.tranches.filter(status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]).exists():
+            return False
+        spent = self.expenses.filter(status__in=CHARGED).aggregate(total=Sum("amount"))["total"] or ZERO
+        paid = self.tranches.filter(status=TrancheStatus.PAID).aggregate(total=Sum("paid_amount"))["total"] or ZERO
+        return spent > paid
+
     def signing_date_problem(self, signed_on) -> str:
         """Why the agreement cannot carry this signing date, or "". A date in the future would pay
         the first tranche now and count the report dates from a day that has not come, after which
@@ -761,6 +809,7 @@ class Tranche(models.Model):
 
 
 from .delivery import (  # noqa: E402,F401  (the delivery models, re-exported)
+    CHARGED,
     Activity,
     Expense,
     ExpenseStatus,

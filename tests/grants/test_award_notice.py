@@ -177,13 +177,15 @@ def test_the_objection_form_on_the_notice_page(client, on_notice):
     assert Objection.objects.get().name == "周晓梅"
 
 
-def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, staff, client):
+def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, roles, client):
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
     services.notices_close()
+    colleague = UserFactory(username="fund-staff-2")  # not the one who proposed the award (four eyes)
+    colleague.groups.add(roles["staff"])
     application = services.application_transition(
         application=on_notice,
         name="sign_agreement",
-        user=staff,
+        user=colleague,
         conditions="按季度报告",
         signed_on=timezone.localdate(),
     )
