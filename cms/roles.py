@@ -91,7 +91,7 @@ ROLES = {
             "fundpool.view_importbatch",
             "fundpool.add_importbatch",
             "fundpool.view_stripeevent",
-            "grants.manage_delivery",
+            # Finance pays; it does not sign agreements, decide expenses or accept reports.
             "grants.pay_tranche",
             "grants.view_application",
             # Finance decide expenses and moderate feedback too: their decisions, in the history.

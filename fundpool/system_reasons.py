@@ -33,6 +33,15 @@ def encode(code: str, **params) -> str:
     return PREFIX + json.dumps({"code": code, "params": params}, ensure_ascii=False, sort_keys=True)
 
 
+def typed(text: str) -> str:
+    """What a person typed, made unable to pass for a system-written text (it never starts with
+    the marker that `display` reads as a code)."""
+    text = text or ""
+    while text.startswith(PREFIX):
+        text = text[len(PREFIX) :].lstrip()
+    return text
+
+
 def display(stored) -> str:
     """The text in the active language; plain text (typed, or stored before codes) as it is."""
     text = "" if stored is None else str(stored)

@@ -246,6 +246,7 @@ def application_detail(request, pk):
         {
             "application": application,
             "timeline": selectors.application_timeline(application=application, for_applicant=False),
+            "same_group": list(selectors.same_group_applications(application=application)),
             "steps": steps,
             "reason_form": ReasonForm(),
             "award_form": AwardForm(initial={"amount": application.requested_amount}),
@@ -253,7 +254,7 @@ def application_detail(request, pk):
             "objections": selectors.objections_for_staff(application=application),
             "tranches": application.tranches.all(),
             "agreement": getattr(application, "agreement", None),
-            "sign_form": SignForm(),
+            "sign_form": SignForm(application=application),
             "suggestion": selectors.call_suggestion(call=application.call).get(application.pk)
             if application.status == lifecycle.Status.REVIEWED
             else None,
@@ -266,6 +267,14 @@ def application_detail(request, pk):
             if application.status in delivery_selectors.DELIVERY_STATES
             else None,
             "may_pay": request.user.has_perm("grants.pay_tranche"),
+            # Four eyes: the payments, and the steps that pay, this person must leave to someone else.
+            "pay_conflict": application.payment_conflict(request.user)
+            if request.user.has_perm("grants.pay_tranche")
+            else "",
+            "accept_conflict": lifecycle.settlement_conflict(application, request.user)
+            if application.status == lifecycle.Status.REPORTING
+            else "",
+            "for_someone_else": services.steps_for_someone_else(application=application, user=request.user),
             "may_evaluate": request.user.has_perm("grants.evaluate_report"),
             "may_manage": request.user.has_perm("grants.manage_delivery"),
             "may_receive": request.user.has_perm("fundpool.add_inflow"),
@@ -329,12 +338,15 @@ def application_step(request, pk, name):
     elif name == "terminate":
         params = {"recovery_amount": request.POST.get("recovery_amount", "").strip() or None}
     elif name == "sign_agreement":
-        sign = SignForm(request.POST)
-        sign.is_valid()
-        params = {
-            "conditions": sign.cleaned_data.get("conditions", ""),
-            "signed_on": sign.cleaned_data.get("signed_on"),
-        }
+        sign = SignForm(request.POST, application=application)
+        if not sign.is_valid():
+            # A date that is refused (or unreadable) is never replaced by today's.
+            for field, errors in sign.errors.items():
+                label = sign.fields[field].label if field in sign.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}：{error}" if label else error)
+            return redirect("grants_admin:application", pk=application.pk)
+        params = {"conditions": sign.cleaned_data["conditions"], "signed_on": sign.cleaned_data["signed_on"]}
     try:
         services.application_transition(
             application=application, name=name, user=request.user, reason=request.POST.get("reason", ""), **params
@@ -353,7 +365,9 @@ def group_filing(request, pk):
     file_form = FilingForm(
         request.POST if request.POST.get("action") == "file" else None, initial={"filed_on": timezone.localdate()}
     )
-    return_form = ReasonForm(request.POST if request.POST.get("action") == "return" else None)
+    return_form = ReasonForm(
+        request.POST if request.POST.get("action") == "return" else None, label=_("Reason (the group will see it)")
+    )
     if request.method == "POST":
         try:
             if request.POST.get("action") == "file" and file_form.is_valid():

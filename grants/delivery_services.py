@@ -515,10 +515,15 @@ def _locked_message(tranche: Tranche) -> str:
 def tranche_pay(*, tranche: Tranche, actor, payment_reference: str, amount=None, system: bool = False) -> Tranche:
     """Finance pays a due tranche from the award's commitment, through the fund pool's
     disbursement. A tranche whose trigger has not happened is locked; a payment reference is used
-    once. `system` payments (on signing, at the accepted final report) need no finance role."""
+    once. `system` payments (on signing, at the accepted final report) need no finance role, but
+    the person whose step makes them is still bound by four eyes: nobody pays a tranche that
+    follows from their own award proposal or over-tolerance approval (docs/delivery.md)."""
     if not system and not (actor and actor.has_perm("grants.pay_tranche")):
         raise GrantsError(_("Only finance may pay tranches."))
     tranche = Tranche.objects.select_for_update(of=("self",)).select_related("application").get(pk=tranche.pk)
+    conflict = tranche.application.payment_conflict(actor)
+    if conflict:
+        raise GrantsError(conflict)
     if tranche.status == TrancheStatus.PLANNED and tranche.trigger == TrancheTrigger.DATE:
         if tranche.due_on and tranche.due_on <= timezone.localdate():
             tranche.status = TrancheStatus.DUE

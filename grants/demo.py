@@ -126,7 +126,10 @@ def _verified(user) -> None:
 
 
 @transaction.atomic
-def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), conflicted=None) -> dict:
+def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), conflicted=None, decider=None) -> dict:
+    """`decider` proposes the awards and `staff` takes the other steps: under the four-eyes rule
+    whoever proposed an award does not record its agreement, which pays the first tranche, nor
+    accept its final report (docs/delivery.md)."""
     if Application.objects.exists():
         return {"applications": 0}
     rng = random.Random(seed)
@@ -193,7 +196,11 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         problems.values(),
         reviewers=2,
     )
-    Call.objects.filter(pk=main.pk).update(capacity_building_amount=Decimal("1000.00"))
+    # This round lets a group send several projects (a call setting; the default is one per
+    # group), so staff see at screening which groups applied more than once.
+    Call.objects.filter(pk=main.pk).update(
+        capacity_building_amount=Decimal("1000.00"), allow_multiple_applications=True
+    )
     main.refresh_from_db()
     special = _call(
         "2026年为老服务专项",
@@ -223,8 +230,10 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
             user=conflicted, related_groups=[filed[-1]], related_parties="合唱团团长是我的邻居。"
         )
     for i, state in enumerate(order):
-        group = filed[i % len(filed)]
         stage = DELIVERY_STAGES.get(state)
+        # The earlier round takes one application per group; the first group's place in it is
+        # kept for the demo applicant's project below.
+        group = filed[1 + i % (len(filed) - 1)] if stage else filed[i % len(filed)]
         call = earlier if stage else main
         theme = list(PROJECT_TITLES)[i % len(PROJECT_TITLES)]
         signed_on = timezone.localdate() - timedelta(days=SIGNED_DAYS_AGO[stage]) if stage else None
@@ -237,7 +246,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         _walk(
             application,
             PATHS[state],
-            staff,
+            (decider, staff),
             panel,
             rng,
             recusing=conflicted,
@@ -258,7 +267,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
     _walk(
         extra,
         PATHS[Status.IN_DELIVERY],
-        staff,
+        (decider, staff),
         list(reviewers),
         rng,
         signed_on=signed_on,
@@ -359,7 +368,8 @@ def _score(application, reviewers, rng) -> None:
         )
 
 
-def _walk(application, steps, staff, reviewers, rng=None, recusing=None, signed_on=None, after_signing=None) -> None:
+def _walk(application, steps, people, reviewers, rng=None, recusing=None, signed_on=None, after_signing=None) -> None:
+    decider, staff = people
     rng = rng or random.Random(0)
     leader = application.group.memberships.get(role="leader").user
     for step in steps:
@@ -379,12 +389,19 @@ def _walk(application, steps, staff, reviewers, rng=None, recusing=None, signed_
             # The public notice has run its course (demo data skips the week).
             Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(minutes=1))
         by = leader if step in ("submit", "submit_final_report", "withdraw") else staff
+        if step == "propose_award":
+            by = decider or staff
         params = {"amount": application.requested_amount} if step == "propose_award" else {}
         if step == "sign_agreement" and signed_on is not None:
             params = {"signed_on": signed_on, "conditions": "资金专款专用；每次活动留存签到表和照片。"}
         application = services.application_transition(
             application=application, name=step, user=by, reason=REASONS.get(step, ""), **params
         )
+        if step == "confirm_award" and signed_on is not None:
+            # Demo history is compressed into today: the award was confirmed a week before signing.
+            confirmed = timezone.make_aware(datetime.combine(signed_on - timedelta(days=7), time(10)))
+            Application.objects.filter(pk=application.pk).update(awarded_at=confirmed)
+            application = Application.objects.get(pk=application.pk)
         if step == "sign_agreement" and after_signing is not None:
             after_signing(application)
             application = Application.objects.get(pk=application.pk)
@@ -602,6 +619,7 @@ def bulk_grant_writer(*, seed: int = 2026):
                     requested_amount=amount,
                     awarded_amount=amount,
                     submitted_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=40),
+                    awarded_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=7),
                     final_due_on=day + timedelta(days=180) if pays else None,
                 )
             )

@@ -63,6 +63,33 @@ def to_mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
+def _permissions() -> dict[str, str]:
+    from .models import Application
+
+    field = Application._meta.get_field("status")
+    return {t.name: getattr(t.permission, "__name__", "") for t in field.get_all_transitions(Application)}
+
+
+def to_steps_table() -> str:
+    """Each step as Markdown: who may take it (its permission), whether it needs a reason, and who
+    reads that reason (the lifecycle table's `reason_audience`)."""
+    who = _permissions()
+    with translation.override("zh-hans"):
+        lines = [
+            "| step | 中文 | who (permission) | reason | who reads the reason |",
+            "|---|---|---|---|---|",
+        ]
+        for info in lifecycle.TRANSITIONS.values():
+            reason = "required" if info.reason_required else "optional"
+            readers = (
+                "the group (its timeline and the status email) and fund staff"
+                if info.reason_for_group
+                else "fund staff only (internal: never on the group's pages or in its emails)"
+            )
+            lines.append(f"| `{info.name}` | {info.label} | `{who.get(info.name, '')}` | {reason} | {readers} |")
+    return "\n".join(lines) + "\n"
+
+
 @lru_cache(maxsize=1)
 def to_svg() -> str | None:
     """SVG drawn by Graphviz's `dot`, or None where it isn't installed."""

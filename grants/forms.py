@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django import forms
 from django.forms import formset_factory
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -186,6 +187,12 @@ class ReasonForm(forms.Form):
         label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args, label=None, **kwargs):
+        # Every reason box says who will read it (e.g. lifecycle.TransitionInfo.reason_label).
+        super().__init__(*args, **kwargs)
+        if label:
+            self.fields["reason"].label = label
+
 
 class AwardForm(ReasonForm):
     amount = AmountField(label=_("Amount awarded"))
@@ -303,7 +310,28 @@ class SignForm(ReasonForm):
     conditions = forms.CharField(
         label=_("Conditions of the grant"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
-    signed_on = forms.DateField(label=_("Signed on"), widget=date_widget(), required=False)
+    signed_on = forms.DateField(
+        label=_("Signed on"),
+        widget=date_widget(),
+        required=False,
+        help_text=_("Empty: today. Not in the future, and not before the award was confirmed."),
+    )
+
+    def __init__(self, *args, application=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application = application
+        widget = self.fields["signed_on"].widget
+        widget.attrs["max"] = timezone.localdate().isoformat()
+        if application is not None and application.awarded_at is not None:
+            widget.attrs["min"] = timezone.localdate(application.awarded_at).isoformat()
+
+    def clean_signed_on(self):
+        signed_on = self.cleaned_data.get("signed_on")
+        if signed_on is not None and self.application is not None:
+            problem = self.application.signing_date_problem(signed_on)
+            if problem:
+                raise forms.ValidationError(problem)
+        return signed_on
 
 
 # --- delivery ---------------------------------------------------------------------------------
@@ -346,7 +374,7 @@ class ExpenseForm(forms.Form):
     description = forms.CharField(label=_("What for"), max_length=200, required=False)
     receipt = forms.FileField(label=_("Receipt"), help_text=_("PDF, JPEG or PNG, at most 5 MB."))
     over_tolerance_reason = forms.CharField(
-        label=_("If this takes the line beyond its tolerance: why it needs more"),
+        label=_("If this takes the line beyond its tolerance: why it needs more (the fund's staff will see it)"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -389,7 +417,10 @@ class FeedbackForm(forms.Form):
 class EvaluationForm(forms.Form):
     score = forms.DecimalField(label=_("Score (0–100)"), min_value=0, max_value=100, decimal_places=2)
     comment = forms.CharField(
-        label=_("Evaluation comments"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Evaluation comments (the group will see them)"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 

@@ -5,6 +5,7 @@ and save (see grants/services.py). Keep the word "workflow" for Wagtail's page m
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -70,6 +71,8 @@ BEFORE_DELIVERY = [
     Status.ON_NOTICE,
     Status.AWARDED,
 ]
+# Applications set aside: they no longer count as the group's application to their call.
+SET_ASIDE = [Status.INELIGIBLE, Status.WITHDRAWN]
 # States that hold money committed in the fund pool under the application's reference.
 HOLDING_MONEY = [Status.ON_NOTICE, Status.AWARDED, Status.IN_DELIVERY, Status.REPORTING]
 
@@ -99,6 +102,36 @@ def is_delivery_manager(instance, user) -> bool:
 
 def member_or_screener(instance, user) -> bool:
     return is_member(instance, user) or is_screener(instance, user)
+
+
+# Four eyes (docs/delivery.md): two steps pay tranches as they are taken, so the person who takes
+# them is the one who pays; they are refused to whoever may not make that payment.
+
+
+def signing_conflict(instance, user) -> str:
+    """Why `user` may not record the agreement, which pays the tranches due on signing, or ""."""
+    conflict = instance.payment_conflict(user) if instance.pays_on_signing() else ""
+    if not conflict:
+        return ""
+    return _("Recording the agreement pays the tranche due on signing. %(why)s") % {"why": conflict}
+
+
+def settlement_conflict(instance, user) -> str:
+    """Why `user` may not accept the final report, which pays what the group spent, or ""."""
+    conflict = instance.payment_conflict(user) if instance.settlement_pays() else ""
+    if not conflict:
+        return ""
+    return _("Accepting the final report pays what the group spent from the remaining tranches. %(why)s") % {
+        "why": conflict
+    }
+
+
+def may_sign_agreement(instance, user) -> bool:
+    return is_delivery_manager(instance, user) and not signing_conflict(instance, user)
+
+
+def may_accept_report(instance, user) -> bool:
+    return is_delivery_manager(instance, user) and not settlement_conflict(instance, user)
 
 
 # --- when -----------------------------------------------------------------------------------
@@ -139,6 +172,13 @@ def no_open_objection(instance) -> bool:
     return not instance.has_open_objection()
 
 
+class Audience:
+    """Who reads the reason typed for a step."""
+
+    GROUP = "group"  # the applying group: its timeline and the status email (and fund staff)
+    INTERNAL = "internal"  # fund staff only: never on the group's pages or in its emails
+
+
 @dataclass(frozen=True)
 class TransitionInfo:
     name: str
@@ -146,28 +186,65 @@ class TransitionInfo:
     reason_required: bool = False
     # Shown to (and done by) the applying group rather than staff.
     by_applicant: bool = False
+    # Internal unless a step says the group is told: a step added without thinking leaks nothing.
+    reason_audience: str = Audience.INTERNAL
+    # A step that pays tranches as it is taken: why this person may not take it (four eyes), or "".
+    payment_conflict: Callable[[object, object], str] | None = None
 
+    @property
+    def reason_for_group(self) -> bool:
+        return self.reason_audience == Audience.GROUP
+
+    @property
+    def reason_label(self) -> str:
+        """The label of the step's reason box on staff's pages: who will read what is typed."""
+        if self.reason_for_group:
+            return _("Reason (the group will see it)")
+        return _("Internal note (fund staff only; never shown or sent to the group)")
+
+    @property
+    def applicant_reason_label(self) -> str:
+        """The label of the reason box on the group's own pages."""
+        return _("Reason (the fund's staff will see it)")
+
+
+GROUP, INTERNAL = Audience.GROUP, Audience.INTERNAL
 
 TRANSITIONS = {
     t.name: t
     for t in [
-        TransitionInfo("submit", _("Submit"), by_applicant=True),
-        TransitionInfo("return_for_changes", _("Return for changes"), reason_required=True),
-        TransitionInfo("reject_eligibility", _("Reject as ineligible"), reason_required=True),
-        TransitionInfo("start_review", _("Start review")),
-        TransitionInfo("close_review", _("Close review")),
-        TransitionInfo("propose_award", _("Propose award")),
-        TransitionInfo("decline", _("Decline"), reason_required=True),
-        TransitionInfo("uphold_objection", _("Uphold objection"), reason_required=True),
-        TransitionInfo("confirm_award", _("Confirm award")),
-        TransitionInfo("sign_agreement", _("Record signed agreement")),
-        TransitionInfo("submit_final_report", _("Submit final report"), by_applicant=True),
-        TransitionInfo("return_report", _("Return report"), reason_required=True),
-        TransitionInfo("accept_report", _("Accept report")),
-        TransitionInfo("terminate", _("Terminate"), reason_required=True),
-        TransitionInfo("withdraw", _("Withdraw"), by_applicant=True),
+        TransitionInfo("submit", _("Submit"), by_applicant=True, reason_audience=GROUP),
+        # The group must know what to change, why it is not eligible, why it is not funded.
+        TransitionInfo("return_for_changes", _("Return for changes"), reason_required=True, reason_audience=GROUP),
+        TransitionInfo("reject_eligibility", _("Reject as ineligible"), reason_required=True, reason_audience=GROUP),
+        # Review and award deliberations are staff's: they may weigh other groups or the ranking.
+        TransitionInfo("start_review", _("Start review"), reason_audience=INTERNAL),
+        TransitionInfo("close_review", _("Close review"), reason_audience=INTERNAL),
+        TransitionInfo("propose_award", _("Propose award"), reason_audience=INTERNAL),
+        TransitionInfo("decline", _("Decline"), reason_required=True, reason_audience=GROUP),
+        # Kept with the objection, whose author stays confidential.
+        TransitionInfo("uphold_objection", _("Uphold objection"), reason_required=True, reason_audience=INTERNAL),
+        TransitionInfo("confirm_award", _("Confirm award"), reason_audience=GROUP),
+        TransitionInfo(
+            "sign_agreement", _("Record signed agreement"), reason_audience=GROUP, payment_conflict=signing_conflict
+        ),
+        TransitionInfo("submit_final_report", _("Submit final report"), by_applicant=True, reason_audience=GROUP),
+        # The evaluation's comments: what to change, or the verdict.
+        TransitionInfo("return_report", _("Return report"), reason_required=True, reason_audience=GROUP),
+        TransitionInfo(
+            "accept_report", _("Accept report"), reason_audience=GROUP, payment_conflict=settlement_conflict
+        ),
+        # The group must know why its project ends and what it owes back.
+        TransitionInfo("terminate", _("Terminate"), reason_required=True, reason_audience=GROUP),
+        TransitionInfo("withdraw", _("Withdraw"), by_applicant=True, reason_audience=GROUP),
     ]
 }
+
+
+def reason_for_group(step: str | None) -> bool:
+    """Whether the reason logged for `step` may reach the group (unknown steps: no)."""
+    info = TRANSITIONS.get(step or "")
+    return bool(info and info.reason_for_group)
 
 
 class ApplicationLifecycle(ConcurrentTransitionMixin):
@@ -228,9 +305,9 @@ class ApplicationLifecycle(ConcurrentTransitionMixin):
         permission=is_decider,
     )
     def confirm_award(self):
-        pass
+        self.awarded_at = timezone.now()
 
-    @transition(field="status", source=Status.AWARDED, target=Status.IN_DELIVERY, permission=is_delivery_manager)
+    @transition(field="status", source=Status.AWARDED, target=Status.IN_DELIVERY, permission=may_sign_agreement)
     def sign_agreement(self):
         pass
 
@@ -242,7 +319,7 @@ class ApplicationLifecycle(ConcurrentTransitionMixin):
     def return_report(self):
         pass
 
-    @transition(field="status", source=Status.REPORTING, target=Status.COMPLETED, permission=is_delivery_manager)
+    @transition(field="status", source=Status.REPORTING, target=Status.COMPLETED, permission=may_accept_report)
     def accept_report(self):
         pass
 

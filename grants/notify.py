@@ -13,6 +13,7 @@ from django.utils import translation
 from fundpool.notify import site_url
 
 from . import system_reasons
+from .lifecycle import reason_for_group
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +71,13 @@ def group_invitation(invitation) -> None:
         )
 
 
-def application_status_changed(application, reason: str) -> None:
+def application_status_changed(application, reason: str, *, step: str) -> None:
+    """Tell the group its application's status changed, with the step's reason only if the
+    lifecycle says the reason is for the group (an internal note is never sent)."""
     from django.utils.translation import gettext as _
 
+    if not reason_for_group(step):
+        reason = ""
     with translation.override(settings.LANGUAGE_CODE):
         _send(
             _("%(title)s: %(status)s") % {"title": application.title, "status": application.applicant_status},

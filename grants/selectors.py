@@ -7,7 +7,8 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -136,12 +137,38 @@ class StaffFilters:
     q: str = ""
 
 
+def _same_group(application: Application) -> QuerySet[Application]:
+    """The group's other applications to the same call that still count (not set aside)."""
+    return (
+        Application.objects.filter(call_id=application.call_id, group_id=application.group_id)
+        .exclude(pk=application.pk)
+        .exclude(status__in=lifecycle.SET_ASIDE)
+    )
+
+
+def same_group_applications(*, application: Application) -> QuerySet[Application]:
+    """For screening: the group's other applications in this call that staff can see (not
+    drafts, not set aside), so one group is not funded twice without anyone noticing."""
+    return _same_group(application).exclude(status=Status.DRAFT).order_by("pk")
+
+
 def application_list_for_call(*, call: Call, filters: StaffFilters) -> QuerySet[Application]:
-    """Applications to a call as staff see them (drafts are the group's own business)."""
+    """Applications to a call as staff see them (drafts are the group's own business), each with
+    `same_group_count`: the group's other applications in the call (not drafts, not set aside)."""
+    others = (
+        Application.objects.filter(call=OuterRef("call"), group=OuterRef("group"))
+        .exclude(pk=OuterRef("pk"))
+        .exclude(status__in=[Status.DRAFT, *lifecycle.SET_ASIDE])
+        .order_by()
+        .values("group")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     qs = (
         Application.objects.filter(call=call)
         .exclude(status=Status.DRAFT)
         .select_related("group__community", "problem__theme", "call")
+        .annotate(same_group_count=Coalesce(Subquery(others), 0))
         .order_by("submitted_at", "pk")
     )
     if filters.status in lifecycle.STATE:
@@ -171,11 +198,14 @@ class TimelineEvent:
     label: str
     reason: str
     by_staff: bool
+    # The reason is a note for fund staff only (lifecycle.TransitionInfo.reason_audience).
+    internal: bool = False
 
 
 def application_timeline(*, application: Application, for_applicant: bool) -> list[TimelineEvent]:
     """The status history from the lifecycle log. Applicants see their own wording, and no names
-    of staff; reasons staff gave for returning, rejecting or declining are shown to them."""
+    of staff; of the reasons, only those of steps whose reason is for the group (the lifecycle
+    table says which): an internal note never reaches them."""
     logs = (
         StateLog.objects.filter(content_type=ContentType.objects.get_for_model(Application), object_id=application.pk)
         .select_related("by")
@@ -190,8 +220,13 @@ def application_timeline(*, application: Application, for_applicant: bool) -> li
                 label="",
                 reason=system_reasons.display(log.description),
                 by_staff=bool(log.by and not application.group.memberships.filter(user=log.by).exists()),
+                internal=not lifecycle.reason_for_group(log.transition),
             )
         )
+    if for_applicant:
+        for event in events:
+            if event.internal:
+                event.reason = ""
     for event in events:
         info = lifecycle.STATE[event.status]
         event.label = str(info.applicant_label if for_applicant else info.staff_label)
@@ -243,6 +278,16 @@ def application_submission_problems(*, application: Application) -> list[str]:
         problems.append(_("Your group must be filed (备案) with the sub-district before it can apply."))
     if not call.accepts_group(group):
         problems.append(_("This call is not open to your group's community or type."))
+    if not call.allow_multiple_applications:
+        other = _same_group(application).exclude(status=Status.DRAFT).order_by("pk").first()
+        if other is not None:
+            problems.append(
+                _(
+                    "Your group has already sent “%(title)s” to this call, which takes one application per "
+                    "group: withdraw one of the two first."
+                )
+                % {"title": other.title}
+            )
     required = [
         ("title", _("project title")),
         ("summary", _("summary")),

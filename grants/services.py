@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.models import Group as Role
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -244,15 +245,44 @@ def _member_of(group, user) -> bool:
     return bool(user and user.is_authenticated and group.memberships.filter(user=user).exists())
 
 
+class AlreadyApplied(GrantsError):
+    """The group already has an application in this call, which allows one per group; the
+    group is taken to `application` instead."""
+
+    def __init__(self, application: Application):
+        self.application = application
+        super().__init__(
+            _("Your group has already applied to this call (“%(title)s”); it takes one application per group.")
+            % {"title": application.title}
+        )
+
+
+def _lock_group(group_id: int) -> None:
+    """The group's row is the lock for its applications to a call: two starts (or two submissions)
+    at once wait for each other here, so the second sees the first."""
+    ResidentGroup.objects.select_for_update().only("pk").get(pk=group_id)
+
+
+def _counted_applications(*, call: Call, group_id: int):
+    return Application.objects.filter(call=call, group_id=group_id).exclude(status__in=lifecycle.SET_ASIDE)
+
+
 @transaction.atomic
 def application_start(*, call: Call, group: ResidentGroup, user) -> Application:
-    """A draft, made as soon as the group chooses to apply (so nothing typed is ever lost)."""
+    """A draft, made as soon as the group chooses to apply (so nothing typed is ever lost). One
+    per group per call unless the call allows more: a group that already applied gets
+    `AlreadyApplied`, which names its application."""
     if not _member_of(group, user):
         raise GrantsError(_("Only members of the group can apply for it."))
     if not call.is_open():
         raise GrantsError(_("This call is not open for applications."))
     if not call.accepts_group(group):
         raise GrantsError(_("This call is not open to your group's community or type."))
+    if not call.allow_multiple_applications:
+        _lock_group(group.pk)
+        existing = _counted_applications(call=call, group_id=group.pk).order_by("pk").first()
+        if existing is not None:
+            raise AlreadyApplied(existing)
     return Application.objects.create(call=call, group=group, title=call.title[:120], created_by=_actor(user))
 
 
@@ -963,8 +993,11 @@ def terms_hash(terms: dict) -> str:
 
 def _make_agreement(application: Application, user, conditions: str, signed_on) -> Agreement:
     """Freeze the terms, plan the tranches and pay those due on signing, through the fund pool."""
-    terms = agreement_terms(application, conditions or "")
     signed_on = signed_on or timezone.localdate()
+    problem = application.signing_date_problem(signed_on)
+    if problem:
+        raise GrantsError(problem)
+    terms = agreement_terms(application, conditions or "")
     agreement = Agreement.objects.create(
         application=application,
         number=f"XY-{signed_on.year}-{application.pk:05d}",
@@ -1058,18 +1091,31 @@ def application_transition(
 
 def _transition(*, application: Application, name: str, user, reason: str, system: bool, **params) -> Application:
     application = Application.objects.select_related("call", "group", "problem").get(pk=application.pk)
+    if name == "submit" and not application.call.allow_multiple_applications:
+        _lock_group(application.group_id)  # then submission_problems sees any other submitted one
     if system and name not in SYSTEM_STEPS:
         raise GrantsError(_("Unknown step “%(name)s”.") % {"name": name})
     # The report's steps are authorised by the report service (staff, or a trustee who reviewed
     # the project); it says so with `evaluated=True`, and the step is logged with that person.
     evaluated = params.pop("evaluated", False) and name in ("accept_report", "return_report")
-    refusal = _refusal_for(application, name, user, check_permission=not (system or evaluated))
+    refusal = _refusal_for(application, name, user, check_permission=False)
+    if refusal is None and not system:
+        # Four eyes, before the role: the person is told why this step is someone else's.
+        info = lifecycle.TRANSITIONS[name]
+        conflict = info.payment_conflict(application, user) if info.payment_conflict else ""
+        refusal = GrantsError(conflict) if conflict else None
+    if refusal is None and not (system or evaluated):
+        refusal = _refusal_for(application, name, user)
     if refusal:
         raise refusal
     info = lifecycle.TRANSITIONS[name]
     reason = (reason or "").strip()[:2000]
+    if not system:
+        reason = system_reasons.typed(reason)
     if info.reason_required and not reason:
-        raise GrantsError(_("Give a reason for “%(step)s”; the group will see it.") % {"step": info.label})
+        if info.reason_for_group:
+            raise GrantsError(_("Give a reason for “%(step)s”; the group will see it.") % {"step": info.label})
+        raise GrantsError(_("Give a reason for “%(step)s”; it stays with fund staff.") % {"step": info.label})
     method = getattr(application, name)
     if name == "submit":
         problems = application.submission_problems()
@@ -1088,7 +1134,9 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
         method()
     if name == "propose_award":
         application.notice_starts_at = timezone.now()
-        application.notice_ends_at = application.notice_starts_at + timedelta(days=application.call.notice_days)
+        # A call saved before the minimum was enforced still gets the minimum.
+        days = max(application.call.notice_days, settings.NOTICE_MIN_DAYS)
+        application.notice_ends_at = application.notice_starts_at + timedelta(days=days)
     application.save()
     if name == "accept_report":
         # What the group spent is paid from the remaining tranches; the rest of the commitment goes
@@ -1115,7 +1163,7 @@ def _transition(*, application: Application, name: str, user, reason: str, syste
         application, "grants.transition", by=user, step=name, before=before, after=application.status, reason=reason
     )
     if lifecycle.applicant_label(before) != lifecycle.applicant_label(application.status):
-        transaction.on_commit(lambda: notify.application_status_changed(application, reason))
+        transaction.on_commit(lambda: notify.application_status_changed(application, reason, step=name))
     return application
 
 
@@ -1204,6 +1252,24 @@ def _release_money(application: Application, user, reason: str) -> None:
 
 def application_submit(*, application: Application, user) -> Application:
     return application_transition(application=application, name="submit", user=user)
+
+
+def steps_for_someone_else(*, application: Application, user) -> list[tuple[lifecycle.TransitionInfo, str]]:
+    """Steps possible now that this person may not take because they would pay a tranche that
+    follows from their own decision (four eyes), each with the reason, for the admin page's next
+    steps (accepting the final report says so beside the report)."""
+    out = []
+    for info in lifecycle.TRANSITIONS.values():
+        if (
+            info.payment_conflict is None
+            or info.name in _FROM_ELSEWHERE
+            or not can_proceed(getattr(application, info.name), check_conditions=False)
+        ):
+            continue
+        conflict = info.payment_conflict(application, user)
+        if conflict:
+            out.append((info, conflict))
+    return out
 
 
 def available_transitions(*, application: Application, user) -> list[lifecycle.TransitionInfo]:

@@ -3,9 +3,9 @@ reader's language (see fundpool/system_reasons.py). Loaded when the app is ready
 
 from django.utils.translation import gettext_lazy as _
 
-from fundpool.system_reasons import display, encode, register
+from fundpool.system_reasons import display, encode, register, typed
 
-__all__ = ["display", "encode"]
+__all__ = ["display", "encode", "typed"]
 
 register(
     {

@@ -149,11 +149,21 @@ def call_apply(request, slug):
         else:
             try:
                 application = services.application_start(call=call, group=group, user=request.user)
+            except services.AlreadyApplied as exc:
+                messages.info(request, str(exc))
+                return _open(exc.application)
             except GrantsError as exc:
                 messages.error(request, str(exc))
             else:
-                return redirect("grants:application_edit", pk=application.pk)
+                return _open(application)
     return render(request, "grants/call_apply.html", {"call": call, "groups": groups})
+
+
+def _open(application):
+    """The application's page where the group works on it: the form while it is editable."""
+    if application.is_editable:
+        return redirect("grants:application_edit", pk=application.pk)
+    return redirect("grants:application_detail", pk=application.pk)
 
 
 def _lines_from(formset):
@@ -290,7 +300,7 @@ def application_detail(request, pk):
             "next_steps": selectors.application_next_steps(application=application),
             "can_withdraw": application.status in services.lifecycle.BEFORE_DELIVERY,
             "is_project": application.status in DELIVERY_STATES,
-            "withdraw_form": ReasonForm(),
+            "withdraw_form": ReasonForm(label=services.lifecycle.TRANSITIONS["withdraw"].applicant_reason_label),
         },
     )
 

@@ -99,7 +99,12 @@ class CallViewSet(ModelViewSet):
             heading=_("Money"),
         ),
         MultiFieldPanel(
-            [FieldPanel("problems"), FieldPanel("communities"), FieldPanel("tracks")],
+            [
+                FieldPanel("problems"),
+                FieldPanel("communities"),
+                FieldPanel("tracks"),
+                FieldPanel("allow_multiple_applications"),
+            ],
             heading=_("Priority problems and eligibility"),
         ),
         MultiFieldPanel([FieldPanel("reviewers_per_application"), FieldPanel("blind_review")], heading=_("Review")),

@@ -10,6 +10,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
@@ -20,12 +21,14 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField
+from django_fsm_log.models import StateLog
 from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from fundpool.files import GeneratedName
 from fundpool.models import MONEY, Theme
+from fundpool.money import format_amount
 
 from .. import lifecycle
 from ..validators import validate_credit_code
@@ -128,6 +131,14 @@ class Call(ClusterableModel):
     )
     communities = models.ManyToManyField(
         Community, verbose_name=_("eligible communities"), blank=True, help_text=_("Empty: every community.")
+    )
+    allow_multiple_applications = models.BooleanField(
+        _("a group may apply more than once"),
+        default=False,
+        help_text=_(
+            "Off: one application per group in this call (withdrawn and ineligible ones don't count). "
+            "On: a group may send several projects."
+        ),
     )
     reviewers_per_application = models.PositiveSmallIntegerField(_("reviewers per application"), default=3)
     notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
@@ -445,6 +456,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     notice_starts_at = models.DateTimeField(_("public notice starts"), null=True, blank=True)
     notice_ends_at = models.DateTimeField(_("public notice ends"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    # When the award was confirmed (confirm_award): an agreement cannot be signed before it.
+    awarded_at = models.DateTimeField(_("award confirmed at"), null=True, blank=True)
     midterm_due_on = models.DateField(_("mid-term report due"), null=True, blank=True)
     final_due_on = models.DateField(_("final report due"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -514,6 +527,68 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
         from ..selectors import application_submission_problems
 
         return application_submission_problems(application=self)
+
+    # --- four eyes (docs/delivery.md): who may not make which payment -------------------------
+
+    def award_proposed_by(self, user) -> bool:
+        """Whether `user` proposed this award (any time it was proposed), from the lifecycle log."""
+        return StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=self.pk,
+            transition="propose_award",
+            by=user,
+        ).exists()
+
+    def payment_conflict(self, user) -> str:
+        """Why `user` may not make the next payment of this grant, or "". Whoever proposed the
+        award pays none of its tranches; whoever approved an expense beyond its line's tolerance
+        does not make the first payment of the project after that approval, whichever tranche it
+        is. Superusers are bound too: the rule is about the person, not the role."""
+        if not (user and user.is_authenticated and self.pk):
+            return ""
+        if self.award_proposed_by(user):
+            return _("You proposed this award; under the four-eyes rule someone else pays its tranches.")
+        last_paid = self.tranches.filter(status=TrancheStatus.PAID).aggregate(at=models.Max("paid_at"))["at"]
+        approvals = self.expenses.filter(status=ExpenseStatus.APPROVED, decided_by=user)
+        if last_paid is not None:
+            approvals = approvals.filter(decided_at__gt=last_paid)
+        approval = approvals.select_related("budget_line").order_by("decided_at").first()
+        if approval is not None:
+            return _(
+                "You approved an expense beyond its line's tolerance (“%(line)s”, %(amount)s); under the "
+                "four-eyes rule someone else makes the next payment after that approval."
+            ) % {"line": approval.budget_line.item, "amount": format_amount(approval.amount)}
+        return ""
+
+    def pays_on_signing(self) -> bool:
+        """Whether recording the agreement pays a tranche (the plan has one due on signing)."""
+        return self.call.tranches.filter(trigger=TrancheTrigger.SIGNING).exists()
+
+    def settlement_pays(self) -> bool:
+        """Whether accepting the final report now pays a tranche: the group spent more than it
+        was paid, and a tranche is left to pay it from (delivery_services.settle_final)."""
+        if not self.tranches.filter(status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]).exists():
+            return False
+        spent = self.expenses.filter(status__in=CHARGED).aggregate(total=Sum("amount"))["total"] or ZERO
+        paid = self.tranches.filter(status=TrancheStatus.PAID).aggregate(total=Sum("paid_amount"))["total"] or ZERO
+        return spent > paid
+
+    def signing_date_problem(self, signed_on) -> str:
+        """Why the agreement cannot carry this signing date, or "". A date in the future would pay
+        the first tranche now and count the report dates from a day that has not come, after which
+        no activity date is valid; a date before the award was confirmed is before there was an
+        award to sign."""
+        today = timezone.localdate()
+        if signed_on > today:
+            return _("The signing date %(date)s is in the future: give the day the agreement was signed.") % {
+                "date": signed_on.isoformat()
+            }
+        if self.awarded_at is not None and signed_on < timezone.localdate(self.awarded_at):
+            return _(
+                "The signing date %(date)s is before the award was confirmed (%(confirmed)s): the agreement is "
+                "signed on or after that day."
+            ) % {"date": signed_on.isoformat(), "confirmed": timezone.localdate(self.awarded_at).isoformat()}
+        return ""
 
 
 class BudgetLine(models.Model):
@@ -847,6 +922,7 @@ class Tranche(models.Model):
 
 
 from .delivery import (  # noqa: E402,F401  (the delivery models, re-exported)
+    CHARGED,
     Activity,
     Expense,
     ExpenseStatus,

@@ -3,8 +3,9 @@ filed; it applies to an open call from a phone; staff screen it and assign two t
 they have no conflict and score it; staff propose the award; a resident objects during the public
 notice, staff check her phone number and dismiss the objection; the award is confirmed, the agreement signed and finance pays
 the first tranche; a donor gives through Checkout (simulated) and Stripe's signed webhook; the group
-records an activity and an expense and submits its final report; staff accept it and publish the
-outcome; a visitor reads the outcome and follows the money on the transparency page. The ledger
+records an activity and an expense and submits its final report; a second member of staff accepts it
+(accepting pays the last tranche, and whoever proposed the award pays none: four eyes) and staff
+publish the outcome; a visitor reads the outcome and follows the money on the transparency page. The ledger
 verifies clean at the end."""
 
 import io
@@ -133,6 +134,7 @@ def story(home_site, monkeypatch, settings, tmp_path):  # noqa: F811
         "community": community,
         "problem": problem,
         "staff": _person("desk", "Desk-pass-2026!", "staff", roles, verified=True),
+        "colleague": _person("desk-2", "Desk2-pass-2026!", "staff", roles, verified=True),
         "finance": _person("cashier", "Cashier-pass-2026!", "finance", roles, verified=True),
         "reviewers": [
             _person(name, "Trustee-pass-2026!", "reviewer", roles, verified=True)
@@ -353,7 +355,8 @@ def test_the_whole_story(live_server, browser, shots, story):
     group_page.screenshot(path=f"{shots}/s06-project.png", full_page=True)
     assert no_sideways_scroll(group_page)
 
-    # --- 12. The final report, submitted by the group and accepted by staff.
+    # --- 12. The final report, submitted by the group and accepted by a second member of staff:
+    # accepting it pays the rest of what was spent, and the one who proposed the award may not.
     group_page.click("text=提交结项报告")
     group_page.fill("textarea[name=outcomes]", "三个月供餐 36 次，惠及 30 位老人。")
     group_page.fill("input[name=beneficiaries_reached]", "30")
@@ -363,10 +366,16 @@ def test_the_whole_story(live_server, browser, shots, story):
     _status(group_page, "结项审核中")
     desk.goto(f"{base}/admin/grants/applications/{application.pk}/")
     form = desk.locator("form", has=desk.locator("input[name=score]"))
+    assert form.locator("button[value=accept]").count() == 0 and "四眼原则" in form.inner_text()
+    colleague = desk_page(browser)
+    admin_login(colleague, base, "desk-2", "Desk2-pass-2026!")
+    colleague.goto(f"{base}/admin/grants/applications/{application.pk}/")
+    form = colleague.locator("form", has=colleague.locator("input[name=score]"))
     form.locator("input[name=score]").fill("90")
     form.locator("button[value=accept]").click()
-    desk.wait_for_selector("text=评估已记录")
-    _status(desk, "已结项")
+    colleague.wait_for_selector("text=评估已记录")
+    _status(colleague, "已结项")
+    colleague.context.close()
     # What the group spent is paid (the rest of tranche 2); the unspent ¥1,200 goes back to the pool.
     money = commitment_balances(reference=application.reference)
     assert (money["paid"], money["outstanding"]) == (Decimal("6800.00"), Decimal("0.00"))

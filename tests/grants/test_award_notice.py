@@ -186,13 +186,15 @@ def test_the_objection_form_on_the_notice_page(client, on_notice):
     assert Objection.objects.get().name == "周晓梅"
 
 
-def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, staff, client):
+def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, roles, client):
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
     services.notices_close()
+    colleague = UserFactory(username="fund-staff-2")  # not the one who proposed the award (four eyes)
+    colleague.groups.add(roles["staff"])
     application = services.application_transition(
         application=on_notice,
         name="sign_agreement",
-        user=staff,
+        user=colleague,
         conditions="按季度报告",
         signed_on=timezone.localdate(),
     )
@@ -272,3 +274,29 @@ def test_closing_notices_as_of_a_moment_before_the_end_waits_though_the_real_clo
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=end)
     assert services.notices_close(now=end - timedelta(seconds=1)) == []
     assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE
+
+
+def test_a_call_saved_with_a_short_notice_before_the_minimum_still_gets_the_minimum(reviewed, staff, settings):
+    """A call whose notice period was saved before the minimum was enforced (written here past
+    the model's check, as an old row would be) still puts the award on notice for the minimum."""
+    settings.NOTICE_MIN_DAYS = 5
+    type(reviewed.call).objects.filter(pk=reviewed.call_id).update(notice_days=0)
+    money("50000")
+    on_notice = propose(reviewed, staff)
+    assert on_notice.notice_ends_at - on_notice.notice_starts_at == timedelta(days=5)
+    assert services.notices_close(now=timezone.now() + timedelta(days=4)) == []
+
+
+def test_a_typed_reason_cannot_pass_for_a_system_written_one(client, staff):
+    """Reasons the system writes are stored as a marked code (grants/system_reasons.py); a person
+    who types that marker gets their own words shown, not a message the system never wrote."""
+    from fundpool.system_reasons import PREFIX, encode
+
+    forged = encode("grants.notice_ended")
+    assert forged.startswith(PREFIX)
+    application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
+    services.application_transition(application=application, name="return_for_changes", user=staff, reason=forged)
+    leader = application.group.memberships.get(role="leader").user
+    client.force_login(leader)
+    page = client.get(reverse("grants:application_detail", args=[application.pk])).content.decode()
+    assert "公示期满，无未处理异议" not in page and "grants.notice_ended" in page

@@ -661,7 +661,10 @@ CASES: list[Case] = [
         data=lambda w: {"payment_reference": "BANK-SEC-1"},
         effect=True,
     ),
-    Case("grants_admin:expense_decide", _pk("expense"), post=FUND, data=lambda w: {"decision": "approve"}, effect=True),
+    # Deciding expenses and moderating feedback are staff's; finance pays.
+    Case(
+        "grants_admin:expense_decide", _pk("expense"), post={STAFF}, data=lambda w: {"decision": "approve"}, effect=True
+    ),
     Case("grants_admin:report_evaluate", _pk("report"), post={STAFF}, data=_evaluation, effect=True, refused={FINANCE}),
     Case(
         "grants_admin:recovery_receive",
@@ -673,7 +676,7 @@ CASES: list[Case] = [
     Case(
         "grants_admin:feedback_moderate",
         _pk("feedback"),
-        post=FUND,
+        post={STAFF},
         data=lambda w: {"decision": "approve"},
         effect=True,
     ),

@@ -60,6 +60,7 @@ class Command(BaseCommand):
             seed=seed,
             applicant=users["applicant"],
             staff=users["staff"],
+            decider=users["admin"],  # proposes the awards; staff sign them (four eyes)
             reviewers=[users["reviewer"], users["reviewer2"]],
             conflicted=users["reviewer3"],
         )

@@ -5,6 +5,16 @@ from django.core.management.base import BaseCommand
 
 from grants import diagram
 
+STEPS_NOTE = """
+A reason marked internal is for the fund's staff: it shows on the admin page's history (marked as
+internal) and never on the group's timeline or in the email that tells the group its status
+changed. Every reason box says who will read it. Review and award steps are internal because staff
+weigh other applications and the ranking there; upholding an objection is internal because it is
+written with the objection, whose author stays confidential. The group is told why it must change
+its application, why it is not eligible, why it is not funded, why its report is returned and why
+its project is terminated.
+"""
+
 
 class Command(BaseCommand):
     help = "Write the application lifecycle, drawn from the code, to docs/lifecycle.{dot,md,svg}."
@@ -20,7 +30,9 @@ class Command(BaseCommand):
             "# The application lifecycle\n\nGenerated from `grants/lifecycle.py` by "
             "`python manage.py lifecycle_diagram`; do not edit by hand.\n\n```mermaid\n"
             + diagram.to_mermaid()
-            + "```\n\n![lifecycle](lifecycle.svg)\n",
+            + "```\n\n![lifecycle](lifecycle.svg)\n\n## The steps\n\n"
+            + diagram.to_steps_table()
+            + STEPS_NOTE,
             encoding="utf-8",
         )
         written = ["lifecycle.dot", "lifecycle.md"]
