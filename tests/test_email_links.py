@@ -69,7 +69,7 @@ def test_the_grants_emails_link_to_the_site(staff, roles, mailoutbox):
     notify.group_registered(group)
     notify.group_filing_changed(group)
     notify.group_invitation(GroupInvitation.objects.create(group=group, email="new@example.invalid"))
-    notify.application_status_changed(application, "补充预算")
+    notify.application_status_changed(application, "补充预算", step="return_for_changes")
     on_notice = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
     objection = Objection.objects.create(application=on_notice, name="张三", contact="zs@example.invalid", text="异议")
     notify.objection_confirm_link(objection)

@@ -256,7 +256,7 @@ def test_the_finance_role_no_longer_manages_delivery_even_where_it_once_did(role
     manage = Permission.objects.get(content_type__app_label="grants", codename="manage_delivery")
     assert manage not in roles["finance"].permissions.all()
     roles["finance"].permissions.add(manage)  # as a database made before the split holds it
-    importlib.import_module("grants.migrations.0008_i15_lifecycle").finance_no_longer_manages_delivery(apps, None)
+    importlib.import_module("grants.migrations.0011_i15_lifecycle").finance_no_longer_manages_delivery(apps, None)
     assert manage not in roles["finance"].permissions.all()
     assert manage in roles["staff"].permissions.all()
 

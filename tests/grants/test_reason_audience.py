@@ -88,7 +88,10 @@ def test_the_reason_for_upholding_an_objection_stays_with_staff(
 ):
     on_notice = put_in_state(application, Status.ON_NOTICE)
     # The notice set up by put_in_state has just ended: the objection is filed as if in time.
-    objection = Objection.objects.create(application=on_notice, name="周晓梅", contact="13500000000", text="请核实")
+    # Its contact confirmed: only a confirmed objection is open, and decided.
+    objection = Objection.objects.create(
+        application=on_notice, name="周晓梅", contact="13500000000", text="请核实", status="open"
+    )
     with django_capture_on_commit_callbacks(execute=True):
         services.objection_resolve(objection=objection, actor=staff, uphold=True, reason=SECRET)
     assert Application.objects.get(pk=on_notice.pk).status == Status.REVIEWED

@@ -24,9 +24,9 @@ from .test_review import full_marks, in_review
 pytestmark = pytest.mark.django_db
 
 
-def last_reason(application, language):
+def last_reason(application, language, for_applicant=True):
     with translation.override(language):
-        return selectors.application_timeline(application=application, for_applicant=True)[-1].reason
+        return selectors.application_timeline(application=application, for_applicant=for_applicant)[-1].reason
 
 
 def test_a_notice_closed_under_chinese_reads_in_english_on_an_english_page(application):
@@ -49,8 +49,9 @@ def test_a_review_closed_under_english_reads_in_chinese_on_a_chinese_page(staff,
                 assignment=a, user=a.reviewer, scores=full_marks(application), recommendation="fund", submit=True
             )
     assert Application.objects.get(pk=application.pk).status == Status.REVIEWED
-    assert last_reason(application, "zh-hans") == "分配的评审已全部提交。"
-    assert last_reason(application, "en") == "All assigned reviews are in."
+    # Closing the review is a step whose reason stays with staff: read on staff's timeline.
+    assert last_reason(application, "zh-hans", for_applicant=False) == "分配的评审已全部提交。"
+    assert last_reason(application, "en", for_applicant=False) == "All assigned reviews are in."
 
 
 def test_a_reason_stored_in_chinese_before_codes_reads_as_it_was_written(application):
