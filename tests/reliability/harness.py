@@ -125,7 +125,8 @@ def production_env(database: str, **overrides: str) -> dict[str, str]:
         "SECRET_KEY": "reliability-tests-only",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SITE_BASE_URL": "http://127.0.0.1",
-        "CACHE_URL": "locmemcache://",
+        # Redis, as production runs: the rate limiter refuses a cache its processes do not share.
+        "CACHE_URL": "rediscache://127.0.0.1:6379/9",
         "SECURE_SSL_REDIRECT": "0",
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "STRIPE_SECRET_KEY": "sk_test_fundpool",
