@@ -38,6 +38,7 @@ from .models import (
     StripeEvent,
 )
 from .money import check_currency, format_amount, from_minor_units, parse_amount
+from .text import clean_name
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -102,7 +103,7 @@ def donation_start(
             or (str(_("The general pool")) if restriction.kind == RestrictionKind.UNRESTRICTED else "")
         )[:200],
         designation_ref=designation_ref[:120],
-        display_name=(display_name or "").strip()[:60],
+        display_name=clean_name(display_name)[:60],
         anonymous=anonymous,
         message=(message or "").strip()[:300],
         email=(email or "").strip()[:254],

@@ -26,6 +26,7 @@ from fundpool.errors import FundpoolError
 from fundpool.files import UploadRefused, accept_upload
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
+from fundpool.text import clean_name
 
 from . import lifecycle, notify
 from .models import (
@@ -101,10 +102,10 @@ def group_register(
         except UploadRefused as exc:
             raise GrantsError(str(exc)) from None
     group = ResidentGroup(
-        name=name.strip(),
+        name=clean_name(name),
         group_type=group_type,
         community=community,
-        leader_name=leader_name.strip(),
+        leader_name=clean_name(leader_name),
         leader_phone=leader_phone.strip(),
         member_count=member_count,
         member_list=member_list.strip(),
@@ -116,15 +117,8 @@ def group_register(
         group.filing_status = FilingStatus.NOT_REQUIRED
     if charter is not None:
         group.charter = charter
-    # Uniqueness is left to the database, whose refusal becomes the message below.
     _full_clean(group, exclude=["created_by"], validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            group.save()
-    except IntegrityError:
-        raise GrantsError(
-            _("A group with this name (or credit code) is already registered in this community.")
-        ) from None
+    _save_group(group)
     GroupMembership.objects.create(group=group, user=user, role=MemberRole.LEADER)
     _grant_applicant_role(user)
     transaction.on_commit(lambda: notify.group_registered(group))
@@ -176,6 +170,10 @@ def group_return(*, group: ResidentGroup, reason: str, actor) -> ResidentGroup:
     return group
 
 
+# Names people type: one normal form, so a look-alike is the name it looks like (fundpool.text).
+NAME_FIELDS = ("name", "leader_name")
+
+
 @transaction.atomic
 def group_update(*, group: ResidentGroup, user, **fields) -> ResidentGroup:
     """Members correct their group's details; a returned filing goes back to staff."""
@@ -188,12 +186,26 @@ def group_update(*, group: ResidentGroup, user, **fields) -> ResidentGroup:
                 value, _type = accept_upload(value)
             except UploadRefused as exc:
                 raise GrantsError(str(exc)) from None
+        if name in NAME_FIELDS:
+            value = clean_name(value)
         setattr(group, name, value.strip() if isinstance(value, str) else value)
     if group.filing_status == FilingStatus.RETURNED:
         group.filing_status = FilingStatus.PENDING
-    _full_clean(group, exclude=["created_by"])
-    group.save()
+    _full_clean(group, exclude=["created_by"], validate_unique=False, validate_constraints=False)
+    _save_group(group)
     return group
+
+
+def _save_group(group: ResidentGroup) -> None:
+    # Uniqueness is left to the database (names are in their normal form by now), whose refusal
+    # becomes the group's message.
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise GrantsError(
+            _("A group with this name (or credit code) is already registered in this community.")
+        ) from None
 
 
 @transaction.atomic
@@ -246,7 +258,9 @@ def application_start(*, call: Call, group: ResidentGroup, user) -> Application:
         raise GrantsError(_("This call is not open for applications."))
     if not call.accepts_group(group):
         raise GrantsError(_("This call is not open to your group's community or type."))
-    return Application.objects.create(call=call, group=group, title=call.title[:120], created_by=_actor(user))
+    return Application.objects.create(
+        call=call, group=group, title=clean_name(call.title)[:120], created_by=_actor(user)
+    )
 
 
 @dataclass

@@ -23,6 +23,7 @@ from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
 from fundpool.models import MONEY, Theme
+from fundpool.text import clean_name, name_key
 
 from .. import lifecycle
 from ..validators import validate_credit_code
@@ -288,6 +289,8 @@ class ResidentGroup(models.Model):
     """申报主体: a resident group (filed with the sub-district) or a registered organisation."""
 
     name = models.CharField(_("group name"), max_length=100)
+    # The name as uniqueness sees it (fundpool.text.name_key): look-alikes share one key.
+    name_key = models.CharField(max_length=300, editable=False, default="")
     group_type = models.CharField(_("type"), max_length=20, choices=GroupType.choices)
     community = models.ForeignKey(
         Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="groups"
@@ -322,7 +325,11 @@ class ResidentGroup(models.Model):
         verbose_name_plural = _("resident groups")
         permissions = [("file_residentgroup", "Can file (备案) resident groups")]
         constraints = [
-            models.UniqueConstraint(fields=["community", "name"], name="group_unique_name_in_community"),
+            models.UniqueConstraint(
+                fields=["community", "name_key"],
+                name="group_unique_name_in_community",
+                violation_error_message=_("A group with this name is already registered in this community."),
+            ),
             models.UniqueConstraint(
                 fields=["credit_code"], condition=~Q(credit_code=""), name="group_unique_credit_code"
             ),
@@ -338,12 +345,35 @@ class ResidentGroup(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Every write keeps the key in step with the name, whichever path made it.
+        self.name_key = name_key(self.name)[: self._meta.get_field("name_key").max_length]
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
+
     @property
     def is_filed(self) -> bool:
         return self.filing_status == FilingStatus.FILED
 
     def clean(self):
+        # Before any uniqueness check: a look-alike name is the name it looks like.
+        self.name, self.leader_name = clean_name(self.name), clean_name(self.leader_name)
+        self.name_key = name_key(self.name)
         errors = {}
+        if not self.name:
+            errors["name"] = _("Give the group's name.")
+        elif len(self.name_key) > self._meta.get_field("name_key").max_length:
+            errors["name"] = _("This name is too long.")
+        elif (
+            self.community_id
+            and ResidentGroup.objects.filter(community_id=self.community_id, name_key=self.name_key)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            # Said here, beside the name, on every form (the key itself is on none of them); the
+            # database constraint still decides between two registrations at the same moment.
+            errors["name"] = _("A group with this name is already registered in this community.")
         if self.group_type == GroupType.REGISTERED and not self.credit_code:
             errors["credit_code"] = _("A registered organisation gives its unified social credit code.")
         if self.group_type != GroupType.REGISTERED and self.member_count is not None and self.member_count < 3:
@@ -467,6 +497,9 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        self.title = clean_name(self.title)
 
     @property
     def reference(self) -> str:

@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.db import migrations, models
+
+
+def fill_name_keys(apps, schema_editor):
+    """Existing groups get their clean name and its key. A look-alike registered before names were
+    compared by key keeps a key of its own (its id appended), so it goes on working until staff
+    rename it; every new registration is compared with the first."""
+    from fundpool.text import clean_name, name_key
+
+    ResidentGroup = apps.get_model("grants", "ResidentGroup")
+    seen = set()
+    for group in ResidentGroup.objects.order_by("pk"):
+        name = clean_name(group.name) or group.name
+        key = name_key(name)[:300]
+        if (group.community_id, key) in seen:
+            key = f"{key[:280]}#{group.pk}"
+        seen.add((group.community_id, key))
+        ResidentGroup.objects.filter(pk=group.pk).update(name=name, name_key=key)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("grants", "0007_agreement_pdf"),
+        migrations.swappable_dependency(settings.AUTH_USER_MODEL),
+    ]
+
+    operations = [
+        migrations.RemoveConstraint(
+            model_name="residentgroup",
+            name="group_unique_name_in_community",
+        ),
+        migrations.AddField(
+            model_name="residentgroup",
+            name="name_key",
+            field=models.CharField(default="", editable=False, max_length=300),
+        ),
+        migrations.RunPython(fill_name_keys, migrations.RunPython.noop),
+        migrations.AddConstraint(
+            model_name="residentgroup",
+            constraint=models.UniqueConstraint(
+                fields=("community", "name_key"),
+                name="group_unique_name_in_community",
+                violation_error_message="A group with this name is already registered in this community.",
+            ),
+        ),
+    ]
