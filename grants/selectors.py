@@ -261,7 +261,14 @@ def application_submission_problems(*, application: Application) -> list[str]:
         problems.append(_("The priority problem chosen is not one of this call's."))
     lines = list(application.budget_lines.all())
     total = sum((line.amount for line in lines), start=application.requested_amount * 0)
-    if not lines:
+    if application.budget_draft:
+        # Rows kept as typed because one of them is not a valid line yet: the budget is not complete.
+        for n, row in enumerate(application.budget_draft, start=1):
+            if row.get("bad"):
+                problems.append(
+                    _("Budget line %(n)s has a mistake and is not saved yet: correct it on the form.") % {"n": n}
+                )
+    elif not lines:
         problems.append(_("Add at least one budget line."))
     for line in lines:
         if line.unit_cost * line.quantity != line.amount:

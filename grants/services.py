@@ -293,9 +293,12 @@ DRAFT_FIELDS = (
 
 
 @transaction.atomic
-def application_save_draft(*, application: Application, user, fields: dict, lines=None, milestones=None) -> Application:
+def application_save_draft(
+    *, application: Application, user, fields: dict, lines=None, milestones=None, budget_draft=None
+) -> Application:
     """Keep what the group typed. Only the group's own fields are taken; status, award and the
-    like are never set from input."""
+    like are never set from input. With `lines`, the budget becomes those lines; `budget_draft`
+    then keeps every row as typed when one of them could not be a line (see Application)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     if not _member_of(application.group, user):
         raise GrantsError(_("Only members of the group can edit its application."))
@@ -323,6 +326,7 @@ def application_save_draft(*, application: Application, user, fields: dict, line
                 for i, line in enumerate(lines)
             ]
         )
+        application.budget_draft = _raw_rows(budget_draft or [])
     if milestones is not None:
         application.milestones.all().delete()
         Milestone.objects.bulk_create(
@@ -334,6 +338,18 @@ def application_save_draft(*, application: Application, user, fields: dict, line
     _full_clean(application, exclude=["call", "group", "created_by", "problem", "status"])
     application.save()
     return application
+
+
+BUDGET_ROW_KEYS = ("category", "item", "unit_cost", "quantity", "amount")
+
+
+def _raw_rows(rows) -> list[dict]:
+    # Text as typed, bounded: at most as many rows as the form takes, each value as long as its
+    # input; `bad` marks the rows that could not be saved as lines.
+    return [
+        {**{key: str(row.get(key) or "")[:100] for key in BUDGET_ROW_KEYS}, "bad": bool(row.get("bad"))}
+        for row in list(rows)[:50]
+    ]
 
 
 @transaction.atomic

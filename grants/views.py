@@ -9,6 +9,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from fundpool.files import private_file_response
@@ -197,6 +198,63 @@ def _initial(application):
     return form_initial, lines, milestones
 
 
+def _budget_as_typed(rows):
+    """The budget formset bound to the rows kept as typed, so each comes back with its mark."""
+    data = {"lines-TOTAL_FORMS": str(len(rows)), "lines-INITIAL_FORMS": "0"}
+    for i, row in enumerate(rows):
+        data.update({f"lines-{i}-{key}": row.get(key, "") for key in services.BUDGET_ROW_KEYS})
+    return BudgetLineFormSet(data, prefix="lines")
+
+
+def _budget_rows(budget):
+    """What the budget formset holds: the valid lines, and the rows as typed with the bad ones
+    marked (None when every row is valid). Untouched extra rows and removed rows are not rows."""
+    lines, rows, errors = [], [], {}
+    for form in budget.forms:
+        if not form.has_changed() or form["DELETE"].value():
+            continue
+        bad = bool(form.errors)
+        rows.append({**{key: form[key].value() for key in services.BUDGET_ROW_KEYS}, "bad": bad})
+        if bad:
+            errors.update({form.add_prefix(name): messages[0] for name, messages in form.errors.items()})
+        else:
+            c = form.cleaned_data
+            lines.append(LineInput(c["category"], c["item"], c["unit_cost"], c["quantity"], c["amount"]))
+    return lines, (rows if errors else None), errors
+
+
+def _save_what_is_valid(request, application, form, budget, plan):
+    """Save every field and budget line that is valid; keep bad budget rows as typed. Returns what
+    was not saved: {input name: message}. Raises GrantsError when the service refuses."""
+    form.is_valid()
+    errors = {name: messages[0] for name, messages in form.errors.items()}
+    fields = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+    lines = budget_draft = None
+    # Without its management form (a tampered post) the budget is left as it was.
+    if budget.management_form.is_valid():
+        budget.is_valid()
+        lines, budget_draft, line_errors = _budget_rows(budget)
+        errors.update(line_errors)
+        if budget.non_form_errors():
+            errors["lines"] = budget.non_form_errors()[0]
+            lines = budget_draft = None
+    milestones = None
+    if plan.is_valid():
+        milestones = _milestones_from(plan)
+    elif plan.management_form.is_valid():
+        for f in plan.forms:
+            errors.update({f.add_prefix(name): messages[0] for name, messages in f.errors.items()})
+    services.application_save_draft(
+        application=application,
+        user=request.user,
+        fields=fields,
+        lines=lines,
+        milestones=milestones,
+        budget_draft=budget_draft,
+    )
+    return errors
+
+
 @login_required
 def application_edit(request, pk):
     application = selectors.application_for_member(user=request.user, pk=pk)
@@ -209,30 +267,26 @@ def application_edit(request, pk):
         plan = MilestoneFormSet(request.POST, prefix="milestones")
     else:
         form = ApplicationForm(initial=form_initial, call=application.call)
-        budget = BudgetLineFormSet(initial=lines, prefix="lines")
+        if application.budget_draft:
+            budget = _budget_as_typed(application.budget_draft)
+        else:
+            budget = BudgetLineFormSet(initial=lines, prefix="lines")
         plan = MilestoneFormSet(initial=milestones, prefix="milestones")
     submission_problems = []
     if request.method == "POST":
-        if form.is_valid() and budget.is_valid() and plan.is_valid():
-            try:
-                application = services.application_save_draft(
-                    application=application,
-                    user=request.user,
-                    fields=form.cleaned_data,
-                    lines=_lines_from(budget),
-                    milestones=_milestones_from(plan),
-                )
-                if "submit" in request.POST:
-                    services.application_submit(application=application, user=request.user)
-                    messages.success(request, _("Submitted. You will get an email at every step."))
-                    return redirect("grants:application_detail", pk=application.pk)
-            except GrantsError as exc:
-                submission_problems = exc.messages
+        try:
+            unsaved = _save_what_is_valid(request, application, form, budget, plan)
+            if unsaved:
+                submission_problems = [_("Some fields need attention; see the messages beside them.")]
+            elif "submit" in request.POST:
+                services.application_submit(application=application, user=request.user)
+                messages.success(request, _("Submitted. You will get an email at every step."))
+                return redirect("grants:application_detail", pk=application.pk)
             else:
                 messages.success(request, _("Draft saved."))
                 return redirect("grants:application_edit", pk=application.pk)
-        else:
-            submission_problems = [_("Some fields need attention; see the messages beside them.")]
+        except GrantsError as exc:
+            submission_problems = exc.messages
     return render(
         request,
         "grants/application_form.html",
@@ -251,28 +305,32 @@ def application_edit(request, pk):
 @login_required
 @require_POST
 def application_autosave(request, pk):
-    """Saves what is typed every few seconds; answers JSON. Fields not valid yet are kept as they
-    were, so a half-typed amount never loses the rest of the draft."""
+    """What the page's script posts every few seconds (the page's own form); answers JSON. Every
+    valid field and budget line is saved; a budget row with a mistake is kept as typed. `saved` is
+    true only when everything typed was saved; `errors` names each input that was not, by its
+    name on the page, with the reason."""
     application = selectors.application_for_member(user=request.user, pk=pk)
     if not application.is_editable:
-        return JsonResponse({"saved": False, "error": _("This application can no longer be changed.")}, status=409)
+        message = _("This application can no longer be changed.")
+        return JsonResponse({"saved": False, "error": message, "message": message, "errors": {}}, status=409)
     form = ApplicationForm(request.POST, call=application.call)
-    form.is_valid()
-    fields = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
     budget = BudgetLineFormSet(request.POST, prefix="lines")
     plan = MilestoneFormSet(request.POST, prefix="milestones")
     try:
-        services.application_save_draft(
-            application=application,
-            user=request.user,
-            fields=fields,
-            lines=_lines_from(budget) if budget.is_valid() else None,
-            milestones=_milestones_from(plan) if plan.is_valid() else None,
-        )
+        errors = _save_what_is_valid(request, application, form, budget, plan)
     except GrantsError as exc:
-        return JsonResponse({"saved": False, "error": str(exc)}, status=400)
+        return JsonResponse({"saved": False, "error": str(exc), "message": str(exc), "errors": {}}, status=400)
+    at = timezone.localtime().strftime("%H:%M:%S")
+    if errors:
+        message = ngettext(
+            "Not saved: %(n)s entry needs correcting (marked on the page). Everything else was saved at %(at)s.",
+            "Not saved: %(n)s entries need correcting (marked on the page). Everything else was saved at %(at)s.",
+            len(errors),
+        ) % {"n": len(errors), "at": at}
+    else:
+        message = _("Draft saved automatically at %(at)s.") % {"at": at}
     return JsonResponse(
-        {"saved": True, "at": timezone.localtime().strftime("%H:%M:%S"), "pending": sorted(form.errors)}
+        {"saved": not errors, "at": at, "message": message, "errors": errors, "pending": sorted(errors)}
     )
 
 

@@ -36,6 +36,11 @@ class Migration(migrations.Migration):
             field=models.CharField(default="", editable=False, max_length=300),
         ),
         migrations.RunPython(fill_name_keys, migrations.RunPython.noop),
+        migrations.AddField(
+            model_name="application",
+            name="budget_draft",
+            field=models.JSONField(blank=True, default=list, verbose_name="budget as typed"),
+        ),
         migrations.AddConstraint(
             model_name="residentgroup",
             constraint=models.UniqueConstraint(

@@ -458,6 +458,10 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     own_contribution = models.DecimalField(_("group's own contribution"), default=ZERO, **MONEY)
     matched_contribution = models.DecimalField(_("matched contributions secured"), default=ZERO, **MONEY)
     requested_amount = models.DecimalField(_("amount requested"), default=ZERO, **MONEY)
+    # The budget rows exactly as typed, while one of them cannot be saved as a budget line (a typo
+    # such as "12.3.4"): the page shows them again, marked, and nothing typed is lost. Empty once
+    # every row is a valid line.
+    budget_draft = models.JSONField(_("budget as typed"), default=list, blank=True)
     awarded_amount = models.DecimalField(_("amount awarded"), null=True, blank=True, **MONEY)
     capacity_amount = models.DecimalField(_("capacity-building sum"), default=ZERO, **MONEY)
     notice_starts_at = models.DateTimeField(_("public notice starts"), null=True, blank=True)

@@ -76,15 +76,41 @@
   form.addEventListener("input", function () { dirty = true; recompute(); });
   form.addEventListener("change", function () { dirty = true; recompute(); });
 
+  // What the server could not save is marked beside its input, with the reason. Each answer
+  // judges the whole form, so it replaces every earlier mark (the page's own included).
+  function mark(errors) {
+    form.querySelectorAll(".errorlist").forEach(function (e) { e.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    Object.keys(errors || {}).forEach(function (name) {
+      var input = form.elements[name];
+      if (!input || !input.parentNode) return;
+      input.setAttribute("aria-invalid", "true");
+      var note = document.createElement("span");
+      note.className = "errorlist autosave-error";
+      note.setAttribute("data-autosave-error", "");
+      note.textContent = errors[name];
+      input.parentNode.insertBefore(note, input.nextSibling);
+    });
+  }
+  function say(text, saved) {
+    if (!status) return;
+    status.textContent = (saved ? "✓ " : "⚠ ") + text;
+    status.classList.toggle("unsaved", !saved);
+  }
+
   function autosave() {
     if (!dirty || saving) return;
     saving = true; dirty = false;
     fetch(form.getAttribute("data-autosave-url"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        if (status) status.textContent = data.saved ? ("✓ " + (document.documentElement.lang.indexOf("zh") === 0 ? "草稿已自动保存 " : "Draft saved ") + data.at) : (data.error || "");
+        mark(data.errors);
+        say(data.message || data.error || "", data.saved === true);
       })
-      .catch(function () { dirty = true; })
+      .catch(function () {
+        dirty = true;
+        say(status ? status.getAttribute("data-offline-text") : "", false);
+      })
       .finally(function () { saving = false; });
   }
   setInterval(autosave, 8000);
