@@ -13,7 +13,7 @@ from fundpool.forms import AmountField, date_widget
 from fundpool.money import parse_amount
 
 from .models import BudgetLine, Community, GroupType, PriorityProblem, ResidentGroup
-from .validators import validate_credit_code
+from .validators import normalise_contact, normalise_phone, validate_credit_code
 
 TEXTAREA = {"rows": 4}
 
@@ -54,6 +54,9 @@ class GroupForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = Community.objects.select_related("sub_district").order_by("name")
         self.fields["credit_code"].help_text = _("Only for registered organisations: 18 characters.")
+
+    def clean_leader_phone(self):
+        return normalise_phone(self.cleaned_data.get("leader_phone", ""))
 
     def clean_credit_code(self):
         code = (self.cleaned_data.get("credit_code") or "").strip().upper()
@@ -274,6 +277,11 @@ class ObjectionForm(forms.Form):
     text = forms.CharField(
         label=_("Your objection"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
     )
+
+    def clean_contact(self):
+        # Empty is for the service to refuse, with its own message.
+        value = self.cleaned_data.get("contact", "")
+        return normalise_contact(value) if value.strip() else ""
 
 
 class SignForm(ReasonForm):

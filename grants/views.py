@@ -548,12 +548,13 @@ def notice(request):
     if request.method == "POST":
         application_id = request.POST.get("application")
         form = ObjectionForm(request.POST, auto_id=f"id_{application_id}_%s")
-        form.is_valid()
         # isdecimal, not isdigit: "²" is a digit that int() refuses.
         application = Application.objects.filter(pk=application_id if str(application_id).isdecimal() else 0).first()
         if application is None:
             raise Http404
         try:
+            if not form.is_valid():
+                raise GrantsError()  # the form's own messages, beside their fields, say what to change
             services.objection_submit(
                 application=application, **{k: form.cleaned_data.get(k, "") for k in ("name", "contact", "text")}
             )

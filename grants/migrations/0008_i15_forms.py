@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import migrations, models
 
+import grants.validators
+
 
 def fill_name_keys(apps, schema_editor):
     """Existing groups get their clean name and its key. A look-alike registered before names were
@@ -36,6 +38,13 @@ class Migration(migrations.Migration):
             field=models.CharField(default="", editable=False, max_length=300),
         ),
         migrations.RunPython(fill_name_keys, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="residentgroup",
+            name="leader_phone",
+            field=models.CharField(
+                max_length=30, validators=[grants.validators.validate_phone], verbose_name="leader's phone"
+            ),
+        ),
         migrations.AddField(
             model_name="application",
             name="budget_draft",

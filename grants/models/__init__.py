@@ -26,7 +26,7 @@ from fundpool.models import MONEY, Theme
 from fundpool.text import clean_name, name_key
 
 from .. import lifecycle
-from ..validators import validate_credit_code
+from ..validators import normalise_phone, validate_credit_code, validate_phone
 
 ZERO = Decimal("0.00")
 
@@ -296,7 +296,7 @@ class ResidentGroup(models.Model):
         Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="groups"
     )
     leader_name = models.CharField(_("leader's name"), max_length=50)
-    leader_phone = models.CharField(_("leader's phone"), max_length=30)
+    leader_phone = models.CharField(_("leader's phone"), max_length=30, validators=[validate_phone])
     member_count = models.PositiveSmallIntegerField(_("number of members"))
     member_list = models.TextField(_("members"), help_text=_("One member per line: name and building/unit."))
     introduction = models.TextField(_("what the group does"), blank=True)
@@ -360,6 +360,10 @@ class ResidentGroup(models.Model):
         # Before any uniqueness check: a look-alike name is the name it looks like.
         self.name, self.leader_name = clean_name(self.name), clean_name(self.leader_name)
         self.name_key = name_key(self.name)
+        try:
+            self.leader_phone = normalise_phone(self.leader_phone)
+        except ValidationError:
+            pass  # the field's validator says what to type
         errors = {}
         if not self.name:
             errors["name"] = _("Give the group's name.")

@@ -307,7 +307,7 @@ def test_a_charter_is_served_to_members_and_staff_only(client, staff, applicant_
         group_type="interest",
         community=GroupFactory().community,
         leader_name="甲",
-        leader_phone="1",
+        leader_phone="13700000001",
         member_count=12,
         member_list="甲",
         introduction="",
