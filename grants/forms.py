@@ -173,6 +173,9 @@ MilestoneFormSet = formset_factory(
 
 
 class AttachmentForm(forms.Form):
+    # Its own prefix: it sits on the application page beside the application's own title field.
+    prefix = "attachment"
+
     title = forms.CharField(label=_("Title"), max_length=120, required=False)
     file = forms.FileField(
         label=_("File"), help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 10 MB; at most 10 files.")

@@ -172,7 +172,7 @@ def test_an_html_file_renamed_pdf_is_refused_on_upload(client):
     application = ApplicationFactory()
     c = leader_client(client, application)
     fake = SimpleUploadedFile("报告.pdf", b"<html>not really</html>", content_type="application/pdf")
-    response = c.post(reverse("grants:attachment_add", args=[application.pk]), {"file": fake}, follow=True)
+    response = c.post(reverse("grants:attachment_add", args=[application.pk]), {"attachment-file": fake}, follow=True)
     assert "按文件内容判断" in response.content.decode()
     assert not application.attachments.exists()
 

@@ -445,7 +445,7 @@ CASES: list[Case] = [
         "grants:attachment_add",
         _pk("draft"),
         post={OWNER},
-        data=lambda w: {"title": "预算", "file": pdf()},
+        data=lambda w: {"attachment-title": "预算", "attachment-file": pdf()},
         effect=True,
     ),
     Case("grants:attachment_download", _pk("draft_attachment"), see={OWNER, STAFF, FINANCE}),

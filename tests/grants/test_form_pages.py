@@ -1,0 +1,38 @@
+"""Small things a group meets on its forms: element ids, where errors sit, what the edit page of a
+returned application says, totals in the site's money format."""
+
+import re
+from collections import Counter
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from ..factories import ApplicationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def leader_of(application):
+    return application.group.memberships.get(role="leader").user
+
+
+def test_every_element_id_on_the_application_page_is_unique(client):
+    """A label points at one input: two inputs with id_title sent the attachment's label to the title."""
+    application = ApplicationFactory()
+    client.force_login(leader_of(application))
+    html = client.get(reverse("grants:application_edit", args=[application.pk])).content.decode()
+    ids = Counter(re.findall(r'\sid="([^"]+)"', html))
+    assert [i for i, n in ids.items() if n > 1] == []
+    assert 'for="id_title"' in html and html.count('for="id_title"') == 1
+
+
+def test_an_attachment_is_added_from_the_prefixed_form(client):
+    application = ApplicationFactory()
+    client.force_login(leader_of(application))
+    pdf = SimpleUploadedFile("预算说明.pdf", b"%PDF-1.4 plan", content_type="application/pdf")
+    client.post(
+        reverse("grants:attachment_add", args=[application.pk]),
+        {"attachment-title": "预算说明", "attachment-file": pdf},
+    )
+    assert [a.title for a in application.attachments.all()] == ["预算说明"]
