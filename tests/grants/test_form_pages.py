@@ -36,3 +36,30 @@ def test_an_attachment_is_added_from_the_prefixed_form(client):
         {"attachment-title": "预算说明", "attachment-file": pdf},
     )
     assert [a.title for a in application.attachments.all()] == ["预算说明"]
+
+
+def _position(html, pattern):
+    match = re.search(pattern, html)
+    assert match, pattern
+    return match.start()
+
+
+def test_password_errors_sit_below_their_own_field_on_sign_up(client):
+    response = client.post(
+        reverse("account_signup"), {"email": "new@example.invalid", "password1": "short", "password2": "short"}
+    )
+    html = response.content.decode()
+    label = _position(html, r'<label for="id_password1">')
+    field = _position(html, r'<input[^>]*name="password1"')
+    error = _position(html, r"密码太短")
+    next_label = _position(html, r'<label for="id_password2">')
+    assert label < field < error < next_label
+
+
+def test_a_mismatch_is_said_below_the_repeated_password(client):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "new@example.invalid", "password1": "Resident-pass-2026!", "password2": "Resident-pass-2027!"},
+    )
+    html = response.content.decode()
+    assert _position(html, r'<input[^>]*name="password2"') < _position(html, r"每次输入的密码必须相同")
