@@ -298,8 +298,17 @@ def application_edit(request, pk):
             "attachment_form": AttachmentForm(),
             "submission_problems": submission_problems,
             "attachments": application.attachments.all(),
+            "returned": _latest_return(application),
         },
     )
+
+
+def _latest_return(application):
+    """The step that returned the application for changes, with staff's reason, while it is returned."""
+    if application.status != services.lifecycle.Status.RETURNED:
+        return None
+    timeline = selectors.application_timeline(application=application, for_applicant=True)
+    return next((e for e in reversed(timeline) if e.status == services.lifecycle.Status.RETURNED), None)
 
 
 @login_required

@@ -63,3 +63,18 @@ def test_a_mismatch_is_said_below_the_repeated_password(client):
     )
     html = response.content.decode()
     assert _position(html, r'<input[^>]*name="password2"') < _position(html, r"每次输入的密码必须相同")
+
+
+def test_the_edit_page_of_a_returned_application_shows_the_latest_reason_at_the_top(client, staff):
+    from grants import services
+
+    application = ApplicationFactory()
+    leader = leader_of(application)
+    for reason in ("请补充场地使用证明", "请把餐费单价降到每份 15 元以内"):
+        services.application_submit(application=application, user=leader)
+        services.application_transition(application=application, name="return_for_changes", user=staff, reason=reason)
+    client.force_login(leader)
+    html = client.get(reverse("grants:application_edit", args=[application.pk])).content.decode()
+    latest = html.find("请把餐费单价降到每份 15 元以内")
+    assert 0 < latest < html.index('id="application-form"')
+    assert "请补充场地使用证明" not in html
