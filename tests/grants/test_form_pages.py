@@ -78,3 +78,63 @@ def test_the_edit_page_of_a_returned_application_shows_the_latest_reason_at_the_
     latest = html.find("请把餐费单价降到每份 15 元以内")
     assert 0 < latest < html.index('id="application-form"')
     assert "请补充场地使用证明" not in html
+
+
+def _errors_in(html) -> list[tuple[str, str]]:
+    """(where, message) for every error on the page: a field's list by its id, the form-wide list,
+    and the site's messages."""
+    main = html[html.index("<main") : html.index("</main>")]
+    found = []
+    for attrs, block in re.findall(r'<ul class="(errorlist[^"]*|messages)"[^>]*?>(.*?)</ul>', main, re.S):
+        where = "form" if "nonfield" in attrs else "messages" if attrs == "messages" else "field"
+        found += [(where, re.sub(r"<[^>]+>", "", li).strip()) for li in re.findall(r"<li[^>]*>(.*?)</li>", block, re.S)]
+    return found
+
+
+@pytest.mark.parametrize(
+    "kind, data",
+    [
+        ("activity", {"held_on": "future", "title": "午餐会", "description": "二十位老人", "participants": "20"}),
+        (
+            "activity",
+            {
+                "held_on": "future",
+                "title": "午餐会",
+                "description": "二十位老人",
+                "participants": "20",
+                "beneficiaries_reached": "20",
+            },
+        ),
+        ("activity", {"held_on": "today", "title": "午餐会", "description": "", "participants": "-3"}),
+        ("expense", {"amount": "2500.00", "spent_on": "today", "payee": "餐具店", "receipt": True}),
+        ("expense", {"amount": "0", "spent_on": "today", "payee": "餐具店", "receipt": True}),
+        ("expense", {"amount": "", "spent_on": "", "payee": ""}),
+    ],
+)
+def test_each_error_on_a_delivery_form_is_shown_once(client, staff, kind, data):
+    """Each problem is said once: beside its field, or at the top when it is about the whole
+    form, never in both places nor again in the site's messages."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from grants.lifecycle import Status
+
+    from .conftest import put_in_state
+    from .test_delivery import pdf, sign
+
+    project = sign(put_in_state(ApplicationFactory(), Status.AWARDED), staff)
+    client.force_login(leader_of(project))
+    days = {"today": timezone.localdate(), "future": timezone.localdate() + timedelta(days=3)}
+    post = {k: (days[v].isoformat() if v in days else v) for k, v in data.items()}
+    if kind == "expense":
+        post["budget_line"] = str(project.budget_lines.order_by("position", "pk")[1].pk)
+        if post.pop("receipt", None):
+            post["receipt"] = pdf()
+    response = client.post(reverse(f"grants:{kind}_add", args=[project.pk]), {"csrfmiddlewaretoken": "-", **post})
+    errors = _errors_in(response.content.decode())
+    assert errors, "the post was meant to be refused"
+    fields = {text for where, text in errors if where == "field"}
+    said_again = [text for where, text in errors if where != "field" and text in fields]
+    top = [text for where, text in errors if where != "field"]
+    assert said_again == [] and len(top) == len(set(top))
