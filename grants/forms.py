@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fundpool.errors import FundpoolError
 from fundpool.forms import AmountField, date_widget
-from fundpool.money import parse_amount
+from fundpool.money import format_amount, parse_amount
 
 from .models import BudgetLine, Community, GroupType, PriorityProblem, ResidentGroup
 from .validators import normalise_contact, normalise_phone, validate_credit_code
@@ -342,7 +342,9 @@ class ExpenseForm(forms.Form):
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["budget_line"].choices = [(line.pk, f"{line.item}（{line.amount:,}）") for line in lines]
+        self.fields["budget_line"].choices = [
+            (line.pk, f"{line.item}（{format_amount(line.amount)}）") for line in lines
+        ]
 
 
 class ReportForm(forms.Form):

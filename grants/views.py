@@ -3,6 +3,8 @@ result. Objects are fetched through selectors that return 404 to anyone who may 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
@@ -299,6 +301,7 @@ def application_edit(request, pk):
             "submission_problems": submission_problems,
             "attachments": application.attachments.all(),
             "returned": _latest_return(application),
+            "budget_total": sum((line.amount for line in application.budget_lines.all()), start=Decimal("0.00")),
         },
     )
 

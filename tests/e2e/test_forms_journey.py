@@ -1,5 +1,6 @@
-"""The application form's script in a real browser, on a phone: autosave keeps a budget line with
-a typo, marks it and says it was not saved; the line comes back when the page is opened again."""
+"""The application form's script in a real browser, on a phone: the total in the site's money
+format; autosave keeps a budget line with a typo, marks it and says it was not saved; the line
+comes back when the page is opened again."""
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -21,6 +22,12 @@ def test_autosave_keeps_a_line_with_a_typo_and_says_not_saved(live_server, phone
     page, base = phone, live_server.url
     site_login(page, base, leader.email, "Leader-pass-2026!")
     page.goto(f"{base}/applications/{application.pk}/edit/")
+    # The script's total is in the site's money format, as the server writes it.
+    total = page.locator("[data-budget-total]")
+    assert total.inner_text() == "¥10,000.00"
+    page.fill("input[name=lines-1-quantity]", "25")
+    assert total.inner_text() == "¥10,500.00"
+    page.fill("input[name=lines-1-quantity]", "20")
 
     page.fill("input[name=lines-1-unit_cost]", "12.3.4")
     status = page.locator("[data-autosave-status]")

@@ -138,3 +138,22 @@ def test_each_error_on_a_delivery_form_is_shown_once(client, staff, kind, data):
     said_again = [text for where, text in errors if where != "field" and text in fields]
     top = [text for where, text in errors if where != "field"]
     assert said_again == [] and len(top) == len(set(top))
+
+
+def test_the_budget_total_on_the_application_page_is_in_the_sites_money_format(client):
+    application = ApplicationFactory()
+    client.force_login(leader_of(application))
+    html = client.get(reverse("grants:application_edit", args=[application.pk])).content.decode()
+    assert re.search(r"data-budget-total[^>]*>¥10,000\.00<", html)
+
+
+def test_the_expense_forms_budget_lines_are_in_the_sites_money_format(client, staff):
+    from grants.lifecycle import Status
+
+    from .conftest import put_in_state
+    from .test_delivery import sign
+
+    project = sign(put_in_state(ApplicationFactory(), Status.AWARDED), staff)
+    client.force_login(leader_of(project))
+    html = client.get(reverse("grants:expense_add", args=[project.pk])).content.decode()
+    assert "午餐食材（¥8,000.00）" in html

@@ -12,6 +12,15 @@
   }
   function fmt(c) { return (c / 100).toFixed(2); }
 
+  var out = form.querySelector("[data-budget-total]");
+  // The site's money format ("¥2,500.00", as the money filter writes it): the symbol is taken from
+  // the server's own rendering of zero, the thousands grouped with commas.
+  var symbol = ((out && out.getAttribute("data-money-zero")) || "¥0.00").replace(/[\d.,\s]+$/, "");
+  function money(c) {
+    var parts = fmt(c).split(".");
+    return symbol + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + parts[1];
+  }
+
   var requested = form.querySelector('input[name="requested_amount"]');
   var lastTotal = null;
 
@@ -30,8 +39,7 @@
       var a = cents(amount && amount.value);
       if (a === null) { if (amount && amount.value) ok = false; } else { total += a; }
     });
-    var out = form.querySelector("[data-budget-total]");
-    if (out) out.textContent = ok ? "¥" + fmt(total) : "—";
+    if (out) out.textContent = ok ? money(total) : "—";
     // The request follows the total only while it is empty or equal to the previous total: a
     // figure the group typed themselves is never overwritten.
     if (requested && ok) {
