@@ -37,9 +37,20 @@ def project_detail(request, pk):
     )
 
 
+def _not_recording(request, application):
+    """A redirect to the project page saying why, when the project takes no more records; else None."""
+    problem = services.recording_problem(application)
+    if not problem:
+        return None
+    messages.error(request, problem)
+    return redirect("grants:project", pk=application.pk)
+
+
 @login_required
 def activity_add(request, pk):
     application = selectors.project_for_member(user=request.user, pk=pk)
+    if refused := _not_recording(request, application):
+        return refused
     form = ActivityForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -65,6 +76,8 @@ def activity_add(request, pk):
 @login_required
 def expense_add(request, pk):
     application = selectors.project_for_member(user=request.user, pk=pk)
+    if refused := _not_recording(request, application):
+        return refused
     lines = list(application.budget_lines.all())
     form = ExpenseForm(request.POST or None, request.FILES or None, lines=lines)
     if request.method == "POST" and form.is_valid():

@@ -157,3 +157,21 @@ def test_the_expense_forms_budget_lines_are_in_the_sites_money_format(client, st
     client.force_login(leader_of(project))
     html = client.get(reverse("grants:expense_add", args=[project.pk])).content.decode()
     assert "午餐食材（¥8,000.00）" in html
+
+
+@pytest.mark.parametrize("state", ["completed", "terminated", "reporting"])
+@pytest.mark.parametrize("kind", ["activity", "expense"])
+def test_a_project_no_longer_under_way_offers_no_activity_or_expense_form(client, staff, state, kind):
+    from grants.models import Application
+
+    from .conftest import put_in_state
+    from .test_delivery import sign
+
+    project = sign(put_in_state(ApplicationFactory(), "awarded"), staff)
+    Application.objects.filter(pk=project.pk).update(status=state)
+    client.force_login(leader_of(project))
+    response = client.get(reverse(f"grants:{kind}_add", args=[project.pk]), follow=True)
+    assert response.redirect_chain[-1][0] == reverse("grants:project", args=[project.pk])
+    html = response.content.decode()
+    assert "只能在项目执行期间记录" in html
+    assert reverse(f"grants:{kind}_add", args=[project.pk]) not in html  # and no button to it
