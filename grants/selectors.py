@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -21,6 +21,7 @@ from .models import (
     Application,
     ApplicationAttachment,
     Call,
+    GroupInvitation,
     GroupMembership,
     ResidentGroup,
 )
@@ -62,6 +63,31 @@ def group_for_member_or_staff(*, user, pk) -> ResidentGroup:
 
 def group_members(*, group) -> QuerySet[GroupMembership]:
     return group.memberships.select_related("user").order_by("-role", "joined_at")
+
+
+def group_pending_invitations(*, group) -> QuerySet[GroupInvitation]:
+    """Invitations still waiting: not accepted, not cancelled, not expired; newest first."""
+    fresh_since = timezone.now() - timedelta(days=GroupInvitation.INVITATION_DAYS)
+    return (
+        group.invitations.filter(accepted_at__isnull=True, cancelled_at__isnull=True, created_at__gte=fresh_since)
+        .select_related("invited_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def invitation_for_token(*, token: str) -> GroupInvitation | None:
+    """The invitation a join link names, or None for a link that names none."""
+    if "\x00" in token:  # no token has one, and PostgreSQL refuses to compare with it
+        return None
+    return GroupInvitation.objects.select_related("group__community", "invited_by").filter(token=token).first()
+
+
+def invitation_for_member(*, user, pk) -> GroupInvitation:
+    """An invitation of a group `user` belongs to; 404 otherwise."""
+    try:
+        return GroupInvitation.objects.select_related("group").get(pk=pk, group__memberships__user=user)
+    except (GroupInvitation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 # --- calls ------------------------------------------------------------------------------------

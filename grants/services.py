@@ -228,10 +228,8 @@ def invitation_accept(*, token: str, user) -> GroupMembership:
         invitation = GroupInvitation.objects.select_for_update().select_related("group").get(token=token)
     except GroupInvitation.DoesNotExist:
         raise GrantsError(_("This invitation link is not valid.")) from None
-    if invitation.accepted_at is not None:
-        raise GrantsError(_("This invitation has already been used."))
-    if invitation.expired:
-        raise GrantsError(_("This invitation has expired; ask for a new one."))
+    if invitation.problem:
+        raise GrantsError(invitation.problem)
     if invitation.email.lower() != (user.email or "").lower():
         raise GrantsError(_("This invitation was sent to another email address."))
     membership, _created = GroupMembership.objects.get_or_create(group=invitation.group, user=user)
@@ -240,6 +238,21 @@ def invitation_accept(*, token: str, user) -> GroupMembership:
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     _grant_applicant_role(user)
     return membership
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: GroupInvitation, actor) -> GroupInvitation:
+    """The group's leader takes back an invitation nobody has accepted yet; its link stops working."""
+    invitation = GroupInvitation.objects.select_for_update().select_related("group").get(pk=invitation.pk)
+    if not invitation.group.memberships.filter(user=_actor(actor), role=MemberRole.LEADER).exists():
+        raise GrantsError(_("Only the group's leader can cancel an invitation."))
+    if invitation.accepted_at is not None:
+        raise GrantsError(_("This invitation has already been used."))
+    if invitation.cancelled_at is not None:
+        raise GrantsError(_("This invitation was cancelled by the group's leader."))
+    invitation.cancelled_at, invitation.cancelled_by = timezone.now(), actor
+    invitation.save(update_fields=["cancelled_at", "cancelled_by"])
+    return invitation
 
 
 # --- applications -----------------------------------------------------------------------------

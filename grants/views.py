@@ -31,7 +31,7 @@ from .forms import (
     ReviewerProfileForm,
     ReviewForm,
 )
-from .models import Application, Call, FilingStatus
+from .models import Application, Call, FilingStatus, MemberRole
 from .services import GrantsError, LineInput, MilestoneInput
 
 
@@ -105,12 +105,15 @@ def group_detail(request, pk):
         else:
             messages.success(request, _("Invitation sent."))
             return redirect("grants:group_detail", pk=group.pk)
+    members = list(selectors.group_members(group=group))
     return render(
         request,
         "grants/group_detail.html",
         {
             "group": group,
-            "members": selectors.group_members(group=group),
+            "members": members,
+            "is_leader": any(m.user_id == request.user.pk and m.role == MemberRole.LEADER for m in members),
+            "invitations": selectors.group_pending_invitations(group=group),
             "invite_form": invite_form,
             "applications": group.applications.select_related("call").order_by("-updated_at"),
         },
@@ -118,7 +121,23 @@ def group_detail(request, pk):
 
 
 @login_required
+@require_POST
+def invitation_cancel(request, pk):
+    invitation = selectors.invitation_for_member(user=request.user, pk=pk)
+    try:
+        services.invitation_cancel(invitation=invitation, actor=request.user)
+    except GrantsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The invitation to %(email)s is cancelled.") % {"email": invitation.email})
+    return redirect("grants:group_detail", pk=invitation.group_id)
+
+
+@login_required
 def invitation_accept(request, token):
+    invitation = selectors.invitation_for_token(token=token)
+    if invitation is None:
+        return render(request, "grants/invitation_accept.html", {"invalid": True}, status=404)
     if request.method == "POST":
         try:
             membership = services.invitation_accept(token=token, user=request.user)
@@ -127,7 +146,10 @@ def invitation_accept(request, token):
             return redirect("grants:dashboard")
         messages.success(request, _("You are now a member of %(group)s.") % {"group": membership.group.name})
         return redirect("grants:group_detail", pk=membership.group_id)
-    return render(request, "grants/invitation_accept.html", {"token": token})
+    if invitation.email.lower() != (request.user.email or "").lower():
+        # Whoever holds the link but is not the person invited learns nothing about the group.
+        return render(request, "grants/invitation_accept.html", {"not_for_you": True}, status=403)
+    return render(request, "grants/invitation_accept.html", {"invitation": invitation, "token": token})
 
 
 # --- calls and applying -----------------------------------------------------------------------

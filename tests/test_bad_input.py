@@ -599,7 +599,7 @@ def test_join_link_with_a_nul_byte(client):
     client.force_login(user)
     with nothing_changes():
         response = client.post("/groups/join/%00/", follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 404
     says(response, "此邀请链接无效", not_english=("invitation link is not valid",))
 
 

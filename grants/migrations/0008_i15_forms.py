@@ -1,4 +1,5 @@
 from django.conf import settings
+import django.db.models.deletion
 from django.db import migrations, models
 
 import grants.validators
@@ -43,6 +44,22 @@ class Migration(migrations.Migration):
             name="leader_phone",
             field=models.CharField(
                 max_length=30, validators=[grants.validators.validate_phone], verbose_name="leader's phone"
+            ),
+        ),
+        migrations.AddField(
+            model_name="groupinvitation",
+            name="cancelled_at",
+            field=models.DateTimeField(blank=True, null=True),
+        ),
+        migrations.AddField(
+            model_name="groupinvitation",
+            name="cancelled_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
             ),
         ),
         migrations.AddField(

@@ -418,6 +418,11 @@ class GroupInvitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Cancelled by the group's leader before anyone accepted it: kept, with who and when.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     INVITATION_DAYS = 14
 
@@ -430,6 +435,17 @@ class GroupInvitation(models.Model):
     @property
     def expired(self) -> bool:
         return timezone.now() > self.created_at + timedelta(days=self.INVITATION_DAYS)
+
+    @property
+    def problem(self) -> str:
+        """Why this invitation can no longer be accepted, or "" while it can."""
+        if self.accepted_at is not None:
+            return _("This invitation has already been used.")
+        if self.cancelled_at is not None:
+            return _("This invitation was cancelled by the group's leader.")
+        if self.expired:
+            return _("This invitation has expired; ask for a new one.")
+        return ""
 
 
 class Application(lifecycle.ApplicationLifecycle, models.Model):
