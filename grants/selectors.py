@@ -222,10 +222,13 @@ def application_timeline(*, application: Application, for_applicant: bool) -> li
         info = lifecycle.STATE[event.status]
         event.label = str(info.applicant_label if for_applicant else info.staff_label)
     if for_applicant:
-        # Steps inside review that look the same from outside are shown once.
+        # Steps that read the same to the group (in review, then reviewed: both 评审中) are one
+        # step for them, dated from its start; a reason given on a later one is kept with it.
         merged: list[TimelineEvent] = []
         for event in events:
-            if merged and merged[-1].label == event.label and not event.reason:
+            if merged and merged[-1].label == event.label:
+                if event.reason:
+                    merged[-1].reason = "\n".join(r for r in (merged[-1].reason, event.reason) if r)
                 continue
             merged.append(event)
         events = merged

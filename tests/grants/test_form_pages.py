@@ -175,3 +175,28 @@ def test_a_project_no_longer_under_way_offers_no_activity_or_expense_form(client
     html = response.content.decode()
     assert "只能在项目执行期间记录" in html
     assert reverse(f"grants:{kind}_add", args=[project.pk]) not in html  # and no button to it
+
+
+def test_being_reviewed_appears_once_on_the_applicants_timeline(client, staff, roles):
+    """start_review and close_review both read 评审中 to the group: one step for them."""
+    from grants import services
+    from grants.models import ReviewAssignment
+
+    from ..factories import UserFactory
+
+    application = ApplicationFactory()
+    leader = leader_of(application)
+    services.application_submit(application=application, user=leader)
+    for _ in range(application.call.reviewers_per_application):
+        reviewer = UserFactory()
+        reviewer.groups.add(roles["reviewer"])
+        ReviewAssignment.objects.create(application=application, reviewer=reviewer)
+    services.application_transition(application=application, name="start_review", user=staff)
+    services.application_transition(
+        application=application, name="close_review", user=None, system=True, reason="All assigned reviews are in."
+    )
+    client.force_login(leader)
+    html = client.get(reverse("grants:application_detail", args=[application.pk])).content.decode()
+    timeline = html[html.index('class="timeline"') :]
+    assert timeline.count("<strong>评审中</strong>") == 1
+    assert "<strong>已提交，资格审查中</strong>" in timeline
