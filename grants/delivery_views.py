@@ -33,6 +33,8 @@ def project_detail(request, pk):
             "overview": selectors.project_overview(application=application),
             "application": application,
             "feedback_url": request.build_absolute_uri(reverse("grants:feedback", args=[application.pk])),
+            # The feedback page and its QR code answer only for these states; elsewhere, no link to them.
+            "feedback_open": application.status in services.FEEDBACK_STATES,
         },
     )
 

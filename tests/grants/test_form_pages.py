@@ -200,3 +200,21 @@ def test_being_reviewed_appears_once_on_the_applicants_timeline(client, staff, r
     timeline = html[html.index('class="timeline"') :]
     assert timeline.count("<strong>评审中</strong>") == 1
     assert "<strong>已提交，资格审查中</strong>" in timeline
+
+
+@pytest.mark.parametrize("state, open_", [("in_delivery", True), ("completed", True), ("terminated", False)])
+def test_the_project_page_links_to_feedback_only_where_feedback_is_taken(client, staff, state, open_):
+    from grants.models import Application
+
+    from .conftest import put_in_state
+    from .test_delivery import sign
+
+    project = sign(put_in_state(ApplicationFactory(), "awarded"), staff)
+    Application.objects.filter(pk=project.pk).update(status=state)
+    client.force_login(leader_of(project))
+    html = client.get(reverse("grants:project", args=[project.pk])).content.decode()
+    feedback, qr = reverse("grants:feedback", args=[project.pk]), reverse("grants:feedback_qr", args=[project.pk])
+    assert (feedback in html, qr in html) == (open_, open_)
+    client.logout()
+    # What the page links to answers: the feedback page and its code where they are offered.
+    assert (client.get(feedback).status_code == 200) is open_
