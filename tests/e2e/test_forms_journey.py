@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from grants.models import Application
 
 from ..factories import ApplicationFactory, UserFactory
-from .steps import site_login
+from .steps import desk_page, site_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,3 +57,63 @@ def test_autosave_keeps_a_line_with_a_typo_and_says_not_saved(live_server, phone
     page.screenshot(path=f"{shots}/f2-autosave-fixed.png", full_page=True)
     kept = Application.objects.get(pk=application.pk)
     assert kept.budget_draft == [] and [line.item for line in kept.budget_lines.all()] == ["午餐食材", "餐具"]
+
+
+def _lines_of_first_text(page, selector) -> int:
+    """How many lines the first text of the element takes, as Chromium lays it out."""
+    return page.locator(selector).first.evaluate(
+        """el => {
+            const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT, n => n.textContent.trim() ? 1 : 3);
+            const text = walker.nextNode();
+            const range = document.createRange();
+            range.selectNodeContents(text);
+            const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+            return tops.size;
+        }"""
+    )
+
+
+def test_the_budget_table_keeps_line_names_readable_on_a_phone(live_server, browser, phone, shots, roles):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from grants import services
+    from grants.lifecycle import Status
+    from grants.models import BudgetLine
+
+    from ..grants.conftest import put_in_state
+
+    leader = UserFactory(username="budget", email="budget@example.invalid", password="Leader-pass-2026!")
+    EmailAddress.objects.create(user=leader, email=leader.email, verified=True, primary=True)
+    staff = UserFactory(username="budget-staff")
+    staff.groups.add(roles["staff"])
+    application = ApplicationFactory(title="长者助餐点", group__leader=leader)
+    BudgetLine.objects.filter(application=application, item="午餐食材").update(item="长者午餐食材采购")
+    application = put_in_state(application, Status.AWARDED)
+    project = services.application_transition(
+        application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
+    )
+    assert project.budget_lines.get(item="长者午餐食材采购").amount == Decimal("8000.00")
+    page, base = phone, live_server.url
+    site_login(page, base, leader.email, "Leader-pass-2026!")
+    page.goto(f"{base}/projects/{project.pk}/")
+    table = page.locator(".budget-table").first
+    table.scroll_into_view_if_needed()
+    page.screenshot(path=f"{shots}/f3-budget-phone.png")
+    # The line's name (8 characters) on one line, and its cell as wide as at least those 8.
+    assert _lines_of_first_text(page, ".budget-table tbody tr:first-child td:first-child") == 1
+    name_width = page.locator(".budget-table tbody tr:first-child td:first-child").first.evaluate(
+        "el => el.getBoundingClientRect().width"
+    )
+    font = page.locator(".budget-table").first.evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert name_width >= 8 * font
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+    # At a desk it is still an ordinary table, its header row shown.
+    desk = desk_page(browser)
+    site_login(desk, base, leader.email, "Leader-pass-2026!")
+    desk.goto(f"{base}/projects/{project.pk}/")
+    desk.locator(".budget-table").first.screenshot(path=f"{shots}/f4-budget-desk.png")
+    assert desk.locator(".budget-table thead th").first.bounding_box()["height"] > 10
+    assert _lines_of_first_text(desk, ".budget-table tbody tr:first-child td:first-child") == 1
