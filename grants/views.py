@@ -297,20 +297,29 @@ def application_edit(request, pk):
             budget = BudgetLineFormSet(initial=lines, prefix="lines")
         plan = MilestoneFormSet(initial=milestones, prefix="milestones")
     submission_problems = []
+    # The page's own buttons save the whole form or nothing (bad input changes nothing; the page
+    # shows it again, marked); keeping what is valid as the group types is autosave's work.
     if request.method == "POST":
-        try:
-            unsaved = _save_what_is_valid(request, application, form, budget, plan)
-            if unsaved:
-                submission_problems = [_("Some fields need attention; see the messages beside them.")]
-            elif "submit" in request.POST:
-                services.application_submit(application=application, user=request.user)
-                messages.success(request, _("Submitted. You will get an email at every step."))
-                return redirect("grants:application_detail", pk=application.pk)
+        if form.is_valid() and budget.is_valid() and plan.is_valid():
+            try:
+                application = services.application_save_draft(
+                    application=application,
+                    user=request.user,
+                    fields=form.cleaned_data,
+                    lines=_lines_from(budget),
+                    milestones=_milestones_from(plan),
+                )
+                if "submit" in request.POST:
+                    services.application_submit(application=application, user=request.user)
+                    messages.success(request, _("Submitted. You will get an email at every step."))
+                    return redirect("grants:application_detail", pk=application.pk)
+            except GrantsError as exc:
+                submission_problems = exc.messages
             else:
                 messages.success(request, _("Draft saved."))
                 return redirect("grants:application_edit", pk=application.pk)
-        except GrantsError as exc:
-            submission_problems = exc.messages
+        else:
+            submission_problems = [_("Some fields need attention; see the messages beside them.")]
     return render(
         request,
         "grants/application_form.html",

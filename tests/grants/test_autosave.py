@@ -107,13 +107,15 @@ def test_an_application_with_an_unsaved_line_cannot_be_submitted(page):
         services.application_submit(application=Application.objects.get(pk=application.pk), user=leader)
 
 
-def test_saving_the_whole_form_with_a_typo_keeps_it_too(page):
-    """The page's own "save draft" button: the lines are kept as autosave keeps them."""
+def test_the_pages_own_save_button_changes_nothing_with_a_typo_but_shows_it_marked(page):
+    """Bad input through the page's buttons changes nothing (the whole form or nothing); the
+    page comes back with every line as typed and the bad one marked."""
     client, application = page
     response = client.post(
         reverse("grants:application_edit", args=[application.pk]),
         {**application_form(application, **{"lines-1-unit_cost": "12.3.4"}), "save": "1"},
     )
-    assert response.status_code == 200 and "“12.3.4”不是数字" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200 and "“12.3.4”不是数字" in html and 'value="12.3.4"' in html
     application.refresh_from_db()
-    assert [row["unit_cost"] for row in application.budget_draft] == ["20", "12.3.4"]
+    assert application.budget_draft == [] and application.budget_lines.count() == 2
