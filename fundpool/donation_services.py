@@ -40,6 +40,7 @@ from .models import (
 )
 from .money import MAX_DIGITS, check_currency, format_amount, from_minor_units, parse_amount
 from .selectors import inflow_taken_back
+from .text import clean_name
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")
@@ -127,7 +128,7 @@ def donation_start(
             or (system_reasons.encode("fund.general_pool") if restriction.kind == RestrictionKind.UNRESTRICTED else "")
         )[:200],
         designation_ref=designation_ref[:120],
-        display_name=(display_name or "").strip()[:60],
+        display_name=clean_name(display_name)[:60],
         anonymous=anonymous,
         message=(message or "").strip()[:300],
         email=(email or "").strip()[:254],

@@ -70,12 +70,20 @@ def _project_for_member(application: Application, user) -> Application:
     )
     if not _member_of(application.group, user):
         raise GrantsError(_("Only members of the group can record its project."))
-    if application.status not in RECORDING:
-        raise GrantsError(
-            _("The project is “%(status)s”; activities, expenses and reports are recorded while it is under way.")
-            % {"status": application.applicant_status}
-        )
+    problem = recording_problem(application)
+    if problem:
+        raise GrantsError(problem)
     return application
+
+
+def recording_problem(application: Application) -> str:
+    """Why activities and expenses cannot be recorded on this project now, or "" when they can:
+    the pages ask before showing a form, the services again before writing."""
+    if application.status not in RECORDING:
+        return _(
+            "The project is “%(status)s”; activities, expenses and reports are recorded while it is under way."
+        ) % {"status": application.applicant_status}
+    return ""
 
 
 def _check_date(day: date | None, *, label, application: Application) -> date:

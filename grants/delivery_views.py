@@ -32,13 +32,26 @@ def project_detail(request, pk):
             "overview": selectors.project_overview(application=application),
             "application": application,
             "feedback_url": request.build_absolute_uri(reverse("grants:feedback", args=[application.pk])),
+            # The feedback page and its QR code answer only for these states; elsewhere, no link to them.
+            "feedback_open": application.status in services.FEEDBACK_STATES,
         },
     )
+
+
+def _not_recording(request, application):
+    """A redirect to the project page saying why, when the project takes no more records; else None."""
+    problem = services.recording_problem(application)
+    if not problem:
+        return None
+    messages.error(request, problem)
+    return redirect("grants:project", pk=application.pk)
 
 
 @login_required
 def activity_add(request, pk):
     application = selectors.project_for_member(user=request.user, pk=pk)
+    if refused := _not_recording(request, application):
+        return refused
     form = ActivityForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -64,6 +77,8 @@ def activity_add(request, pk):
 @login_required
 def expense_add(request, pk):
     application = selectors.project_for_member(user=request.user, pk=pk)
+    if refused := _not_recording(request, application):
+        return refused
     lines = list(application.budget_lines.all())
     form = ExpenseForm(request.POST or None, request.FILES or None, lines=lines)
     if request.method == "POST" and form.is_valid():

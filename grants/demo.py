@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from fundpool.models import Theme
+from fundpool.text import name_key
 
 from . import services
 from .lifecycle import Status
@@ -559,23 +560,24 @@ def bulk_grant_writer(*, seed: int = 2026):
     rng = random.Random(seed + 2)
     communities = seed_places()
     problems = list(PriorityProblem.objects.select_related("theme").order_by("rank"))
-    groups = ResidentGroup.objects.bulk_create(
-        [
-            ResidentGroup(
-                name=f"{rng.choice(BULK_WORDS)}{rng.choice(BULK_KINDS)}{i:03d}",
-                group_type=rng.choice(["mutual_aid", "volunteer", "interest"]),
-                community=communities[i % len(communities)],
-                leader_name=rng.choice(["王芳", "李强", "张敏", "陈静", "刘洋", "赵磊"]),
-                leader_phone=f"139{rng.randrange(10**7, 10**8)}",
-                member_count=rng.randrange(8, 60),
-                member_list="\n".join(f"成员{j} {rng.randrange(1, 20)}栋" for j in range(1, 4)),
-                filing_status="filed",
-                filing_number=f"CH-BULK-{i:04d}",
-                filed_on=date(2024, 12, 1),
-            )
-            for i in range(BULK_GROUPS)
-        ]
-    )
+    rows = [
+        ResidentGroup(
+            name=f"{rng.choice(BULK_WORDS)}{rng.choice(BULK_KINDS)}{i:03d}",
+            group_type=rng.choice(["mutual_aid", "volunteer", "interest"]),
+            community=communities[i % len(communities)],
+            leader_name=rng.choice(["王芳", "李强", "张敏", "陈静", "刘洋", "赵磊"]),
+            leader_phone=f"139{rng.randrange(10**7, 10**8)}",
+            member_count=rng.randrange(8, 60),
+            member_list="\n".join(f"成员{j} {rng.randrange(1, 20)}栋" for j in range(1, 4)),
+            filing_status="filed",
+            filing_number=f"CH-BULK-{i:04d}",
+            filed_on=date(2024, 12, 1),
+        )
+        for i in range(BULK_GROUPS)
+    ]
+    for group in rows:  # bulk_create skips save(), which keeps the uniqueness key in step with the name
+        group.name_key = name_key(group.name)
+    groups = ResidentGroup.objects.bulk_create(rows)
     calls = {}
 
     def call_for(year: int) -> Call:

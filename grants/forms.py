@@ -12,10 +12,10 @@ from django.utils.translation import pgettext_lazy
 
 from fundpool.errors import FundpoolError
 from fundpool.forms import AmountField, date_widget
-from fundpool.money import parse_amount
+from fundpool.money import format_amount, parse_amount
 
 from .models import BudgetLine, Community, GroupType, PriorityProblem, ResidentGroup
-from .validators import validate_credit_code
+from .validators import normalise_contact, normalise_phone, validate_credit_code
 
 TEXTAREA = {"rows": 4}
 
@@ -56,6 +56,9 @@ class GroupForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["community"].queryset = Community.objects.select_related("sub_district").order_by("name")
         self.fields["credit_code"].help_text = _("Only for registered organisations: 18 characters.")
+
+    def clean_leader_phone(self):
+        return normalise_phone(self.cleaned_data.get("leader_phone", ""))
 
     def clean_credit_code(self):
         code = (self.cleaned_data.get("credit_code") or "").strip().upper()
@@ -175,6 +178,9 @@ MilestoneFormSet = formset_factory(
 
 
 class AttachmentForm(forms.Form):
+    # Its own prefix: it sits on the application page beside the application's own title field.
+    prefix = "attachment"
+
     title = forms.CharField(label=_("Title"), max_length=120, required=False)
     file = forms.FileField(
         label=_("File"), help_text=_("PDF, JPEG, PNG, DOCX or XLSX, at most 10 MB; at most 10 files.")
@@ -305,6 +311,11 @@ class ObjectionForm(forms.Form):
         label=_("Your objection"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000, required=False
     )
 
+    def clean_contact(self):
+        # Empty is for the service to refuse, with its own message.
+        value = self.cleaned_data.get("contact", "")
+        return normalise_contact(value) if value.strip() else ""
+
 
 class SignForm(ReasonForm):
     conditions = forms.CharField(
@@ -382,7 +393,9 @@ class ExpenseForm(forms.Form):
 
     def __init__(self, *args, lines=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["budget_line"].choices = [(line.pk, f"{line.item}（{line.amount:,}）") for line in lines]
+        self.fields["budget_line"].choices = [
+            (line.pk, f"{line.item}（{format_amount(line.amount)}）") for line in lines
+        ]
 
 
 class ReportForm(forms.Form):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.contenttypes.models import ContentType
@@ -22,6 +22,7 @@ from .models import (
     Application,
     ApplicationAttachment,
     Call,
+    GroupInvitation,
     GroupMembership,
     ResidentGroup,
 )
@@ -63,6 +64,31 @@ def group_for_member_or_staff(*, user, pk) -> ResidentGroup:
 
 def group_members(*, group) -> QuerySet[GroupMembership]:
     return group.memberships.select_related("user").order_by("-role", "joined_at")
+
+
+def group_pending_invitations(*, group) -> QuerySet[GroupInvitation]:
+    """Invitations still waiting: not accepted, not cancelled, not expired; newest first."""
+    fresh_since = timezone.now() - timedelta(days=GroupInvitation.INVITATION_DAYS)
+    return (
+        group.invitations.filter(accepted_at__isnull=True, cancelled_at__isnull=True, created_at__gte=fresh_since)
+        .select_related("invited_by")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def invitation_for_token(*, token: str) -> GroupInvitation | None:
+    """The invitation a join link names, or None for a link that names none."""
+    if "\x00" in token:  # no token has one, and PostgreSQL refuses to compare with it
+        return None
+    return GroupInvitation.objects.select_related("group__community", "invited_by").filter(token=token).first()
+
+
+def invitation_for_member(*, user, pk) -> GroupInvitation:
+    """An invitation of a group `user` belongs to; 404 otherwise."""
+    try:
+        return GroupInvitation.objects.select_related("group").get(pk=pk, group__memberships__user=user)
+    except (GroupInvitation.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
 
 
 # --- calls ------------------------------------------------------------------------------------
@@ -231,10 +257,13 @@ def application_timeline(*, application: Application, for_applicant: bool) -> li
         info = lifecycle.STATE[event.status]
         event.label = str(info.applicant_label if for_applicant else info.staff_label)
     if for_applicant:
-        # Steps inside review that look the same from outside are shown once.
+        # Steps that read the same to the group (in review, then reviewed: both 评审中) are one
+        # step for them, dated from its start; a reason given on a later one is kept with it.
         merged: list[TimelineEvent] = []
         for event in events:
-            if merged and merged[-1].label == event.label and not event.reason:
+            if merged and merged[-1].label == event.label:
+                if event.reason:
+                    merged[-1].reason = "\n".join(r for r in (merged[-1].reason, event.reason) if r)
                 continue
             merged.append(event)
         events = merged
@@ -306,7 +335,14 @@ def application_submission_problems(*, application: Application) -> list[str]:
         problems.append(_("The priority problem chosen is not one of this call's."))
     lines = list(application.budget_lines.all())
     total = sum((line.amount for line in lines), start=application.requested_amount * 0)
-    if not lines:
+    if application.budget_draft:
+        # Rows kept as typed because one of them is not a valid line yet: the budget is not complete.
+        for n, row in enumerate(application.budget_draft, start=1):
+            if row.get("bad"):
+                problems.append(
+                    _("Budget line %(n)s has a mistake and is not saved yet: correct it on the form.") % {"n": n}
+                )
+    elif not lines:
         problems.append(_("Add at least one budget line."))
     for line in lines:
         if line.unit_cost * line.quantity != line.amount:

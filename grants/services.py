@@ -31,6 +31,7 @@ from fundpool.errors import FundpoolError
 from fundpool.files import UploadRefused, accept_upload, upload_label
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
+from fundpool.text import clean_name
 
 from . import lifecycle, notify, review_rules, system_reasons
 from .models import (
@@ -109,10 +110,10 @@ def group_register(
         except UploadRefused as exc:
             raise GrantsError(str(exc)) from None
     group = ResidentGroup(
-        name=name.strip(),
+        name=clean_name(name),
         group_type=group_type,
         community=community,
-        leader_name=leader_name.strip(),
+        leader_name=clean_name(leader_name),
         leader_phone=leader_phone.strip(),
         member_count=member_count,
         member_list=member_list.strip(),
@@ -124,15 +125,8 @@ def group_register(
         group.filing_status = FilingStatus.NOT_REQUIRED
     if charter is not None:
         group.charter = charter
-    # Uniqueness is left to the database, whose refusal becomes the message below.
     _full_clean(group, exclude=["created_by"], validate_unique=False, validate_constraints=False)
-    try:
-        with transaction.atomic():
-            group.save()
-    except IntegrityError:
-        raise GrantsError(
-            _("A group with this name (or credit code) is already registered in this community.")
-        ) from None
+    _save_group(group)
     GroupMembership.objects.create(group=group, user=user, role=MemberRole.LEADER)
     _grant_applicant_role(user)
     transaction.on_commit(lambda: notify.group_registered(group))
@@ -184,6 +178,10 @@ def group_return(*, group: ResidentGroup, reason: str, actor) -> ResidentGroup:
     return group
 
 
+# Names people type: one normal form, so a look-alike is the name it looks like (fundpool.text).
+NAME_FIELDS = ("name", "leader_name")
+
+
 @transaction.atomic
 def group_update(*, group: ResidentGroup, user, **fields) -> ResidentGroup:
     """Members correct their group's details; a returned filing goes back to staff."""
@@ -196,12 +194,26 @@ def group_update(*, group: ResidentGroup, user, **fields) -> ResidentGroup:
                 value, _type = accept_upload(value)
             except UploadRefused as exc:
                 raise GrantsError(str(exc)) from None
+        if name in NAME_FIELDS:
+            value = clean_name(value)
         setattr(group, name, value.strip() if isinstance(value, str) else value)
     if group.filing_status == FilingStatus.RETURNED:
         group.filing_status = FilingStatus.PENDING
-    _full_clean(group, exclude=["created_by"])
-    group.save()
+    _full_clean(group, exclude=["created_by"], validate_unique=False, validate_constraints=False)
+    _save_group(group)
     return group
+
+
+def _save_group(group: ResidentGroup) -> None:
+    # Uniqueness is left to the database (names are in their normal form by now), whose refusal
+    # becomes the group's message.
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        raise GrantsError(
+            _("A group with this name (or credit code) is already registered in this community.")
+        ) from None
 
 
 @transaction.atomic
@@ -224,10 +236,8 @@ def invitation_accept(*, token: str, user) -> GroupMembership:
         invitation = GroupInvitation.objects.select_for_update().select_related("group").get(token=token)
     except GroupInvitation.DoesNotExist:
         raise GrantsError(_("This invitation link is not valid.")) from None
-    if invitation.accepted_at is not None:
-        raise GrantsError(_("This invitation has already been used."))
-    if invitation.expired:
-        raise GrantsError(_("This invitation has expired; ask for a new one."))
+    if invitation.problem:
+        raise GrantsError(invitation.problem)
     if invitation.email.lower() != (user.email or "").lower():
         raise GrantsError(_("This invitation was sent to another email address."))
     membership, _created = GroupMembership.objects.get_or_create(group=invitation.group, user=user)
@@ -236,6 +246,21 @@ def invitation_accept(*, token: str, user) -> GroupMembership:
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     _grant_applicant_role(user)
     return membership
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: GroupInvitation, actor) -> GroupInvitation:
+    """The group's leader takes back an invitation nobody has accepted yet; its link stops working."""
+    invitation = GroupInvitation.objects.select_for_update().select_related("group").get(pk=invitation.pk)
+    if not invitation.group.memberships.filter(user=_actor(actor), role=MemberRole.LEADER).exists():
+        raise GrantsError(_("Only the group's leader can cancel an invitation."))
+    if invitation.accepted_at is not None:
+        raise GrantsError(_("This invitation has already been used."))
+    if invitation.cancelled_at is not None:
+        raise GrantsError(_("This invitation was cancelled by the group's leader."))
+    invitation.cancelled_at, invitation.cancelled_by = timezone.now(), actor
+    invitation.save(update_fields=["cancelled_at", "cancelled_by"])
+    return invitation
 
 
 # --- applications -----------------------------------------------------------------------------
@@ -283,7 +308,9 @@ def application_start(*, call: Call, group: ResidentGroup, user) -> Application:
         existing = _counted_applications(call=call, group_id=group.pk).order_by("pk").first()
         if existing is not None:
             raise AlreadyApplied(existing)
-    return Application.objects.create(call=call, group=group, title=call.title[:120], created_by=_actor(user))
+    return Application.objects.create(
+        call=call, group=group, title=clean_name(call.title)[:120], created_by=_actor(user)
+    )
 
 
 @dataclass
@@ -316,9 +343,12 @@ DRAFT_FIELDS = (
 
 
 @transaction.atomic
-def application_save_draft(*, application: Application, user, fields: dict, lines=None, milestones=None) -> Application:
+def application_save_draft(
+    *, application: Application, user, fields: dict, lines=None, milestones=None, budget_draft=None
+) -> Application:
     """Keep what the group typed. Only the group's own fields are taken; status, award and the
-    like are never set from input."""
+    like are never set from input. With `lines`, the budget becomes those lines; `budget_draft`
+    then keeps every row as typed when one of them could not be a line (see Application)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     if not _member_of(application.group, user):
         raise GrantsError(_("Only members of the group can edit its application."))
@@ -346,6 +376,7 @@ def application_save_draft(*, application: Application, user, fields: dict, line
                 for i, line in enumerate(lines)
             ]
         )
+        application.budget_draft = _raw_rows(budget_draft or [])
     if milestones is not None:
         application.milestones.all().delete()
         Milestone.objects.bulk_create(
@@ -357,6 +388,18 @@ def application_save_draft(*, application: Application, user, fields: dict, line
     _full_clean(application, exclude=["call", "group", "created_by", "problem", "status"])
     application.save()
     return application
+
+
+BUDGET_ROW_KEYS = ("category", "item", "unit_cost", "quantity", "amount")
+
+
+def _raw_rows(rows) -> list[dict]:
+    # Text as typed, bounded: at most as many rows as the form takes, each value as long as its
+    # input; `bad` marks the rows that could not be saved as lines.
+    return [
+        {**{key: str(row.get(key) or "")[:100] for key in BUDGET_ROW_KEYS}, "bad": bool(row.get("bad"))}
+        for row in list(rows)[:50]
+    ]
 
 
 @transaction.atomic

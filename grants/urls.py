@@ -10,6 +10,7 @@ urlpatterns = [
     path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
     path("groups/<int:pk>/charter/", views.group_charter, name="group_charter"),
     path("groups/join/<str:token>/", views.invitation_accept, name="invitation_accept"),
+    path("groups/invitations/<int:pk>/cancel/", views.invitation_cancel, name="invitation_cancel"),
     path("calls/", views.call_list, name="call_list"),
     path("calls/<slug:slug>/apply/", views.call_apply, name="call_apply"),
     path("applications/<int:pk>/", views.application_detail, name="application_detail"),

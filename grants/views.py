@@ -3,12 +3,15 @@ result. Objects are fetched through selectors that return 404 to anyone who may 
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,7 +33,7 @@ from .forms import (
     ReviewerProfileForm,
     ReviewForm,
 )
-from .models import Application, Call, FilingStatus, Objection, ObjectionStatus
+from .models import Application, Call, FilingStatus, MemberRole, Objection, ObjectionStatus
 from .services import GrantsError, LineInput, MilestoneInput
 
 
@@ -104,12 +107,15 @@ def group_detail(request, pk):
         else:
             messages.success(request, _("Invitation sent."))
             return redirect("grants:group_detail", pk=group.pk)
+    members = list(selectors.group_members(group=group))
     return render(
         request,
         "grants/group_detail.html",
         {
             "group": group,
-            "members": selectors.group_members(group=group),
+            "members": members,
+            "is_leader": any(m.user_id == request.user.pk and m.role == MemberRole.LEADER for m in members),
+            "invitations": selectors.group_pending_invitations(group=group),
             "invite_form": invite_form,
             "applications": group.applications.select_related("call").order_by("-updated_at"),
         },
@@ -117,7 +123,23 @@ def group_detail(request, pk):
 
 
 @login_required
+@require_POST
+def invitation_cancel(request, pk):
+    invitation = selectors.invitation_for_member(user=request.user, pk=pk)
+    try:
+        services.invitation_cancel(invitation=invitation, actor=request.user)
+    except GrantsError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("The invitation to %(email)s is cancelled.") % {"email": invitation.email})
+    return redirect("grants:group_detail", pk=invitation.group_id)
+
+
+@login_required
 def invitation_accept(request, token):
+    invitation = selectors.invitation_for_token(token=token)
+    if invitation is None:
+        return render(request, "grants/invitation_accept.html", {"invalid": True}, status=404)
     if request.method == "POST":
         try:
             membership = services.invitation_accept(token=token, user=request.user)
@@ -126,7 +148,10 @@ def invitation_accept(request, token):
             return redirect("grants:dashboard")
         messages.success(request, _("You are now a member of %(group)s.") % {"group": membership.group.name})
         return redirect("grants:group_detail", pk=membership.group_id)
-    return render(request, "grants/invitation_accept.html", {"token": token})
+    if invitation.email.lower() != (request.user.email or "").lower():
+        # Whoever holds the link but is not the person invited learns nothing about the group.
+        return render(request, "grants/invitation_accept.html", {"not_for_you": True}, status=403)
+    return render(request, "grants/invitation_accept.html", {"invitation": invitation, "token": token})
 
 
 # --- calls and applying -----------------------------------------------------------------------
@@ -209,6 +234,63 @@ def _initial(application):
     return form_initial, lines, milestones
 
 
+def _budget_as_typed(rows):
+    """The budget formset bound to the rows kept as typed, so each comes back with its mark."""
+    data = {"lines-TOTAL_FORMS": str(len(rows)), "lines-INITIAL_FORMS": "0"}
+    for i, row in enumerate(rows):
+        data.update({f"lines-{i}-{key}": row.get(key, "") for key in services.BUDGET_ROW_KEYS})
+    return BudgetLineFormSet(data, prefix="lines")
+
+
+def _budget_rows(budget):
+    """What the budget formset holds: the valid lines, and the rows as typed with the bad ones
+    marked (None when every row is valid). Untouched extra rows and removed rows are not rows."""
+    lines, rows, errors = [], [], {}
+    for form in budget.forms:
+        if not form.has_changed() or form["DELETE"].value():
+            continue
+        bad = bool(form.errors)
+        rows.append({**{key: form[key].value() for key in services.BUDGET_ROW_KEYS}, "bad": bad})
+        if bad:
+            errors.update({form.add_prefix(name): messages[0] for name, messages in form.errors.items()})
+        else:
+            c = form.cleaned_data
+            lines.append(LineInput(c["category"], c["item"], c["unit_cost"], c["quantity"], c["amount"]))
+    return lines, (rows if errors else None), errors
+
+
+def _save_what_is_valid(request, application, form, budget, plan):
+    """Save every field and budget line that is valid; keep bad budget rows as typed. Returns what
+    was not saved: {input name: message}. Raises GrantsError when the service refuses."""
+    form.is_valid()
+    errors = {name: messages[0] for name, messages in form.errors.items()}
+    fields = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
+    lines = budget_draft = None
+    # Without its management form (a tampered post) the budget is left as it was.
+    if budget.management_form.is_valid():
+        budget.is_valid()
+        lines, budget_draft, line_errors = _budget_rows(budget)
+        errors.update(line_errors)
+        if budget.non_form_errors():
+            errors["lines"] = budget.non_form_errors()[0]
+            lines = budget_draft = None
+    milestones = None
+    if plan.is_valid():
+        milestones = _milestones_from(plan)
+    elif plan.management_form.is_valid():
+        for f in plan.forms:
+            errors.update({f.add_prefix(name): messages[0] for name, messages in f.errors.items()})
+    services.application_save_draft(
+        application=application,
+        user=request.user,
+        fields=fields,
+        lines=lines,
+        milestones=milestones,
+        budget_draft=budget_draft,
+    )
+    return errors
+
+
 @login_required
 def application_edit(request, pk):
     application = selectors.application_for_member(user=request.user, pk=pk)
@@ -221,9 +303,14 @@ def application_edit(request, pk):
         plan = MilestoneFormSet(request.POST, prefix="milestones")
     else:
         form = ApplicationForm(initial=form_initial, call=application.call)
-        budget = BudgetLineFormSet(initial=lines, prefix="lines")
+        if application.budget_draft:
+            budget = _budget_as_typed(application.budget_draft)
+        else:
+            budget = BudgetLineFormSet(initial=lines, prefix="lines")
         plan = MilestoneFormSet(initial=milestones, prefix="milestones")
     submission_problems = []
+    # The page's own buttons save the whole form or nothing (bad input changes nothing; the page
+    # shows it again, marked); keeping what is valid as the group types is autosave's work.
     if request.method == "POST":
         if form.is_valid() and budget.is_valid() and plan.is_valid():
             try:
@@ -256,35 +343,49 @@ def application_edit(request, pk):
             "attachment_form": AttachmentForm(),
             "submission_problems": submission_problems,
             "attachments": application.attachments.all(),
+            "returned": _latest_return(application),
+            "budget_total": sum((line.amount for line in application.budget_lines.all()), start=Decimal("0.00")),
         },
     )
+
+
+def _latest_return(application):
+    """The step that returned the application for changes, with staff's reason, while it is returned."""
+    if application.status != services.lifecycle.Status.RETURNED:
+        return None
+    timeline = selectors.application_timeline(application=application, for_applicant=True)
+    return next((e for e in reversed(timeline) if e.status == services.lifecycle.Status.RETURNED), None)
 
 
 @login_required
 @require_POST
 def application_autosave(request, pk):
-    """Saves what is typed every few seconds; answers JSON. Fields not valid yet are kept as they
-    were, so a half-typed amount never loses the rest of the draft."""
+    """What the page's script posts every few seconds (the page's own form); answers JSON. Every
+    valid field and budget line is saved; a budget row with a mistake is kept as typed. `saved` is
+    true only when everything typed was saved; `errors` names each input that was not, by its
+    name on the page, with the reason."""
     application = selectors.application_for_member(user=request.user, pk=pk)
     if not application.is_editable:
-        return JsonResponse({"saved": False, "error": _("This application can no longer be changed.")}, status=409)
+        message = _("This application can no longer be changed.")
+        return JsonResponse({"saved": False, "error": message, "message": message, "errors": {}}, status=409)
     form = ApplicationForm(request.POST, call=application.call)
-    form.is_valid()
-    fields = {name: value for name, value in form.cleaned_data.items() if name not in form.errors}
     budget = BudgetLineFormSet(request.POST, prefix="lines")
     plan = MilestoneFormSet(request.POST, prefix="milestones")
     try:
-        services.application_save_draft(
-            application=application,
-            user=request.user,
-            fields=fields,
-            lines=_lines_from(budget) if budget.is_valid() else None,
-            milestones=_milestones_from(plan) if plan.is_valid() else None,
-        )
+        errors = _save_what_is_valid(request, application, form, budget, plan)
     except GrantsError as exc:
-        return JsonResponse({"saved": False, "error": str(exc)}, status=400)
+        return JsonResponse({"saved": False, "error": str(exc), "message": str(exc), "errors": {}}, status=400)
+    at = timezone.localtime().strftime("%H:%M:%S")
+    if errors:
+        message = ngettext(
+            "Not saved: %(n)s entry needs correcting (marked on the page). Everything else was saved at %(at)s.",
+            "Not saved: %(n)s entries need correcting (marked on the page). Everything else was saved at %(at)s.",
+            len(errors),
+        ) % {"n": len(errors), "at": at}
+    else:
+        message = _("Draft saved automatically at %(at)s.") % {"at": at}
     return JsonResponse(
-        {"saved": True, "at": timezone.localtime().strftime("%H:%M:%S"), "pending": sorted(form.errors)}
+        {"saved": not errors, "at": at, "message": message, "errors": errors, "pending": sorted(errors)}
     )
 
 
@@ -526,6 +627,8 @@ def notice(request):
             )
             forms_by_id[application.pk] = form
             status = 429
+        elif not form.is_valid():
+            forms_by_id[application.pk] = form  # the form's own messages, beside their fields
         else:
             try:
                 filed = services.objection_submit(

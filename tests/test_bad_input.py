@@ -599,7 +599,7 @@ def test_join_link_with_a_nul_byte(client):
     client.force_login(user)
     with nothing_changes():
         response = client.post("/groups/join/%00/", follow=True)
-    assert response.status_code == 200
+    assert response.status_code == 404
     says(response, "此邀请链接无效", not_english=("invitation link is not valid",))
 
 
@@ -624,7 +624,9 @@ def test_attachment_refused(as_leader, draft, name, body, message):
     upload = SimpleUploadedFile(name, body, content_type="application/pdf")
     with nothing_changes():
         response = as_leader.post(
-            reverse("grants:attachment_add", args=[draft.pk]), {"file": upload, "title": "计划书"}, follow=True
+            reverse("grants:attachment_add", args=[draft.pk]),
+            {"attachment-file": upload, "attachment-title": "计划书"},
+            follow=True,
         )
     assert response.status_code == 200
     says(response, message, not_english=("Only PDF", "is empty", "larger than"))
@@ -632,13 +634,17 @@ def test_attachment_refused(as_leader, draft, name, body, message):
 
 def test_attachment_missing_file(as_leader, draft):
     with nothing_changes():
-        response = as_leader.post(reverse("grants:attachment_add", args=[draft.pk]), {"title": "计划书"}, follow=True)
+        response = as_leader.post(
+            reverse("grants:attachment_add", args=[draft.pk]), {"attachment-title": "计划书"}, follow=True
+        )
     says(response, "必需字段")
 
 
 def test_attachment_with_a_path_in_its_name_is_stored_under_a_plain_name(as_leader, draft):
     upload = pdf_file(name="../../../../etc/passwd.pdf")
-    response = as_leader.post(reverse("grants:attachment_add", args=[draft.pk]), {"file": upload, "title": "x"})
+    response = as_leader.post(
+        reverse("grants:attachment_add", args=[draft.pk]), {"attachment-file": upload, "attachment-title": "x"}
+    )
     assert response.status_code == 302
     stored = draft.attachments.get().file.name
     assert ".." not in stored and "etc/" not in stored
@@ -648,7 +654,10 @@ def test_attachment_refused_in_english(as_leader, draft):
     upload = SimpleUploadedFile("logo.svg", SVG, content_type="image/svg+xml")
     with nothing_changes():
         response = as_leader.post(
-            reverse("grants:attachment_add", args=[draft.pk]), {"file": upload}, follow=True, HTTP_ACCEPT_LANGUAGE="en"
+            reverse("grants:attachment_add", args=[draft.pk]),
+            {"attachment-file": upload},
+            follow=True,
+            HTTP_ACCEPT_LANGUAGE="en",
         )
     says(response, "Only PDF, JPEG, PNG, DOCX and XLSX files are accepted")
 

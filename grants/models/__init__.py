@@ -29,9 +29,10 @@ from wagtail.models import Orderable
 from fundpool.files import GeneratedName
 from fundpool.models import MONEY, Theme
 from fundpool.money import format_amount
+from fundpool.text import clean_name, name_key
 
 from .. import lifecycle
-from ..validators import validate_credit_code
+from ..validators import normalise_phone, validate_credit_code, validate_phone
 
 ZERO = Decimal("0.00")
 
@@ -306,12 +307,14 @@ class ResidentGroup(models.Model):
     """申报主体: a resident group (filed with the sub-district) or a registered organisation."""
 
     name = models.CharField(_("group name"), max_length=100)
+    # The name as uniqueness sees it (fundpool.text.name_key): look-alikes share one key.
+    name_key = models.CharField(max_length=300, editable=False, default="")
     group_type = models.CharField(_("type"), max_length=20, choices=GroupType.choices)
     community = models.ForeignKey(
         Community, verbose_name=_("community"), on_delete=models.PROTECT, related_name="groups"
     )
     leader_name = models.CharField(_("leader's name"), max_length=50)
-    leader_phone = models.CharField(_("leader's phone"), max_length=30)
+    leader_phone = models.CharField(_("leader's phone"), max_length=30, validators=[validate_phone])
     member_count = models.PositiveSmallIntegerField(_("number of members"))
     member_list = models.TextField(_("members"), help_text=_("One member per line: name and building/unit."))
     introduction = models.TextField(_("what the group does"), blank=True)
@@ -342,7 +345,11 @@ class ResidentGroup(models.Model):
         verbose_name_plural = _("resident groups")
         permissions = [("file_residentgroup", "Can file (备案) resident groups")]
         constraints = [
-            models.UniqueConstraint(fields=["community", "name"], name="group_unique_name_in_community"),
+            models.UniqueConstraint(
+                fields=["community", "name_key"],
+                name="group_unique_name_in_community",
+                violation_error_message=_("A group with this name is already registered in this community."),
+            ),
             models.UniqueConstraint(
                 fields=["credit_code"], condition=~Q(credit_code=""), name="group_unique_credit_code"
             ),
@@ -358,12 +365,39 @@ class ResidentGroup(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Every write keeps the key in step with the name, whichever path made it.
+        self.name_key = name_key(self.name)[: self._meta.get_field("name_key").max_length]
+        if kwargs.get("update_fields") is not None and "name" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "name_key"}
+        super().save(*args, **kwargs)
+
     @property
     def is_filed(self) -> bool:
         return self.filing_status == FilingStatus.FILED
 
     def clean(self):
+        # Before any uniqueness check: a look-alike name is the name it looks like.
+        self.name, self.leader_name = clean_name(self.name), clean_name(self.leader_name)
+        self.name_key = name_key(self.name)
+        try:
+            self.leader_phone = normalise_phone(self.leader_phone)
+        except ValidationError:
+            pass  # the field's validator says what to type
         errors = {}
+        if not self.name:
+            errors["name"] = _("Give the group's name.")
+        elif len(self.name_key) > self._meta.get_field("name_key").max_length:
+            errors["name"] = _("This name is too long.")
+        elif (
+            self.community_id
+            and ResidentGroup.objects.filter(community_id=self.community_id, name_key=self.name_key)
+            .exclude(pk=self.pk)
+            .exists()
+        ):
+            # Said here, beside the name, on every form (the key itself is on none of them); the
+            # database constraint still decides between two registrations at the same moment.
+            errors["name"] = _("A group with this name is already registered in this community.")
         if self.group_type == GroupType.REGISTERED and not self.credit_code:
             errors["credit_code"] = _("A registered organisation gives its unified social credit code.")
         if self.group_type != GroupType.REGISTERED and self.member_count is not None and self.member_count < 3:
@@ -404,6 +438,11 @@ class GroupInvitation(models.Model):
     accepted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Cancelled by the group's leader before anyone accepted it: kept, with who and when.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     INVITATION_DAYS = 14
 
@@ -416,6 +455,17 @@ class GroupInvitation(models.Model):
     @property
     def expired(self) -> bool:
         return timezone.now() > self.created_at + timedelta(days=self.INVITATION_DAYS)
+
+    @property
+    def problem(self) -> str:
+        """Why this invitation can no longer be accepted, or "" while it can."""
+        if self.accepted_at is not None:
+            return _("This invitation has already been used.")
+        if self.cancelled_at is not None:
+            return _("This invitation was cancelled by the group's leader.")
+        if self.expired:
+            return _("This invitation has expired; ask for a new one.")
+        return ""
 
 
 class Application(lifecycle.ApplicationLifecycle, models.Model):
@@ -451,6 +501,10 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     own_contribution = models.DecimalField(_("group's own contribution"), default=ZERO, **MONEY)
     matched_contribution = models.DecimalField(_("matched contributions secured"), default=ZERO, **MONEY)
     requested_amount = models.DecimalField(_("amount requested"), default=ZERO, **MONEY)
+    # The budget rows exactly as typed, while one of them cannot be saved as a budget line (a typo
+    # such as "12.3.4"): the page shows them again, marked, and nothing typed is lost. Empty once
+    # every row is a valid line.
+    budget_draft = models.JSONField(_("budget as typed"), default=list, blank=True)
     awarded_amount = models.DecimalField(_("amount awarded"), null=True, blank=True, **MONEY)
     capacity_amount = models.DecimalField(_("capacity-building sum"), default=ZERO, **MONEY)
     notice_starts_at = models.DateTimeField(_("public notice starts"), null=True, blank=True)
@@ -492,6 +546,9 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
 
     def __str__(self):
         return self.title
+
+    def clean(self):
+        self.title = clean_name(self.title)
 
     @property
     def reference(self) -> str:

@@ -91,7 +91,7 @@ def test_a_group_applies_from_a_phone(live_server, phone, browser, shots, roles)
 
     pdf = Path(shots) / "计划书.pdf"
     pdf.write_bytes(b"%PDF-1.4\n% project plan\n")
-    page.set_input_files("input[name=file]", str(pdf))
+    page.set_input_files("input[name=attachment-file]", str(pdf))
     page.click("#attachments button[type=submit]")
     page.wait_for_selector("text=附件已添加")
 

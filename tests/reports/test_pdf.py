@@ -2,6 +2,7 @@
 escaped user text, and a fetcher that loads nothing from files or the network."""
 
 import io
+import os
 
 import pytest
 from django.urls import reverse
@@ -237,3 +238,27 @@ def test_a_clear_error_when_no_chinese_font_is_installed(client, settings, monke
     monkeypatch.setattr(pdf_module, "cjk_font_available", lambda: False)
     response = client.get(reverse("donation_acknowledgement_pdf", args=[donation.token]))
     assert response.status_code == 503 and "fonts-wqy-microhei" in response.content.decode()
+
+
+def test_the_review_summary_pdf_keeps_each_column_heading_on_one_line(client, staff):
+    """The results table has seven columns; squeezed, its headings broke one character per line."""
+    from ..factories import CallFactory
+    from ..grants.test_results import scored_call
+
+    call = CallFactory(title="2026年社区微创投第一批")
+    scored_call({"评审专家张伟": [86, 74, 91], "评审专家李娜": [80, 70, 60], "评审专家王强": [90, 88, 40]}, call=call)
+    client.force_login(staff)
+    content = client.get(reverse("grants_admin:call_results_pdf", args=[call.pk])).content
+    if os.environ.get("E2E_SCREENSHOTS"):  # to look at it
+        import pypdfium2
+
+        page = pypdfium2.PdfDocument(content)[0]
+        page.render(scale=1.5).to_pil().save(os.path.join(os.environ["E2E_SCREENSHOTS"], "review-summary.png"))
+    assert any("WenQuanYi" in name for name in fonts(content))
+    lines = [line.strip() for line in text(content).splitlines()]
+    headings = ["排名", "档次", "申报项目", "平均分（原始）", "平均分（标准化）", "评审：原始分 / 标准化分", "状态"]
+    for heading in headings:
+        assert any(heading in line for line in lines), heading
+    # No heading is split: no line holds a lone fragment of one.
+    fragments = {h[:i] for h in headings for i in range(1, len(h))} - set(headings) - {""}
+    assert not [line for line in lines if line in fragments]

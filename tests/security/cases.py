@@ -437,17 +437,21 @@ CASES: list[Case] = [
     ),
     Case("grants:group_edit", _pk("group"), see={OWNER}, post={OWNER}, data=_group_form, effect=True),
     Case("grants:group_charter", _pk("group"), see={OWNER, STAFF}),
-    # The invitation page is a bare "accept?" form (it shows nothing of the group); only the
-    # person it was sent to (here: the applicant's email) can accept it.
+    # The invitation page names the group and who invited only to the person it was sent to (here:
+    # the applicant's email), who alone can accept it; anyone else holding the link gets a 403
+    # that names nothing, and their POST is turned away by the service.
     Case(
         "grants:invitation_accept",
         lambda w: {"token": w.invitation.token},
-        see=SIGNED_IN,
+        see={APPLICANT},
         post={APPLICANT},
         effect=True,
         refused=SIGNED_IN - {APPLICANT},
-        leaks=lambda w: [w.group.name, w.invitation.email],
+        leaks=lambda w: [w.group.leader_phone, w.group.member_list.splitlines()[0]],
     ),
+    Case("grants:invitation_accept", _guess, variant="guessed token"),
+    # Only the group's leader cancels a pending invitation (POST only).
+    Case("grants:invitation_cancel", _pk("invitation"), post={OWNER}, effect=True),
     # A published call is public; choosing someone else's group to apply with is refused.
     Case(
         "grants:call_apply",
@@ -472,7 +476,7 @@ CASES: list[Case] = [
         "grants:attachment_add",
         _pk("draft"),
         post={OWNER},
-        data=lambda w: {"title": "预算", "file": pdf()},
+        data=lambda w: {"attachment-title": "预算", "attachment-file": pdf()},
         effect=True,
     ),
     Case("grants:attachment_download", _pk("draft_attachment"), see={OWNER, STAFF, FINANCE}),

@@ -12,6 +12,15 @@
   }
   function fmt(c) { return (c / 100).toFixed(2); }
 
+  var out = form.querySelector("[data-budget-total]");
+  // The site's money format ("¥2,500.00", as the money filter writes it): the symbol is taken from
+  // the server's own rendering of zero, the thousands grouped with commas.
+  var symbol = ((out && out.getAttribute("data-money-zero")) || "¥0.00").replace(/[\d.,\s]+$/, "");
+  function money(c) {
+    var parts = fmt(c).split(".");
+    return symbol + parts[0].replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + parts[1];
+  }
+
   var requested = form.querySelector('input[name="requested_amount"]');
   var lastTotal = null;
 
@@ -30,8 +39,7 @@
       var a = cents(amount && amount.value);
       if (a === null) { if (amount && amount.value) ok = false; } else { total += a; }
     });
-    var out = form.querySelector("[data-budget-total]");
-    if (out) out.textContent = ok ? "¥" + fmt(total) : "—";
+    if (out) out.textContent = ok ? money(total) : "—";
     // The request follows the total only while it is empty or equal to the previous total: a
     // figure the group typed themselves is never overwritten.
     if (requested && ok) {
@@ -76,15 +84,41 @@
   form.addEventListener("input", function () { dirty = true; recompute(); });
   form.addEventListener("change", function () { dirty = true; recompute(); });
 
+  // What the server could not save is marked beside its input, with the reason. Each answer
+  // judges the whole form, so it replaces every earlier mark (the page's own included).
+  function mark(errors) {
+    form.querySelectorAll(".errorlist").forEach(function (e) { e.remove(); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+    Object.keys(errors || {}).forEach(function (name) {
+      var input = form.elements[name];
+      if (!input || !input.parentNode) return;
+      input.setAttribute("aria-invalid", "true");
+      var note = document.createElement("span");
+      note.className = "errorlist autosave-error";
+      note.setAttribute("data-autosave-error", "");
+      note.textContent = errors[name];
+      input.parentNode.insertBefore(note, input.nextSibling);
+    });
+  }
+  function say(text, saved) {
+    if (!status) return;
+    status.textContent = (saved ? "✓ " : "⚠ ") + text;
+    status.classList.toggle("unsaved", !saved);
+  }
+
   function autosave() {
     if (!dirty || saving) return;
     saving = true; dirty = false;
     fetch(form.getAttribute("data-autosave-url"), { method: "POST", body: new FormData(form), credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (data) {
-        if (status) status.textContent = data.saved ? ("✓ " + (document.documentElement.lang.indexOf("zh") === 0 ? "草稿已自动保存 " : "Draft saved ") + data.at) : (data.error || "");
+        mark(data.errors);
+        say(data.message || data.error || "", data.saved === true);
       })
-      .catch(function () { dirty = true; })
+      .catch(function () {
+        dirty = true;
+        say(status ? status.getAttribute("data-offline-text") : "", false);
+      })
       .finally(function () { saving = false; });
   }
   setInterval(autosave, 8000);
