@@ -83,7 +83,7 @@ def test_an_attachment_is_stored_and_served_as_what_it_is(
     client, application, leader_of, upload, ext, content_type, name
 ):
     client.force_login(leader_of)
-    response = client.post(reverse("grants:attachment_add", args=[application.pk]), {"file": upload()})
+    response = client.post(reverse("grants:attachment_add", args=[application.pk]), {"attachment-file": upload()})
     assert response.status_code == 302
     attachment = application.attachments.get()
     assert generated("grants/attachments/", ext).fullmatch(attachment.file.name), attachment.file.name
