@@ -7,7 +7,7 @@ PORT ?= 8000
 # Set it yourself when people reach the site another way (a proxy, HOST=0.0.0.0, another machine).
 SITE_BASE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run test setup pytest demo bench lint production
+.PHONY: run test test-fast setup pytest demo bench lint production
 
 setup:
 	@scripts/setup
@@ -23,6 +23,10 @@ test: setup pytest
 pytest:
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q
 
+# The suite without the slow tests (browser journeys, served processes, database restarts).
+test-fast: setup
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) -m pytest -q -m "not slow"
+
 # The production profile: production settings, PostgreSQL, Redis, whitenoise, gunicorn (scripts/serve-production).
 production: setup
 	scripts/serve-production
@@ -30,5 +34,7 @@ production: setup
 bench: setup
 	bench/run_all
 
-lint:
-	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+# What CI checks before the tests (and the pre-commit hooks run): lint, format, import contracts.
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .

@@ -1,6 +1,9 @@
-"""Public pages' data is cached and invalidated by a version number that goes up whenever the ledger
-gains an entry, an application changes, or a page is published or unpublished. Rendered HTML is not
-cached (it carries each visitor's CSRF token for the language switch); the selectors' results are."""
+"""Public pages and their data are cached, and invalidated by a version number that goes up whenever
+the ledger gains an entry (at most once per PUBLIC_LEDGER_WINDOW), an application changes, or a page
+is published or unpublished. Selectors' results are cached by name (`cached`); whole pages rendered
+for anonymous visitors are cached by language and path (`serve_cached`) and answered before URL
+routing (`PageCacheMiddleware`). A signed-in visitor, a form post or a page with a message is never
+served from, or stored in, the page cache (`_cacheable`)."""
 
 from __future__ import annotations
 

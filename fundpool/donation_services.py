@@ -374,12 +374,16 @@ def _session_donation(session: dict) -> Donation | None:
 def _alert_staff(donation: Donation) -> None:
     from django.core.mail import mail_managers
 
+    with translation.override(settings.LANGUAGE_CODE):  # staff read the site's language
+        subject = _("Donation #%(pk)s held in suspense") % {"pk": donation.pk}
+        body = _("Donation #%(pk)s is held in suspense: %(reason)s") % {
+            "pk": donation.pk,
+            "reason": system_reasons.display(donation.suspense_reason),
+        }
+
     def send():
         try:
-            mail_managers(
-                f"[suspense] donation #{donation.pk}",
-                f"Donation #{donation.pk} is held in suspense: {donation.suspense_reason}",
-            )
+            mail_managers(subject, body)
         except Exception:  # noqa: BLE001 - an alert must not undo the booking
             logger.exception("could not alert staff about donation %s", donation.pk)
 
@@ -405,7 +409,7 @@ def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
             amount=paid if paid and paid > 0 else Decimal("0.01"),
             currency=currency[:3] or "CNY",
             stripe_session_id=str(session.get("id"))[:255],
-            suspense_reason=f"no donation of ours for session {session.get('id')}",
+            suspense_reason=system_reasons.encode("fund.suspense_unknown_session", session=str(session.get("id"))),
         )
         _alert_staff(donation)
         return f"suspense: unknown session {session.get('id')}"
@@ -415,9 +419,12 @@ def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
     donation.stripe_payment_intent = _payment_intent_of(session) or donation.stripe_payment_intent
     if currency != donation.currency or paid != donation.amount:
         donation.status = DonationStatus.SUSPENSE
-        donation.suspense_reason = (
-            f"Stripe reports {session.get('amount_total')} {currency or '?'} (minor units); "
-            f"the gift was for {donation.amount} {donation.currency}"
+        donation.suspense_reason = system_reasons.encode(
+            "fund.suspense_amount_differs",
+            units=str(session.get("amount_total")),
+            currency=currency or "?",
+            amount=donation.amount,
+            gift_currency=donation.currency,
         )
         donation.save(update_fields=["status", "suspense_reason", "stripe_session_id", "stripe_payment_intent"])
         _alert_staff(donation)
@@ -576,7 +583,7 @@ def _alert_event(event: StripeEvent) -> None:
 
     with translation.override(settings.LANGUAGE_CODE):
         body = f"{event.get_status_display()}\n{event.type} {event.event_id}\n{event.reason}"
-    subject = f"[{event.status}] Stripe event {event.event_id}"
+        subject = _("Stripe event %(id)s: %(status)s") % {"id": event.event_id, "status": event.get_status_display()}
 
     def send():
         try:

@@ -62,5 +62,9 @@ register(
         "fund.match": _("Match for gift #%(n)s (%(campaign)s)"),
         "fund.imported_gift": _("Imported gift"),
         "fund.general_pool": _("The general pool"),
+        "fund.suspense_unknown_session": _("No gift of ours for Checkout session %(session)s"),
+        "fund.suspense_amount_differs": _(
+            "Stripe reports %(units)s %(currency)s (minor units); the gift was for %(amount)s %(gift_currency)s"
+        ),
     }
 )

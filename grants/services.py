@@ -609,9 +609,12 @@ def review_autoassign(*, call: Call, actor) -> int:
 
 
 def _assignment_for(*, user, pk) -> ReviewAssignment:
+    """The reviewer's own assignment, locked; someone else's is "no such review" (nothing is said of it)."""
     try:
-        return ReviewAssignment.objects.select_related("application__call", "application__group").get(
-            pk=pk, reviewer=user
+        return (
+            ReviewAssignment.objects.select_for_update()
+            .select_related("application__call", "application__group")
+            .get(pk=pk, reviewer=user)
         )
     except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
         raise GrantsError(_("No such review.")) from None
@@ -620,7 +623,7 @@ def _assignment_for(*, user, pk) -> ReviewAssignment:
 @transaction.atomic
 def review_declare(*, assignment: ReviewAssignment, user, conflict: bool, note: str = "") -> ReviewAssignment:
     """Before the application opens, the reviewer says whether they have a conflict of interest."""
-    assignment = ReviewAssignment.objects.select_for_update().get(pk=assignment.pk, reviewer=user)
+    assignment = _assignment_for(user=user, pk=assignment.pk)
     if assignment.declared_at:
         raise GrantsError(_("You have already declared for this application."))
     note = (note or "").strip()
@@ -657,11 +660,7 @@ def review_save(
     assigned review is in, the review closes by itself."""
     from .models import CriterionScore, Recommendation
 
-    assignment = (
-        ReviewAssignment.objects.select_for_update()
-        .select_related("application__call")
-        .get(pk=assignment.pk, reviewer=user)
-    )
+    assignment = _assignment_for(user=user, pk=assignment.pk)
     application = assignment.application
     if assignment.recused:
         raise GrantsError(_("You declared a conflict of interest on this application."))

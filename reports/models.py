@@ -34,7 +34,7 @@ class DocumentJob(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("generated document")
         verbose_name_plural = _("generated documents")
-        permissions = [("generate_annual_report", "Can generate the annual report")]
+        permissions = [("generate_annual_report", _("Can generate the annual report"))]
 
     def __str__(self):
         return f"{self.kind} {self.year}"

@@ -19,6 +19,7 @@ from .fundpool import stripe_kit as kit
 ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.django_db,
     pytest.mark.skipif(
         connection.vendor != "postgresql",

@@ -4,7 +4,7 @@ import pytest
 
 from .steps import home_site, published_outcome  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_public_pages_have_no_serious_accessibility_violations(live_server, phone, published_outcome, settings):  # noqa: F811

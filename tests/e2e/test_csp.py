@@ -7,7 +7,7 @@ from allauth.account.models import EmailAddress
 from ..factories import UserFactory
 from .steps import home_site, published_outcome  # noqa: F401 - fixtures
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 WATCH = """
 window.__csp = [];

@@ -19,7 +19,7 @@ from ..grants.conftest import put_in_state
 from ..grants.test_delivery import photo_with_location
 from .steps import admin_login, desk_page, phone_page, site_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def _files(tmp_path):

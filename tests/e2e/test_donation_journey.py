@@ -15,7 +15,7 @@ from ..factories import ApplicationFactory, ThemeFactory
 from ..fundpool import stripe_kit as kit
 from .steps import webhook_post
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_give_fifty_yuan_to_a_theme_and_follow_it(live_server, phone, shots, settings, monkeypatch):

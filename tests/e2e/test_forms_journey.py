@@ -10,7 +10,7 @@ from grants.models import Application
 from ..factories import ApplicationFactory, UserFactory
 from .steps import desk_page, site_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 AUTOSAVE_WAIT = 25_000  # the script saves every 8 seconds
 

@@ -17,7 +17,7 @@ from allauth.mfa.totp.internal.auth import TOTP
 from ..factories import UserFactory
 from .steps import desk_page, no_sideways_scroll, phone_page
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 PASSWORD = "Cashier-pass-2026!"

@@ -11,7 +11,7 @@ from ..factories import ApplicationFactory
 from ..grants.conftest import put_in_state
 from .steps import home_site, ink  # noqa: F401 - home_site is a fixture
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots, staff, home_site):  # noqa: F811

@@ -21,7 +21,7 @@ from ..factories import ApplicationFactory, CallFactory, UserFactory
 from ..grants.conftest import put_in_state
 from .steps import admin_login, desk_page, no_sideways_scroll, phone_page, site_login
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_review_award_and_notice(live_server, browser, phone, shots, roles):

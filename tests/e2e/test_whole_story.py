@@ -42,7 +42,7 @@ from .steps import (
     webhook_post,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 APPLICANT = ("chenmin@example.invalid", "Resident-pass-2026!")
 # Personal data of the group's leader and members, the objector and the donor: never on a public page.

@@ -11,6 +11,7 @@ from django.core import mail
 from django.utils import timezone
 
 from fundpool import donation_services as services
+from fundpool import system_reasons
 from fundpool.donation_selectors import campaign_progress, donation_trace
 from fundpool.ledger import Restriction
 from fundpool.models import (
@@ -198,9 +199,9 @@ def test_a_session_that_differs_from_the_gift_is_held_in_suspense(client, kw, dj
         kit.post(client, completed(donation, **kw))
     donation.refresh_from_db()
     assert donation.status == DonationStatus.SUSPENSE and donation.inflow is None
-    assert "50.00" in donation.suspense_reason
+    assert "50.00" in system_reasons.display(donation.suspense_reason)
     assert not JournalEntry.objects.exists()
-    assert any("suspense" in m.subject for m in mail.outbox)
+    assert any(m.subject.endswith(f"捐赠 #{donation.pk} 已暂挂待查") and "50.00" in m.body for m in mail.outbox)
 
 
 def test_a_session_we_never_created_is_held_in_suspense(client):

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
 from fundpool import donation_services as services
 from fundpool.models import Donation, ImportBatch, Inflow, SourceType
@@ -13,17 +14,20 @@ from fundpool.verify import verify
 
 pytestmark = pytest.mark.django_db
 
-PLATFORM = """订单号,捐赠时间,金额,捐赠人,是否匿名,留言
-P-001,2026-09-09 10:01:02,"1,200.00",张三,否,加油
-P-002,2026年9月9日,５０,李四,是,
-P-003,2026/09/10,￥88.8,,否,
-P-004,20260911,99元,王五,,
+# Gifts of last September: always in the past, whatever today is.
+Y = timezone.localdate().year - 1
+
+PLATFORM = f"""订单号,捐赠时间,金额,捐赠人,是否匿名,留言
+P-001,{Y}-09-09 10:01:02,"1,200.00",张三,否,加油
+P-002,{Y}年9月9日,５０,李四,是,
+P-003,{Y}/09/10,￥88.8,,否,
+P-004,{Y}0911,99元,王五,,
 """
 
-BANK = """交易流水号,交易日期,借方金额,贷方金额,对方户名,摘要
-B-1,2026.09.09,,300.00,江州市某某科技有限公司,捐赠
-B-2,2026.09.09,15.00,,,手续费
-B-3,2026.09.10,,1000,赵六,九九公益日
+BANK = f"""交易流水号,交易日期,借方金额,贷方金额,对方户名,摘要
+B-1,{Y}.09.09,,300.00,江州市某某科技有限公司,捐赠
+B-2,{Y}.09.09,15.00,,,手续费
+B-3,{Y}.09.10,,1000,赵六,九九公益日
 """
 
 
@@ -35,7 +39,7 @@ def test_a_platform_export_is_read_with_chinese_formats():
     p = preview(PLATFORM)
     assert not p.invalid and len(p.valid) == 4
     assert [r.amount for r in p.valid] == [Decimal("1200.00"), Decimal("50.00"), Decimal("88.80"), Decimal("99.00")]
-    assert [r.received_on.isoformat() for r in p.valid] == ["2026-09-09", "2026-09-09", "2026-09-10", "2026-09-11"]
+    assert [r.received_on.isoformat() for r in p.valid] == [f"{Y}-09-09", f"{Y}-09-09", f"{Y}-09-10", f"{Y}-09-11"]
     assert [r.anonymous for r in p.valid] == [False, True, False, False]
 
 
@@ -57,17 +61,17 @@ def test_a_bank_statement_in_gb18030_imports_only_credits():
     assert sorted(d.amount for d in Donation.objects.all()) == [Decimal("300.00"), Decimal("1000.00")]
 
 
-BAD = """订单号,捐赠时间,金额,捐赠人
-P-1,2026-09-09,100,甲
-P-1,2026-09-09,100,乙
-P-2,2026-13-40,100,丙
-P-3,2099-01-01,100,丁
-P-4,2026-09-09,12.345,戊
-P-5,2026-09-09,-3,己
-P-6,2026-09-09,1,0.00,庚
-,2026-09-09,5,辛
+BAD = f"""订单号,捐赠时间,金额,捐赠人
+P-1,{Y}-09-09,100,甲
+P-1,{Y}-09-09,100,乙
+P-2,{Y}-13-40,100,丙
+P-3,{Y + 3}-01-01,100,丁
+P-4,{Y}-09-09,12.345,戊
+P-5,{Y}-09-09,-3,己
+P-6,{Y}-09-09,1,0.00,庚
+,{Y}-09-09,5,辛
 P-7,昨天,5,壬
-P-8,2026-09-09,abc,癸
+P-8,{Y}-09-09,abc,癸
 """
 
 

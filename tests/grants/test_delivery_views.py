@@ -1,6 +1,7 @@
 """Delivery pages and their users: the group's project page and forms, private files, residents'
 feedback with its rate limit, the staff warnings dashboard and the reminders."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -81,7 +82,10 @@ def test_negative_participants_show_a_form_error_and_keep_nothing(client, projec
             "beneficiaries_reached": "1",
         },
     )
-    assert response.status_code == 200 and "0" in response.content.decode()
+    html = response.content.decode()
+    assert response.status_code == 200
+    errors = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', html, re.S)
+    assert errors == ["<li>确保该值大于或等于0。</li>"], errors
     assert not Activity.objects.exists()
 
 

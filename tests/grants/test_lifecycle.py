@@ -7,6 +7,7 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core import mail
 from django.db import transaction
+from django_fsm import ConcurrentTransition
 from django_fsm_log.models import StateLog
 
 from fundpool.selectors import commitment_balances
@@ -202,7 +203,7 @@ def test_a_stale_copy_cannot_overwrite_a_newer_transition(application, leader, s
     stale = Application.objects.get(pk=application.pk)
     services.application_submit(application=application, user=leader)
     # Another request, holding the draft it loaded earlier, tries to withdraw it as a draft.
-    with pytest.raises(Exception), transaction.atomic():  # noqa: B017 - any refusal will do; the state must survive
+    with pytest.raises(ConcurrentTransition), transaction.atomic():
         stale.withdraw()
         stale.save()
     assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED

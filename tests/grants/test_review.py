@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from grants import services
 from grants.lifecycle import Status
-from grants.models import Application, ReviewAssignment
+from grants.models import Application, Review, ReviewAssignment
 from grants.services import GrantsError, ScoreInput
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
@@ -93,10 +93,11 @@ def test_a_reviewer_cannot_open_or_score_what_is_not_theirs(client, staff, panel
     client.force_login(panel[2])
     assert client.get(reverse("grants:review_detail", args=[other.pk])).status_code == 404
     assert client.post(reverse("grants:review_detail", args=[other.pk]), {"submit": "1"}).status_code == 404
-    with pytest.raises(Exception):  # noqa: B017 - the assignment belongs to someone else
+    with pytest.raises(GrantsError, match="没有此评审"):
         services.review_save(
             assignment=other, user=panel[2], scores=full_marks(application), recommendation="fund", submit=True
         )
+    assert not Review.objects.filter(assignment=other).exists()
 
 
 def test_scores_must_be_within_each_maximum_and_complete_to_submit(staff, panel):

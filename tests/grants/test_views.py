@@ -3,10 +3,12 @@ objects), the application form, staff screening, CSV export and the lifecycle pa
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from grants import services
 from grants.lifecycle import Status
@@ -336,8 +338,8 @@ def call_admin_data(weights, shares):
         "slug": "admin-call",
         "description": "",
         "published": "on",
-        "opens_at": "2026-12-01 09:00",
-        "closes_at": "2026-12-31 18:00",
+        "opens_at": f"{timezone.localdate():%Y-%m-%d} 09:00",
+        "closes_at": f"{timezone.localdate() + timedelta(days=30):%Y-%m-%d} 18:00",
         "notice_days": "7",
         "budget": "100000",
         "min_amount": "2000",

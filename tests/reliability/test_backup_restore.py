@@ -25,6 +25,7 @@ from fundpool.selectors import pool_summary
 from .harness import ROOT, database_url
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_dump and pg_restore back up PostgreSQL only"),
     pytest.mark.skipif(

@@ -17,6 +17,7 @@ from fundpool.verify import verify
 from ..fundpool import stripe_kit as kit
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks and concurrent sessions"),
     pytest.mark.django_db(transaction=True),

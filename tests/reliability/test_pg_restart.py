@@ -33,6 +33,7 @@ from .harness import (
 )
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.skipif(
         connection.vendor != "postgresql",

@@ -16,6 +16,7 @@ from ..fundpool import stripe_kit as kit
 from .harness import database_url, start_queue_worker, stopped_on_leaving, tail, wait_until
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.postgres,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="ends a PostgreSQL session with pg_terminate_backend"),
     pytest.mark.django_db(transaction=True),

@@ -16,6 +16,7 @@ from fundpool.models import JournalEntry, Posting
 from .harness import ROOT
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(
         connection.vendor != "sqlite", reason="the SQLite backup; PostgreSQL has test_backup_restore.py"
     ),
