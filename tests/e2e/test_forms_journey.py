@@ -59,6 +59,31 @@ def test_autosave_keeps_a_line_with_a_typo_and_says_not_saved(live_server, phone
     assert kept.budget_draft == [] and [line.item for line in kept.budget_lines.all()] == ["午餐食材", "餐具"]
 
 
+def test_the_request_follows_the_total_again_once_a_typo_is_put_right(live_server, phone):
+    """Typing 12.3.4 passes through 12.3, which the request followed; after a reload and the fix
+    the request must follow the corrected total, not stay at the half-typed figure."""
+    leader = UserFactory(username="request", email="request@example.invalid", password="Leader-pass-2026!")
+    EmailAddress.objects.create(user=leader, email=leader.email, verified=True, primary=True)
+    application = ApplicationFactory(title="长者助餐点", group__leader=leader)
+    page, base = phone, live_server.url
+    site_login(page, base, leader.email, "Leader-pass-2026!")
+    page.goto(f"{base}/applications/{application.pk}/edit/")
+    requested = page.locator("input[name=requested_amount]")
+    assert requested.input_value() == "10000.00"
+    page.fill("input[name=lines-1-unit_cost]", "")
+    page.fill("input[name=lines-1-quantity]", "")
+    page.fill("input[name=lines-1-amount]", "")
+    page.locator("input[name=lines-1-amount]").press_sequentially("12.3.4")
+    page.locator("[data-autosave-status]").filter(has_text="未保存").wait_for(timeout=AUTOSAVE_WAIT)
+
+    page.goto(f"{base}/applications/{application.pk}/edit/")
+    assert page.input_value("input[name=lines-1-amount]") == "12.3.4"
+    page.fill("input[name=lines-1-amount]", "12.34")
+    page.locator("input[name=lines-0-item]").click()
+    assert page.locator("[data-budget-total]").inner_text() == "¥8,012.34"
+    assert requested.input_value() == "8012.34"
+
+
 def _lines_of_first_text(page, selector) -> int:
     """How many lines the first text of the element takes, as Chromium lays it out."""
     return page.locator(selector).first.evaluate(
