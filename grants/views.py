@@ -621,14 +621,16 @@ def notice(request):
         application = Application.objects.filter(pk=application_id if str(application_id).isdecimal() else 0).first()
         if application is None:
             raise Http404
-        if ratelimit.limited(request, "objection", item=application.pk):
+        if not form.is_valid():
+            # The form's own messages, beside their fields. A mistake writes and sends nothing, so
+            # it is not counted: a resident who mistypes a phone number is not locked out by it.
+            forms_by_id[application.pk] = form
+        elif ratelimit.limited(request, "objection", item=application.pk):
             form.add_error(
                 None, _("Too many objections have come from your connection in the last hour. Please try again later.")
             )
             forms_by_id[application.pk] = form
             status = 429
-        elif not form.is_valid():
-            forms_by_id[application.pk] = form  # the form's own messages, beside their fields
         else:
             try:
                 filed = services.objection_submit(
