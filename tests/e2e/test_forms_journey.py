@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from grants.models import Application
 
 from ..factories import ApplicationFactory, UserFactory
-from .steps import desk_page, site_login
+from .steps import admin_login, desk_page, site_login
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -142,3 +142,32 @@ def test_the_budget_table_keeps_line_names_readable_on_a_phone(live_server, brow
     desk.locator(".budget-table").first.screenshot(path=f"{shots}/f4-budget-desk.png")
     assert desk.locator(".budget-table thead th").first.bounding_box()["height"] > 10
     assert _lines_of_first_text(desk, ".budget-table tbody tr:first-child td:first-child") == 1
+
+    # Staff on a phone: the admin's budget and expense tables keep names whole too.
+    from grants import delivery_services
+
+    from ..grants.test_delivery import pdf as receipt_pdf
+
+    delivery_services.expense_record(
+        application=project,
+        user=leader,
+        budget_line=project.budget_lines.get(item="长者午餐食材采购"),
+        amount="120.00",
+        spent_on=timezone.localdate(),
+        payee="社区便民超市",
+        description="",
+        receipt=receipt_pdf(),
+    )
+    staff.set_password("Staff-pass-2026!")
+    staff.save()
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    staff_phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    ).new_page()
+    admin_login(staff_phone, base, "budget-staff", "Staff-pass-2026!")
+    staff_phone.goto(f"{base}/admin/grants/applications/{project.pk}/")
+    for table in range(2):
+        cell = f"table.stack-on-phone >> nth={table} >> tbody tr:first-child td strong"
+        staff_phone.locator(cell).first.scroll_into_view_if_needed()
+        assert _lines_of_first_text(staff_phone, cell) == 1
+    staff_phone.screenshot(path=f"{shots}/f5-admin-tables-phone.png", full_page=True)
