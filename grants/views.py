@@ -664,7 +664,9 @@ def objection_confirm(request, token):
     scanners open links too). Nothing about the objector is shown."""
     objection = Objection.for_token(token)
     if objection is None:
-        raise Http404
+        # Cut short by a mail program, too old, or never ours: say so, with the way back (a 404 page
+        # would leave the objector wondering whether their objection counts).
+        return render(request, "grants/objection_confirm.html", {"invalid": True}, status=404)
     done, problem = objection.status == ObjectionStatus.OPEN, ""
     if request.method == "POST" and not done:
         try:

@@ -189,6 +189,9 @@ def test_a_tampered_or_guessed_link_confirms_nothing(client, on_notice):
     token = filed.objection.confirm_token()
     for bad in (token[:-2] + "xx", "guessed"):
         assert client.post(reverse("grants:objection_confirm", args=[bad])).status_code == 404
+        page = client.get(reverse("grants:objection_confirm", args=[bad]))
+        # The objector is told what went wrong and where to go, not shown a bare "page not found".
+        assert page.status_code == 404 and "这个确认链接无效或已过期" in page.content.decode()
     assert Objection.objects.get().status == ObjectionStatus.PENDING
 
 
