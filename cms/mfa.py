@@ -44,6 +44,11 @@ class WrongCodeLimit:
     the one lockout): after AXES_FAILURE_LIMIT wrong codes the account's code step is closed for
     AXES_COOLOFF_TIME, recovery codes included."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Authenticator codes and allauth's recovery codes are all digits: a phone shows its keypad.
+        self.fields["code"].widget.attrs.update(inputmode="numeric", autocomplete="one-time-code")
+
     def clean_code(self):
         key = f"mfa:wrong-codes:{self.user.pk}"
         minutes = round(settings.AXES_COOLOFF_TIME * 60)

@@ -174,7 +174,13 @@ class CommitmentViewSet(LedgerViewSet):
     model = Commitment
     icon = "lock"
     menu_label = _("Commitments")
-    list_display = ["reference", "theme", "call_ref", BooleanColumn("capacity_building"), "created_at"]
+    list_display = [
+        "reference",
+        "theme",
+        "call_ref",
+        BooleanColumn("capacity_building", label=_("capacity building")),
+        "created_at",
+    ]
     search_fields = ["reference"]
     inspect_view_class = admin_views.CommitmentInspectView
 

@@ -33,7 +33,7 @@ from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
 from fundpool.text import clean_name
 
-from . import lifecycle, notify, review_rules, system_reasons
+from . import lifecycle, notify, review_rules, selectors, system_reasons
 from .models import (
     Agreement,
     Application,
@@ -221,8 +221,14 @@ def group_invite(*, group: ResidentGroup, email: str, actor) -> GroupInvitation:
     email = (email or "").strip().lower()
     if not email:
         raise GrantsError(_("Give an email address."))
+    group = ResidentGroup.objects.select_for_update().get(pk=group.pk)  # two invitations at once: one waits
     if group.memberships.filter(user__email__iexact=email).exists():
         raise GrantsError(_("%(email)s is already a member.") % {"email": email})
+    if selectors.group_pending_invitations(group=group).filter(email__iexact=email).exists():
+        raise GrantsError(
+            _("%(email)s has already been invited and has not answered yet; cancel that invitation to send a new one.")
+            % {"email": email}
+        )
     invitation = GroupInvitation.objects.create(group=group, email=email, invited_by=_actor(actor))
     transaction.on_commit(lambda: notify.group_invitation(invitation))
     return invitation

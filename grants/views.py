@@ -621,14 +621,16 @@ def notice(request):
         application = Application.objects.filter(pk=application_id if str(application_id).isdecimal() else 0).first()
         if application is None:
             raise Http404
-        if ratelimit.limited(request, "objection", item=application.pk):
+        if not form.is_valid():
+            # The form's own messages, beside their fields. A mistake writes and sends nothing, so
+            # it is not counted: a resident who mistypes a phone number is not locked out by it.
+            forms_by_id[application.pk] = form
+        elif ratelimit.limited(request, "objection", item=application.pk):
             form.add_error(
                 None, _("Too many objections have come from your connection in the last hour. Please try again later.")
             )
             forms_by_id[application.pk] = form
             status = 429
-        elif not form.is_valid():
-            forms_by_id[application.pk] = form  # the form's own messages, beside their fields
         else:
             try:
                 filed = services.objection_submit(
@@ -662,7 +664,9 @@ def objection_confirm(request, token):
     scanners open links too). Nothing about the objector is shown."""
     objection = Objection.for_token(token)
     if objection is None:
-        raise Http404
+        # Cut short by a mail program, too old, or never ours: say so, with the way back (a 404 page
+        # would leave the objector wondering whether their objection counts).
+        return render(request, "grants/objection_confirm.html", {"invalid": True}, status=404)
     done, problem = objection.status == ObjectionStatus.OPEN, ""
     if request.method == "POST" and not done:
         try:

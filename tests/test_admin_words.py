@@ -98,6 +98,7 @@ def test_the_commitments_list_says_whether_it_is_capacity_building_in_words(as_s
     assert "grant:777" in page
     assert "False" not in page and "True" not in page
     assert "否" in page
+    assert "Capacity building" not in page and "组织发展金" in page
 
 
 def test_wagtails_user_screens_keep_their_own_words(as_staff):

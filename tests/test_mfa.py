@@ -7,6 +7,7 @@ authenticator app computes them, independently of the library."""
 import base64
 import hashlib
 import hmac
+import re
 import struct
 import time
 
@@ -76,6 +77,14 @@ def test_the_password_alone_does_not_sign_in_and_the_code_then_does(client, role
     assert response.status_code == 302 and response["Location"] == "/admin/"
     assert signed_in_as(client) == str(user.pk)
     assert client.get("/admin/").status_code == 200
+
+
+def test_the_code_box_brings_up_a_phones_keypad(client, roles):
+    person(roles, "finance", with_totp=True)
+    password_step(client, "mover@example.invalid")
+    html = client.get(reverse("mfa_authenticate")).content.decode()
+    box = re.search(r'<input[^>]*name="code"[^>]*>', html).group(0)
+    assert 'inputmode="numeric"' in box and 'autocomplete="one-time-code"' in box
 
 
 def test_a_wrong_code_is_refused(client, roles):

@@ -8,7 +8,7 @@ from allauth.account.models import EmailAddress
 from grants.models import Application
 
 from ..factories import ApplicationFactory, UserFactory
-from .steps import desk_page, site_login
+from .steps import admin_login, desk_page, site_login
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -57,6 +57,31 @@ def test_autosave_keeps_a_line_with_a_typo_and_says_not_saved(live_server, phone
     page.screenshot(path=f"{shots}/f2-autosave-fixed.png", full_page=True)
     kept = Application.objects.get(pk=application.pk)
     assert kept.budget_draft == [] and [line.item for line in kept.budget_lines.all()] == ["午餐食材", "餐具"]
+
+
+def test_the_request_follows_the_total_again_once_a_typo_is_put_right(live_server, phone):
+    """Typing 12.3.4 passes through 12.3, which the request followed; after a reload and the fix
+    the request must follow the corrected total, not stay at the half-typed figure."""
+    leader = UserFactory(username="request", email="request@example.invalid", password="Leader-pass-2026!")
+    EmailAddress.objects.create(user=leader, email=leader.email, verified=True, primary=True)
+    application = ApplicationFactory(title="长者助餐点", group__leader=leader)
+    page, base = phone, live_server.url
+    site_login(page, base, leader.email, "Leader-pass-2026!")
+    page.goto(f"{base}/applications/{application.pk}/edit/")
+    requested = page.locator("input[name=requested_amount]")
+    assert requested.input_value() == "10000.00"
+    page.fill("input[name=lines-1-unit_cost]", "")
+    page.fill("input[name=lines-1-quantity]", "")
+    page.fill("input[name=lines-1-amount]", "")
+    page.locator("input[name=lines-1-amount]").press_sequentially("12.3.4")
+    page.locator("[data-autosave-status]").filter(has_text="未保存").wait_for(timeout=AUTOSAVE_WAIT)
+
+    page.goto(f"{base}/applications/{application.pk}/edit/")
+    assert page.input_value("input[name=lines-1-amount]") == "12.3.4"
+    page.fill("input[name=lines-1-amount]", "12.34")
+    page.locator("input[name=lines-0-item]").click()
+    assert page.locator("[data-budget-total]").inner_text() == "¥8,012.34"
+    assert requested.input_value() == "8012.34"
 
 
 def _lines_of_first_text(page, selector) -> int:
@@ -117,3 +142,32 @@ def test_the_budget_table_keeps_line_names_readable_on_a_phone(live_server, brow
     desk.locator(".budget-table").first.screenshot(path=f"{shots}/f4-budget-desk.png")
     assert desk.locator(".budget-table thead th").first.bounding_box()["height"] > 10
     assert _lines_of_first_text(desk, ".budget-table tbody tr:first-child td:first-child") == 1
+
+    # Staff on a phone: the admin's budget and expense tables keep names whole too.
+    from grants import delivery_services
+
+    from ..grants.test_delivery import pdf as receipt_pdf
+
+    delivery_services.expense_record(
+        application=project,
+        user=leader,
+        budget_line=project.budget_lines.get(item="长者午餐食材采购"),
+        amount="120.00",
+        spent_on=timezone.localdate(),
+        payee="社区便民超市",
+        description="",
+        receipt=receipt_pdf(),
+    )
+    staff.set_password("Staff-pass-2026!")
+    staff.save()
+    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    staff_phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, locale="zh-CN", is_mobile=True, has_touch=True
+    ).new_page()
+    admin_login(staff_phone, base, "budget-staff", "Staff-pass-2026!")
+    staff_phone.goto(f"{base}/admin/grants/applications/{project.pk}/")
+    for table in range(2):
+        cell = f"table.stack-on-phone >> nth={table} >> tbody tr:first-child td strong"
+        staff_phone.locator(cell).first.scroll_into_view_if_needed()
+        assert _lines_of_first_text(staff_phone, cell) == 1
+    staff_phone.screenshot(path=f"{shots}/f5-admin-tables-phone.png", full_page=True)

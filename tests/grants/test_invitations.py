@@ -118,3 +118,28 @@ def test_a_cancelled_invitations_page_says_so_without_a_form(client, group, lead
 def test_an_unknown_invitation_link_is_404(client):
     client.force_login(UserFactory())
     assert client.get(reverse("grants:invitation_accept", args=["no-such-token"])).status_code == 404
+
+
+def test_a_second_invitation_to_a_waiting_address_is_refused_and_sends_nothing(
+    client, group, leader, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        invite(group, leader, "neighbour@example.invalid")
+    with pytest.raises(GrantsError, match="已邀请过 neighbour@example.invalid"):
+        invite(group, leader, " Neighbour@Example.INVALID ")
+    client.force_login(leader)
+    response = client.post(
+        reverse("grants:group_detail", args=[group.pk]), {"email": "neighbour@example.invalid"}, follow=True
+    )
+    assert "已邀请过 neighbour@example.invalid" in response.content.decode()
+    assert group.invitations.count() == 1 and len(mailoutbox) == 1
+
+
+def test_an_address_may_be_invited_again_once_its_invitation_is_cancelled(
+    group, leader, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = invite(group, leader, "neighbour@example.invalid")
+        services.invitation_cancel(invitation=first, actor=leader)
+        invite(group, leader, "neighbour@example.invalid")
+    assert group.invitations.count() == 2 and len(mailoutbox) == 2

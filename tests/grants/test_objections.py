@@ -97,6 +97,16 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_objection_limit(clien
     assert Objection.objects.count() == OBJECTIONS.per_item
 
 
+def test_mistakes_do_not_count_against_the_limit(client, on_notice):
+    """A resident who mistypes their phone number more times than the limit still files."""
+    for _ in range(OBJECTIONS.per_item + 1):
+        response = post(client, on_notice, contact="1381234")
+        assert response.status_code == 200 and "请填写手机号" in response.content.decode()
+    assert not Objection.objects.exists()
+    assert post(client, on_notice, contact="138 1234 5678").status_code == 200
+    assert Objection.objects.count() == 1
+
+
 def test_the_limit_is_per_address_and_award(client, on_notice, another_on_notice):
     for i in range(OBJECTIONS.per_item):
         post(client, on_notice, contact=f"1350000{i:04d}")
@@ -179,6 +189,9 @@ def test_a_tampered_or_guessed_link_confirms_nothing(client, on_notice):
     token = filed.objection.confirm_token()
     for bad in (token[:-2] + "xx", "guessed"):
         assert client.post(reverse("grants:objection_confirm", args=[bad])).status_code == 404
+        page = client.get(reverse("grants:objection_confirm", args=[bad]))
+        # The objector is told what went wrong and where to go, not shown a bare "page not found".
+        assert page.status_code == 404 and "这个确认链接无效或已过期" in page.content.decode()
     assert Objection.objects.get().status == ObjectionStatus.PENDING
 
 

@@ -22,7 +22,7 @@
   }
 
   var requested = form.querySelector('input[name="requested_amount"]');
-  var lastTotal = null;
+  var lastTotal = null, loaded = false;
 
   function recompute() {
     var total = 0, ok = true;
@@ -42,11 +42,17 @@
     if (out) out.textContent = ok ? money(total) : "—";
     // The request follows the total only while it is empty or equal to the previous total: a
     // figure the group typed themselves is never overwritten.
-    if (requested && ok) {
-      var current = cents(requested.value);
-      if (lastTotal === null) {
-        if (current !== null && current !== total && current !== 0) requested.dataset.touched = "1";
-      }
+    if (!requested) return;
+    var current = cents(requested.value);
+    if (!loaded) {
+      // At load, a request that differs from a whole, valid total was typed by the group. With a
+      // line still wrong the total is unknown: the request followed the lines as they were, and
+      // goes on following them once the line is put right.
+      loaded = true;
+      if (ok && current !== null && current !== total && current !== 0) requested.dataset.touched = "1";
+      if (!ok) lastTotal = current;
+    }
+    if (ok) {
       if (!requested.dataset.touched && total > 0 && (current === null || current === 0 || current === lastTotal)) {
         requested.value = fmt(total);
       }
