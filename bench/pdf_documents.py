@@ -87,10 +87,10 @@ def main():
     from django.utils import timezone
     from weasyprint import HTML
 
+    from core.pdf import render_pdf, safe_fetcher
     from fundpool.models import Donation
     from grants.models import Application, Call, ResidentGroup
     from reports.annual import annual_context
-    from reports.pdf import render_pdf, safe_fetcher
 
     gift = Donation(
         amount=Decimal("50.00"), display_name="小林", designation_label="为老服务", confirmed_at=timezone.now()

@@ -18,7 +18,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from fundpool import donation_selectors, gateway, ratelimit, system_reasons
+from core import ratelimit
+from fundpool import donation_selectors, gateway, system_reasons
 from fundpool import donation_services as services
 from fundpool.errors import FundpoolError
 from fundpool.ledger import Restriction
@@ -283,7 +284,7 @@ def language(request, code):
 @never_cache
 def acknowledgement_pdf(request, token):
     """The acknowledgement as a PDF, for a received gift."""
-    from reports.pdf import pdf_response, render_pdf
+    from core.pdf import pdf_response, render_pdf
 
     donation = donation_selectors.donation_for_token(token=token)
     if donation.status != DonationStatus.CONFIRMED:

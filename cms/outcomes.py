@@ -7,15 +7,16 @@ from html import escape
 
 from django.db.models import Sum
 
+from fundpool.money import format_amount
 from fundpool.selectors import commitment_balances, funding_trace
 
 logger = logging.getLogger(__name__)
 
 
 def outcome_context(application) -> dict:
+    from core import charts
     from grants.delivery_selectors import feedback_summary
     from grants.models import ProjectPhoto
-    from reports import charts
 
     trace = funding_trace(reference=application.reference)
     return {
@@ -23,7 +24,7 @@ def outcome_context(application) -> dict:
         "money": commitment_balances(reference=application.reference),
         "trace": trace,
         "trace_chart": charts.stacked_bar(
-            [(s["label"], s["amount"]) for s in trace["by_source"]], title=application.title
+            [(s["label"], s["amount"]) for s in trace["by_source"]], title=application.title, fmt=format_amount
         )
         if trace["by_source"]
         else "",

@@ -9,11 +9,12 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core import charts
 from fundpool import selectors as fund
 from fundpool.models import Theme
+from fundpool.money import format_amount
 from grants import selectors as grants
 from grants.models import Community
-from reports import charts
 
 TRACES_SHOWN = 20
 
@@ -51,7 +52,7 @@ def _transparency(request):
     trace_rows = [
         {
             "project": project,
-            "chart": mark_safe(charts.stacked_bar(parts, title=project.title, order=order)),  # noqa: S308
+            "chart": mark_safe(charts.stacked_bar(parts, title=project.title, order=order, fmt=format_amount)),  # noqa: S308
             "total": sum((a for _l, a in parts), 0),
         }
         for project in data["projects"]
@@ -61,11 +62,15 @@ def _transparency(request):
         [(label, amount) for label, amount in _received_labels(summary) if amount],
         title=_("Received by source type"),
         order=order,
+        fmt=format_amount,
     )
-    month_chart = charts.columns(months["months"], months["series"], title=_("Received by month"), order=order)
+    month_chart = charts.columns(
+        months["months"], months["series"], title=_("Received by month"), order=order, fmt=format_amount
+    )
     theme_chart = charts.hbar(
         [((r["theme"].name if r["theme"] else _("No theme")), r["committed"] + r["paid"]) for r in themes],
         title=_("Committed and paid to grants by theme"),
+        fmt=format_amount,
     )
     return render(
         request,
@@ -144,7 +149,7 @@ def outcome_photo(request, pk):
     """A project's photo, public once the project's outcome page is published (EXIF already removed)."""
     from django.http import Http404
 
-    from fundpool.files import private_file_response
+    from core.uploads import private_file_response
     from grants.models import ProjectPhoto
 
     from .models import OutcomePage

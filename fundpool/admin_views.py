@@ -17,9 +17,10 @@ from django.views.generic import FormView, View
 from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.uploads import private_file_response
+
 from . import selectors, services, system_reasons
 from .errors import FundpoolError
-from .files import private_file_response
 from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm, RefundForm
 from .models import Inflow, InflowDocument, JournalEntry, Pledge
 

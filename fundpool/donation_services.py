@@ -21,6 +21,8 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from core.text import clean_name
+
 from . import gateway, system_reasons
 from . import services as ledger_services
 from .errors import FundpoolError, InvalidAmount, NotReversible
@@ -40,7 +42,6 @@ from .models import (
 )
 from .money import MAX_DIGITS, check_currency, format_amount, from_minor_units, parse_amount
 from .selectors import inflow_taken_back
-from .text import clean_name
 
 logger = logging.getLogger(__name__)
 ZERO = Decimal("0.00")

@@ -2,20 +2,11 @@
 
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import Refused
 
-class FundpoolError(Exception):
+
+class FundpoolError(Refused):
     """Base class: the operation was refused and nothing was written."""
-
-    default_message = _("The operation was refused.")
-
-    def __init__(self, message=None, **params):
-        self.params = params
-        self.message = message if message is not None else self.default_message
-        super().__init__(str(self))
-
-    def __str__(self):
-        text = str(self.message)
-        return text % self.params if self.params else text
 
 
 class InvalidAmount(FundpoolError):

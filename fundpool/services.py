@@ -17,10 +17,14 @@ from django.db.models import Min, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from . import audit, ledger
+from core import audit
+from core.uploads import UploadRefused, accept_upload, upload_label
+
+from . import ledger
 from .errors import (
     AlreadyReversed,
     DuplicateReference,
+    FundpoolError,
     InsufficientFunds,
     InvalidAmount,
     NotReversible,
@@ -188,10 +192,11 @@ def inflow_record(
 
 @transaction.atomic
 def inflow_attach_document(*, inflow: Inflow, title: str, file, actor=None) -> InflowDocument:
-    from .files import accept_upload, upload_label
-
     title = upload_label(title or getattr(file, "name", ""), limit=200)
-    file, content_type = accept_upload(file)
+    try:
+        file, content_type = accept_upload(file)
+    except UploadRefused as exc:
+        raise FundpoolError(exc.message, **exc.params) from None
     document = InflowDocument(
         inflow=inflow,
         title=title,

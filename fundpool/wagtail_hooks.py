@@ -16,7 +16,7 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from . import admin_views, audit, donation_admin, system_reasons
+from . import admin_views, donation_admin, system_reasons
 from .models import (
     Account,
     Campaign,
@@ -289,11 +289,6 @@ class FundPoolGroup(ModelViewSetGroup):
 @hooks.register("register_admin_viewset")
 def register_fundpool_viewsets():
     return FundPoolGroup()
-
-
-@hooks.register("register_log_actions")
-def register_audit_actions(actions):
-    audit.register(actions)
 
 
 @hooks.register("before_delete_user")

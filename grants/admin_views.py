@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from fundpool import ratelimit
+from core import ratelimit
 from fundpool.models import Theme
 
 from . import delivery_selectors, diagram, lifecycle, selectors, services
@@ -141,7 +141,7 @@ def call_results(request, pk):
 
 def call_results_pdf(request, pk):
     """The review summary of a call as a PDF (scores, normalised scores, ranking, recusals, decisions)."""
-    from reports.pdf import pdf_response, render_pdf
+    from core.pdf import pdf_response, render_pdf
 
     _require(request, "grants.view_application")
     call = get_object_or_404(Call.objects.prefetch_related("criteria"), pk=pk)

@@ -7,4 +7,23 @@ class GrantsConfig(AppConfig):
     verbose_name = _("Grants")
 
     def ready(self):
+        from core import audit
+
         from . import system_reasons  # noqa: F401 - registers the codes grants' services store
+
+        audit.register_actions(
+            {
+                "grants.group_file": _("Group filed"),
+                "grants.group_return": _("Group filing returned"),
+                "grants.review_assign": _("Reviewers assigned"),
+                "grants.review_recuse": _("Reviewer recused"),
+                "grants.review_reinstate": _("Reviewer reinstated"),
+                "grants.objection_resolve": _("Objection resolved"),
+                "grants.objection_verify": _("Objector's phone number confirmed"),
+                "grants.objection_dismiss": _("Objection dismissed as not genuine"),
+                "grants.transition": _("Application status changed"),
+                "grants.expense_decide": _("Expense decided"),
+                "grants.report_evaluate": _("Report evaluated"),
+                "grants.feedback_moderate": _("Feedback moderated"),
+            }
+        )

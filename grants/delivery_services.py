@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import io
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -21,10 +20,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fundpool import audit
+from core import audit
+from core.uploads import UploadRefused, accept_upload, check_upload, reencode_image
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.files import UploadRefused, accept_upload, check_upload
 from fundpool.ledger import Restriction
 from fundpool.models import RestrictionKind, SourceType
 from fundpool.money import format_amount, parse_amount
@@ -121,9 +120,8 @@ def _text(value: str, *, limit: int) -> str:
 
 def photo_prepare(file) -> tuple[ContentFile, int, int]:
     """Re-encode an uploaded photo as a JPEG of at most PHOTO_EDGE pixels a side, turned the way the
-    camera meant, with no EXIF or other metadata (so no location or device leaks)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
+    camera meant, with no EXIF or other metadata (so no location or device leaks); the one
+    re-encoder of core/uploads.py, with its limit on pixels."""
     try:
         content_type = check_upload(file, max_bytes=MAX_PHOTO_BYTES)
     except UploadRefused as exc:
@@ -133,16 +131,19 @@ def photo_prepare(file) -> tuple[ContentFile, int, int]:
     if content_type not in ("image/jpeg", "image/png"):
         raise GrantsError(_("A photo must be a JPEG or PNG image."))
     try:
-        with Image.open(file) as source:
-            source.load()
-            image = ImageOps.exif_transpose(source)
-            image = image.convert("RGB")
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise GrantsError(_("This photo could not be read; take it again or choose another.")) from None
-    image.thumbnail((PHOTO_EDGE, PHOTO_EDGE))
-    out = io.BytesIO()
-    image.save(out, format="JPEG", quality=85, optimize=True)  # no exif= argument: nothing carried over
-    return ContentFile(out.getvalue(), name="photo.jpg"), image.width, image.height
+        content = reencode_image(
+            file,
+            content_type,
+            as_jpeg=True,
+            max_edge=PHOTO_EDGE,
+            quality=85,
+            unreadable=_("This photo could not be read; take it again or choose another."),
+        )
+    except UploadRefused as exc:
+        raise GrantsError(str(exc)) from None
+    content.name = "photo.jpg"
+    width, height = content.image_size
+    return content, width, height
 
 
 def _add_photos(*, application: Application, photos, user, activity=None, report=None) -> list[ProjectPhoto]:

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from fundpool import ratelimit
-from fundpool.files import private_file_response
+from core import ratelimit
+from core.uploads import private_file_response
 
 from . import delivery_selectors as selectors
 from . import delivery_services as services
@@ -283,7 +283,7 @@ def trustee_report(request, pk):
 @require_GET
 def final_report_pdf(request, pk):
     """A project's final report as a PDF, for its group and for staff."""
-    from reports.pdf import pdf_response, render_pdf
+    from core.pdf import pdf_response, render_pdf
 
     from .models import ProjectReport, ReportStatus
 

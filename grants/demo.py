@@ -12,8 +12,8 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from core.text import name_key
 from fundpool.models import Theme
-from fundpool.text import name_key
 
 from . import services
 from .lifecycle import Status

@@ -25,13 +25,13 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransition, can_proceed
 from django_fsm_log.helpers import FSMLogDescriptor
 
-from fundpool import audit
+from core import audit
+from core.text import clean_name
+from core.uploads import UploadRefused, accept_upload, upload_label
 from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.files import UploadRefused, accept_upload, upload_label
 from fundpool.ledger import Purpose
 from fundpool.money import format_amount, parse_amount
-from fundpool.text import clean_name
 
 from . import lifecycle, notify, review_rules, selectors, system_reasons
 from .models import (
@@ -178,7 +178,7 @@ def group_return(*, group: ResidentGroup, reason: str, actor) -> ResidentGroup:
     return group
 
 
-# Names people type: one normal form, so a look-alike is the name it looks like (fundpool.text).
+# Names people type: one normal form, so a look-alike is the name it looks like (core.text).
 NAME_FIELDS = ("name", "leader_name")
 
 

@@ -1,9 +1,9 @@
 """The reasons and memos grants' services write by themselves, stored as codes and shown in the
-reader's language (see fundpool/system_reasons.py). Loaded when the app is ready."""
+reader's language (see core/system_reasons.py). Loaded when the app is ready."""
 
 from django.utils.translation import gettext_lazy as _
 
-from fundpool.system_reasons import display, encode, register, typed
+from core.system_reasons import display, encode, register, typed
 
 __all__ = ["display", "encode", "typed"]
 

@@ -15,8 +15,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from fundpool import ratelimit
-from fundpool.files import private_file_response
+from core import ratelimit
+from core.uploads import private_file_response
 
 from . import selectors, services
 from .delivery_selectors import DELIVERY_STATES, reports_for_trustee
@@ -707,8 +707,8 @@ def agreement_detail(request, pk):
 @require_GET
 def agreement_pdf(request, pk):
     """The agreement exactly as issued at signing (rendered once, stored, served unchanged)."""
+    from core.pdf import pdf_response
     from reports.documents import agreement_pdf as frozen
-    from reports.pdf import pdf_response
 
     _application, agreement = _agreement_for(request, pk)
     return pdf_response(lambda: frozen(agreement), filename=f"{agreement.number}.pdf")

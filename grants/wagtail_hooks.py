@@ -267,7 +267,7 @@ for _model in (Application, Objection, Expense, ProjectReport, Feedback, Recover
 @hooks.register("register_log_actions")
 def describe_lifecycle_in_the_audit_log(actions):
     """Steps and states in the history report read as staff see them elsewhere."""
-    from fundpool import audit
+    from core import audit
 
     from . import lifecycle
     from .models import ExpenseStatus, FeedbackStatus, ObjectionStatus, ReportKind

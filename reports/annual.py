@@ -18,9 +18,10 @@ from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import charts
+from core import charts
+from core.pdf import render_pdf
+
 from .models import DocumentJob, JobStatus
-from .pdf import render_pdf
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ def _progress(job: DocumentJob, value: int) -> None:
 
 def annual_context(year: int, step=lambda p: None) -> dict:
     from fundpool.models import Inflow, SourceType
+    from fundpool.money import format_amount
     from fundpool.selectors import pool_summary
     from fundpool.verify import verify
     from grants.models import Application, Outcome
@@ -97,11 +99,16 @@ def annual_context(year: int, step=lambda p: None) -> dict:
         "received": sorted(received.items(), key=lambda kv: -kv[1]),
         "received_total": sum(received.values(), Decimal("0.00")),
         "received_chart": charts.hbar(
-            sorted(received.items(), key=lambda kv: -kv[1]), title=_("Received by source type"), order=order
+            sorted(received.items(), key=lambda kv: -kv[1]),
+            title=_("Received by source type"),
+            order=order,
+            fmt=format_amount,
         ),
         "by_theme": sorted(by_theme.items(), key=lambda kv: -kv[1]),
         "by_community": sorted(by_community.items(), key=lambda kv: -kv[1]),
-        "theme_chart": charts.hbar(sorted(by_theme.items(), key=lambda kv: -kv[1]), title=_("Grants by theme")),
+        "theme_chart": charts.hbar(
+            sorted(by_theme.items(), key=lambda kv: -kv[1]), title=_("Grants by theme"), fmt=format_amount
+        ),
         "grants": grants,
         "outcomes": outcomes,
         "summary": pool_summary(),

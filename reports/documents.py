@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .pdf import render_pdf
+from core.pdf import render_pdf
 
 logger = logging.getLogger(__name__)
 

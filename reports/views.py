@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from fundpool.files import private_file_response
+from core.uploads import private_file_response
 
 from .annual import annual_report_request
 from .models import DocumentJob, JobStatus

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "grants",
     "fundpool",
     "reports",
+    "core",
     "django_fsm_log",
     "allauth",
     "allauth.account",
@@ -249,7 +250,7 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_HOPS = env.int("TRUSTED_PROXY_HOPS", default=0)
 # Public forms that write (objections, the donate page, residents' feedback) are rate limited by
 # django-ratelimit (fundpool/ratelimit.py), counted in the default cache, per the address above.
-RATELIMIT_IP_META_KEY = "fundpool.ratelimit.client_address"
+RATELIMIT_IP_META_KEY = "core.ratelimit.client_address"
 # django-ratelimit's check names only django-redis; Django's own RedisCache increments atomically too.
 SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 

@@ -16,8 +16,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.uploads import GeneratedName
+
 from ..errors import FundpoolError
-from ..files import GeneratedName
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 

@@ -9,7 +9,7 @@ def fill_name_keys(apps, schema_editor):
     """Existing groups get their clean name and its key. A look-alike registered before names were
     compared by key keeps a key of its own (its id appended), so it goes on working until staff
     rename it; every new registration is compared with the first."""
-    from fundpool.text import clean_name, name_key
+    from core.text import clean_name, name_key
 
     ResidentGroup = apps.get_model("grants", "ResidentGroup")
     seen = set()

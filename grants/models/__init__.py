@@ -26,10 +26,10 @@ from modelcluster.fields import ParentalKey
 from modelcluster.models import ClusterableModel
 from wagtail.models import Orderable
 
-from fundpool.files import GeneratedName
+from core.text import clean_name, name_key
+from core.uploads import GeneratedName
 from fundpool.models import MONEY, Theme
 from fundpool.money import format_amount
-from fundpool.text import clean_name, name_key
 
 from .. import lifecycle
 from ..validators import normalise_phone, validate_credit_code, validate_phone
@@ -307,7 +307,7 @@ class ResidentGroup(models.Model):
     """申报主体: a resident group (filed with the sub-district) or a registered organisation."""
 
     name = models.CharField(_("group name"), max_length=100)
-    # The name as uniqueness sees it (fundpool.text.name_key): look-alikes share one key.
+    # The name as uniqueness sees it (core.text.name_key): look-alikes share one key.
     name_key = models.CharField(max_length=300, editable=False, default="")
     group_type = models.CharField(_("type"), max_length=20, choices=GroupType.choices)
     community = models.ForeignKey(

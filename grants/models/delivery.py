@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fundpool.files import GeneratedName
+from core.uploads import GeneratedName
 from fundpool.models import MONEY
 
 

@@ -290,7 +290,7 @@ def test_a_call_saved_with_a_short_notice_before_the_minimum_still_gets_the_mini
 def test_a_typed_reason_cannot_pass_for_a_system_written_one(client, staff):
     """Reasons the system writes are stored as a marked code (grants/system_reasons.py); a person
     who types that marker gets their own words shown, not a message the system never wrote."""
-    from fundpool.system_reasons import PREFIX, encode
+    from core.system_reasons import PREFIX, encode
 
     forged = encode("grants.notice_ended")
     assert forged.startswith(PREFIX)

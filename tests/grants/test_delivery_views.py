@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fundpool import ratelimit
+from core import ratelimit
 from grants import delivery_services as delivery
 from grants.delivery_selectors import WarningKind, delivery_warnings, feedback_summary
 from grants.lifecycle import Status

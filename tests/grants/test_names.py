@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fundpool.text import clean_name, name_key
+from core.text import clean_name, name_key
 from grants import services
 from grants.models import ResidentGroup
 from grants.services import GrantsError

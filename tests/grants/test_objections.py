@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from fundpool import ratelimit
+from core import ratelimit
 from fundpool import services as fund
 from fundpool.models import SourceType
 from grants import services

@@ -9,7 +9,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone, translation
 from django_fsm_log.models import StateLog
 
-from fundpool import audit
+from core import audit
 from fundpool import services as fund
 from fundpool.models import SourceType
 from fundpool.system_reasons import display, encode

@@ -112,7 +112,7 @@ def test_a_label_is_cleaned_of_path_separators_and_control_characters(applicatio
     assert attachment.title == "…_…_报告gpj.exe.pdf".replace("…", "..")
     for bad in ("\\", "/", "\u202e", "\x00", "\n", "\t"):
         assert bad not in attachment.title
-    from fundpool.files import upload_label
+    from core.uploads import upload_label
 
     assert upload_label("a/b\\c\u200bd\x7f") == "a_b_cd"
 

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
+from core.pdf import safe_fetcher
 from fundpool import donation_services
 from fundpool.models import Donation
-from reports.pdf import safe_fetcher
 
 from ..fundpool import stripe_kit as kit
 
@@ -147,9 +147,9 @@ def test_the_agreement_is_rendered_once_at_signing_and_served_unchanged(
 ):
     import hashlib
 
+    from core import pdf as pdf_module
     from grants import services
     from grants.lifecycle import Status
-    from reports import pdf as pdf_module
 
     from ..factories import ApplicationFactory
     from ..grants.conftest import put_in_state
@@ -232,7 +232,7 @@ def test_the_annual_report_is_generated_in_the_background_and_published(client, 
 
 
 def test_a_clear_error_when_no_chinese_font_is_installed(client, settings, monkeypatch):
-    from reports import pdf as pdf_module
+    from core import pdf as pdf_module
 
     donation = received(client, settings)
     monkeypatch.setattr(pdf_module, "cjk_font_available", lambda: False)

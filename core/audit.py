@@ -12,26 +12,14 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
-# action → label (shown in the admin's history report and its filter)
-ACTIONS = {
-    "fund.entry_post": _("Ledger entry posted"),
-    "fund.entry_reverse": _("Ledger entry reversed"),
-    "fund.inflow_document": _("Inflow document attached"),
-    "fund.pledge_record": _("Pledge recorded"),
-    "fund.pledge_cancel": _("Pledge cancelled"),
-    "grants.group_file": _("Group filed"),
-    "grants.group_return": _("Group filing returned"),
-    "grants.review_assign": _("Reviewers assigned"),
-    "grants.review_recuse": _("Reviewer recused"),
-    "grants.review_reinstate": _("Reviewer reinstated"),
-    "grants.objection_resolve": _("Objection resolved"),
-    "grants.objection_verify": _("Objector's phone number confirmed"),
-    "grants.objection_dismiss": _("Objection dismissed as not genuine"),
-    "grants.transition": _("Application status changed"),
-    "grants.expense_decide": _("Expense decided"),
-    "grants.report_evaluate": _("Report evaluated"),
-    "grants.feedback_moderate": _("Feedback moderated"),
-}
+# action → label (shown in the admin's history report and its filter); each app registers its own
+# (`register_actions`, from its AppConfig.ready).
+ACTIONS: dict = {}
+
+
+def register_actions(actions: dict) -> None:
+    """Add {action: lazy label}; the action names start with the app's prefix ("fund.", "grants.")."""
+    ACTIONS.update(actions)
 
 
 def _plain(value):
@@ -87,6 +75,13 @@ FIELD_LABELS = {
     "funder": _("funder"),
     "reversal": _("reversing entry"),
 }
+
+
+def register_fields(labels: dict) -> None:
+    """Add {detail key: lazy label} for an app's own details."""
+    FIELD_LABELS.update(labels)
+
+
 _DISPLAY = {}
 
 
@@ -115,13 +110,11 @@ def describe(data: dict) -> str:
 
 
 def register(actions) -> None:
-    """For the `register_log_actions` hook."""
+    """For the `register_log_actions` hook: every registered action, with its details in words."""
     from wagtail.log_actions import LogFormatter
 
     from . import system_reasons
-    from .models import EntryKind
 
-    display("kind", lambda v: dict(EntryKind.choices).get(v, v))
     display("reason", system_reasons.display)
     display("memo", system_reasons.display)
     display("note", system_reasons.display)

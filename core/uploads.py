@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext_lazy as _
 
-from .errors import FundpoolError
+from .errors import Refused
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
@@ -29,7 +29,7 @@ EXTENSIONS = {
 UNKNOWN_TYPE, UNKNOWN_EXTENSION = "application/octet-stream", ".bin"
 
 
-class UploadRefused(FundpoolError):
+class UploadRefused(Refused):
     default_message = _("This file cannot be accepted.")
 
 
@@ -78,16 +78,28 @@ IMAGE_FORMATS = {"image/jpeg": ("JPEG", ".jpg"), "image/png": ("PNG", ".png")}
 MAX_IMAGE_PIXELS = 40_000_000
 
 
-def reencode_image(file, content_type: str):
+UNREADABLE_IMAGE = _("This image could not be read; it may be damaged. Choose another file.")
+
+
+def reencode_image(
+    file,
+    content_type: str,
+    *,
+    as_jpeg: bool = False,
+    max_edge: int | None = None,
+    quality: int = 90,
+    unreadable=UNREADABLE_IMAGE,
+):
     """A JPEG or PNG drawn afresh from its pixels: turned the way the camera meant, with no EXIF,
     location, comments or anything hidden after the image data. What is stored is only ever an
-    image we wrote ourselves."""
+    image we wrote ourselves. `as_jpeg` writes a JPEG whatever came in; `max_edge` shrinks it to
+    at most that many pixels a side. Returns the file; its `image_size` is (width, height)."""
     import io
 
     from django.core.files.base import ContentFile
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    fmt, ext = IMAGE_FORMATS[content_type]
+    fmt, ext = IMAGE_FORMATS["image/jpeg" if as_jpeg else content_type]
     file.seek(0)
     try:
         with Image.open(file) as source:
@@ -100,19 +112,23 @@ def reencode_image(file, content_type: str):
     except UploadRefused:
         raise
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
-        raise UploadRefused(_("This image could not be read; it may be damaged. Choose another file.")) from None
+        raise UploadRefused(unreadable) from None
     finally:
         file.seek(0)
+    if max_edge:
+        image.thumbnail((max_edge, max_edge))
     if fmt == "JPEG" and image.mode not in ("RGB", "L", "CMYK"):
         image = image.convert("RGB")
     if fmt == "PNG" and image.mode not in ("RGB", "RGBA", "L", "LA", "P", "1"):
         image = image.convert("RGBA")
     out = io.BytesIO()
     if fmt == "JPEG":
-        image.save(out, format="JPEG", quality=90, optimize=True)  # no exif=: nothing carried over
+        image.save(out, format="JPEG", quality=quality, optimize=True)  # no exif=: nothing carried over
     else:
         image.save(out, format="PNG", optimize=True)
-    return ContentFile(out.getvalue(), name="image" + ext)
+    content = ContentFile(out.getvalue(), name="image" + ext)
+    content.image_size = image.size
+    return content
 
 
 def accept_upload(file, *, max_bytes: int = MAX_UPLOAD_BYTES):

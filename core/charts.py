@@ -1,13 +1,17 @@
 """Charts drawn as SVG on the server, so the same chart goes on a page and into a PDF. Plain SVG with
 no script and no external reference; every label is escaped; sizes in user units scale with the
-container. Amounts are Decimals; only the drawing coordinates are floats."""
+container. Amounts are Decimals; only the drawing coordinates are floats. Amounts are written with
+the caller's `fmt` (the fund's money format), plain grouped figures without one."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from html import escape
 
-from fundpool.money import format_amount
+
+def _plain(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
 
 PALETTE = ["#c0392b", "#2e86ab", "#f39c12", "#27ae60", "#8e44ad", "#16a085", "#7f8c8d", "#d35400"]
 FONT = "font-family=\"'WenQuanYi Micro Hei','Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif\""
@@ -21,7 +25,9 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
     )
 
 
-def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360, order: list[str] | None = None) -> str:
+def hbar(
+    rows: list[tuple[str, Decimal]], *, title: str, width: int = 360, order: list[str] | None = None, fmt=_plain
+) -> str:
     """Horizontal bars, one per (label, amount), with the amount written beside each bar."""
     rows = [(label, amount) for label, amount in rows]
     top = max((a for _l, a in rows), default=Decimal(0)) or Decimal(1)
@@ -36,7 +42,7 @@ def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360, order
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="3" fill="{colour_for(label, order) if order else PALETTE[i % len(PALETTE)]}"/>'
         )
         body.append(
-            f'<text x="{label_w + 4}" y="{y + bar_h + 10}" font-size="10" fill="#555">{escape(format_amount(amount))}</text>'
+            f'<text x="{label_w + 4}" y="{y + bar_h + 10}" font-size="10" fill="#555">{escape(fmt(amount))}</text>'
         )
     if not rows:
         body.append('<text x="0" y="20" fill="#777">—</text>')
@@ -44,7 +50,13 @@ def hbar(rows: list[tuple[str, Decimal]], *, title: str, width: int = 360, order
 
 
 def columns(
-    months: list[str], series: dict[str, list[Decimal]], *, title: str, width: int = 360, order: list[str] | None = None
+    months: list[str],
+    series: dict[str, list[Decimal]],
+    *,
+    title: str,
+    width: int = 360,
+    order: list[str] | None = None,
+    fmt=_plain,
 ) -> str:
     """Stacked columns per month, one colour per series (e.g. source type), with a legend."""
     height, left, bottom, top_pad = 200, 8, 24, 8
@@ -65,7 +77,7 @@ def columns(
             y -= h
             body.append(
                 f'<rect x="{x:.1f}" y="{y:.1f}" width="{col_w:.1f}" height="{h:.1f}" fill="{colour_for(name, order)}">'
-                f"<title>{escape(month)} {escape(name)} {escape(format_amount(value))}</title></rect>"
+                f"<title>{escape(month)} {escape(name)} {escape(fmt(value))}</title></rect>"
             )
         body.append(
             f'<text x="{x + col_w / 2:.1f}" y="{height - 8}" font-size="11" text-anchor="middle" fill="#555">{escape(month[2:])}</text>'
@@ -88,7 +100,7 @@ def colour_for(label: str, order: list[str] | None = None) -> str:
 
 
 def stacked_bar(
-    parts: list[tuple[str, Decimal]], *, title: str, width: int = 360, order: list[str] | None = None
+    parts: list[tuple[str, Decimal]], *, title: str, width: int = 360, order: list[str] | None = None, fmt=_plain
 ) -> str:
     """One bar split into parts (e.g. a grant's funding by source type), with shares in a legend.
     `order` fixes each label's colour, so a colour means the same source in every bar."""
@@ -98,7 +110,7 @@ def stacked_bar(
         w = float(amount / total) * width
         body.append(
             f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="18" fill="{colour_for(label, order)}">'
-            f"<title>{escape(str(label))} {escape(format_amount(amount))}</title></rect>"
+            f"<title>{escape(str(label))} {escape(fmt(amount))}</title></rect>"
         )
         x += w
     for k, (label, amount) in enumerate(parts):
@@ -106,6 +118,6 @@ def stacked_bar(
         ly = 30 + k * 16
         body.append(f'<rect x="0" y="{ly - 9}" width="10" height="10" fill="{colour_for(label, order)}"/>')
         body.append(
-            f'<text x="14" y="{ly}" font-size="11" fill="#333">{escape(str(label))} {share}% · {escape(format_amount(amount))}</text>'
+            f'<text x="14" y="{ly}" font-size="11" fill="#333">{escape(str(label))} {share}% · {escape(fmt(amount))}</text>'
         )
     return _svg(width, 30 + len(parts) * 16, body, title)
