@@ -74,7 +74,7 @@ def main():
     from django.test.utils import CaptureQueriesContext
 
     from grants.models import Call
-    from grants.selectors import call_results
+    from grants.review.selectors import call_results
 
     rng = random.Random(7)
     User = get_user_model()

@@ -143,7 +143,7 @@ def main():
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from grants.delivery_selectors import delivery_warnings
+    from grants.delivery.selectors import delivery_warnings
     from grants.models import Application
 
     rng = random.Random(5)

@@ -25,13 +25,13 @@ from fundpool.errors import FundpoolError
 from fundpool.ledger import Restriction
 from fundpool.models import DonationStatus, RestrictionKind, Theme
 from fundpool.money import format_amount, parse_amount
-from grants import selectors as grant_selectors
+from grants.public import selectors as public_selectors
 
 OTHER = "other"
 
 
 def designation_choices():
-    calls, projects = grant_selectors.donation_targets()
+    calls, projects = public_selectors.donation_targets()
     themes = list(Theme.objects.order_by("code"))
     return [
         ("pool", gettext_lazy("Where it is needed most (the general pool)")),
@@ -58,12 +58,12 @@ def resolve_designation(value: str) -> tuple[Restriction, str, str]:
         if theme:
             return Restriction(kind=RestrictionKind.THEME, theme=theme), theme.name, ""
     if kind == "call":
-        calls, _projects = grant_selectors.donation_targets()
+        calls, _projects = public_selectors.donation_targets()
         call = next((c for c in calls if c.slug == key), None)
         if call:
             return Restriction(kind=RestrictionKind.CALL, call_ref=call.reference), call.title, call.reference
     if kind == "project" and key.isdigit():
-        project = grant_selectors.funded_project(pk=int(key))
+        project = public_selectors.funded_project(pk=int(key))
         if project:
             theme = project.problem.theme if project.problem_id else None
             restriction = Restriction(kind=RestrictionKind.THEME, theme=theme) if theme else Restriction()
@@ -228,7 +228,7 @@ def acknowledgement(request, token):
     trace = donation_selectors.donation_trace(donation=donation)
     reached = []
     if trace:
-        projects = grant_selectors.projects_for_references([r["reference"] for r in trace["reached"]])
+        projects = public_selectors.projects_for_references([r["reference"] for r in trace["reached"]])
         for r in trace["reached"]:
             project = projects.get(r["reference"])
             reached.append({**r, "project": project, "capacity": r["reference"].endswith(":capacity")})

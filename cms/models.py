@@ -34,7 +34,7 @@ class HomePage(CachedForVisitors, Page):
         from django.utils.translation import get_language
 
         from fundpool.donation_selectors import campaigns_active
-        from grants.selectors import call_list_open
+        from grants.applications.selectors import call_list_open
 
         from .cache import cached
 

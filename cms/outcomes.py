@@ -15,7 +15,7 @@ logger = logging.getLogger(__name__)
 
 def outcome_context(application) -> dict:
     from core import charts
-    from grants.delivery_selectors import feedback_summary
+    from grants.delivery.selectors import feedback_summary
     from grants.models import ProjectPhoto
 
     trace = funding_trace(reference=application.reference)

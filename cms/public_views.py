@@ -13,8 +13,9 @@ from core import charts
 from fundpool import selectors as fund
 from fundpool.models import Theme
 from fundpool.money import format_amount
-from grants import selectors as grants
+from grants import lifecycle
 from grants.models import Community
+from grants.public import selectors as public_selectors
 
 TRACES_SHOWN = 20
 
@@ -35,7 +36,7 @@ def _transparency(request):
         # The money trail of the newest funded projects only (in the directory's order): the page
         # stays the same size however many grants the fund has made; every project's own page
         # shows its trail, and the directory lists them all.
-        everyone = grants.project_directory(filters=grants.directory_filters({}))
+        everyone = public_selectors.project_directory(filters=public_selectors.directory_filters({}))
         newest = list(everyone[:TRACES_SHOWN])
         return {
             "summary": fund.pool_summary(),
@@ -113,10 +114,10 @@ def _directory(request):
 
     from .cache import cached
 
-    filters = grants.directory_filters(request.GET)
+    filters = public_selectors.directory_filters(request.GET)
 
     def compute():
-        page = Paginator(grants.project_directory(filters=filters), 20).get_page(request.GET.get("page"))
+        page = Paginator(public_selectors.project_directory(filters=filters), 20).get_page(request.GET.get("page"))
         page.object_list = list(page.object_list)
         # What goes into the cache is this page's rows and a paginator over a range of the same
         # length: a paginator over the queryset would be pickled with every matching project.
@@ -138,7 +139,7 @@ def _directory(request):
             "filters": filters,
             "themes": Theme.objects.order_by("code"),
             "communities": Community.objects.order_by("name"),
-            "statuses": [(s, grants.lifecycle.STATE[s].staff_label) for s in grants.PUBLIC_STATES],
+            "statuses": [(s, lifecycle.STATE[s].staff_label) for s in public_selectors.PUBLIC_STATES],
             "query": query.urlencode(),
         },
     )
@@ -180,11 +181,11 @@ def _impact(request):
 
     def compute():
         traces = fund.traces_by_source()
-        projects = grants.projects_for_references(traces.keys())
+        projects = public_selectors.projects_for_references(traces.keys())
         rows = []
         for ref, parts in traces.items():
             amount = dict(parts).get(label)
-            if amount and ref in projects and projects[ref].status in grants.PUBLIC_STATES:
+            if amount and ref in projects and projects[ref].status in public_selectors.PUBLIC_STATES:
                 rows.append({"project": projects[ref], "amount": amount, "total": sum((a for _l, a in parts), 0)})
         rows.sort(key=lambda r: -r["amount"])
         summary = fund.pool_summary()

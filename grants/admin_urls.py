@@ -1,22 +1,27 @@
 from django.urls import path
 
-from . import admin_views, delivery_admin_views
+from grants.applications import admin_views as application_admin_views
+from grants.award import admin_views as award_admin_views
+from grants.delivery import admin_views as delivery_admin_views
+from grants.groups import admin_views as group_admin_views
+from grants.overview import admin_views as overview_admin_views
+from grants.review import admin_views as review_admin_views
 
 urlpatterns = [
-    path("calls/", admin_views.call_index, name="calls"),
-    path("calls/<int:pk>/applications/", admin_views.call_applications, name="call_applications"),
-    path("calls/<int:pk>/results/", admin_views.call_results, name="call_results"),
-    path("calls/<int:pk>/results.pdf", admin_views.call_results_pdf, name="call_results_pdf"),
-    path("calls/<int:pk>/autoassign/", admin_views.call_autoassign, name="call_autoassign"),
-    path("objections/<int:pk>/resolve/", admin_views.objection_resolve, name="objection_resolve"),
-    path("objections/<int:pk>/verify/", admin_views.objection_verify, name="objection_verify"),
-    path("applications/<int:pk>/objections/dismiss/", admin_views.objections_dismiss, name="objections_dismiss"),
-    path("applications/<int:pk>/", admin_views.application_detail, name="application"),
-    path("applications/<int:pk>/step/<slug:name>/", admin_views.application_step, name="application_step"),
-    path("applications/<int:pk>/reviewers/", admin_views.application_reviewers, name="application_reviewers"),
-    path("assignments/<int:pk>/reinstate/", admin_views.review_reinstate, name="review_reinstate"),
-    path("groups/<int:pk>/filing/", admin_views.group_filing, name="group_filing"),
-    path("lifecycle/", admin_views.lifecycle_page, name="lifecycle"),
+    path("calls/", application_admin_views.call_index, name="calls"),
+    path("calls/<int:pk>/applications/", application_admin_views.call_applications, name="call_applications"),
+    path("calls/<int:pk>/results/", review_admin_views.call_results, name="call_results"),
+    path("calls/<int:pk>/results.pdf", review_admin_views.call_results_pdf, name="call_results_pdf"),
+    path("calls/<int:pk>/autoassign/", review_admin_views.call_autoassign, name="call_autoassign"),
+    path("objections/<int:pk>/resolve/", award_admin_views.objection_resolve, name="objection_resolve"),
+    path("objections/<int:pk>/verify/", award_admin_views.objection_verify, name="objection_verify"),
+    path("applications/<int:pk>/objections/dismiss/", award_admin_views.objections_dismiss, name="objections_dismiss"),
+    path("applications/<int:pk>/", overview_admin_views.application_detail, name="application"),
+    path("applications/<int:pk>/step/<slug:name>/", overview_admin_views.application_step, name="application_step"),
+    path("applications/<int:pk>/reviewers/", review_admin_views.application_reviewers, name="application_reviewers"),
+    path("assignments/<int:pk>/reinstate/", review_admin_views.review_reinstate, name="review_reinstate"),
+    path("groups/<int:pk>/filing/", group_admin_views.group_filing, name="group_filing"),
+    path("lifecycle/", overview_admin_views.lifecycle_page, name="lifecycle"),
     path("delivery/", delivery_admin_views.warnings, name="warnings"),
     path("tranches/<int:pk>/pay/", delivery_admin_views.tranche_pay, name="tranche_pay"),
     path("expenses/<int:pk>/decide/", delivery_admin_views.expense_decide, name="expense_decide"),

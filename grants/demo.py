@@ -14,8 +14,15 @@ from django.utils import timezone
 
 from core.text import name_key
 from fundpool.models import Theme
+from grants import transitions
+from grants.applications import services as application_services
+from grants.applications.services import LineInput, MilestoneInput
+from grants.award import services as award_services
+from grants.delivery import feedback as delivery_feedback
+from grants.delivery import services as delivery_services
+from grants.groups import services as group_services
+from grants.review import services as review_services
 
-from . import services
 from .lifecycle import Status
 from .models import (
     Application,
@@ -28,7 +35,6 @@ from .models import (
     ResidentGroup,
     SubDistrict,
 )
-from .services import LineInput, MilestoneInput
 from .validators import credit_code_check_char
 
 SUB_DISTRICT = ("翠湖街道", "江州市", "明湖区")
@@ -165,14 +171,14 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         )
         GroupMembership.objects.create(group=group, user=leader, role="leader")
         if filing == "filed":
-            services.group_file(
+            group_services.group_file(
                 group=group,
                 filing_number=f"CH-BA-2026-{i + 1:03d}",
                 filed_on=timezone.localdate() - timedelta(days=60 - i),
                 actor=staff,
             )
         elif filing == "returned":
-            services.group_return(group=group, reason="请补充成员名单和团队章程。", actor=staff)
+            group_services.group_return(group=group, reason="请补充成员名单和团队章程。", actor=staff)
         groups.append(group)
     body = "52440300MJ000" + "0001"
     ResidentGroup.objects.create(
@@ -227,7 +233,7 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
     filed = list(ResidentGroup.objects.filter(pk__in=[g.pk for g in groups], filing_status="filed").order_by("pk"))
     if conflicted is not None:
         # This reviewer is related to one group (never assigned to it) and recuses from another.
-        services.reviewer_profile_update(
+        review_services.reviewer_profile_update(
             user=conflicted, related_groups=[filed[-1]], related_parties="合唱团团长是我的邻居。"
         )
     for i, state in enumerate(order):
@@ -277,14 +283,14 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
     made += 1
     on_notice = Application.objects.filter(status=Status.ON_NOTICE).first()
     if on_notice is not None:
-        filed = services.objection_submit(
+        filed = award_services.objection_submit(
             application=on_notice,
             name="周晓梅",
             contact="13500000000",
             text="该团队去年的活动经费使用情况没有公开，建议核实后再立项。",
         )
         # Staff phoned her and were told the code she was shown: the objection holds up the award.
-        services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
+        award_services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
     # The special call has since closed: its window ended before today.
     Call.objects.filter(pk=special.pk).update(opens_at=now - timedelta(days=90), closes_at=now - timedelta(days=30))
     Call.objects.filter(pk=earlier.pk).update(opens_at=now - timedelta(days=300), closes_at=now - timedelta(days=260))
@@ -318,7 +324,7 @@ def _call(title, slug, opens, closes, problems, *, reviewers) -> Call:
 
 def _application(call, group, problem, title, rng, start=None) -> Application:
     leader = group.memberships.get(role="leader").user
-    application = services.application_start(call=call, group=group, user=leader)
+    application = application_services.application_start(call=call, group=group, user=leader)
     unit = Decimal(rng.choice([20, 30, 50]))
     qty = Decimal(rng.choice([100, 150, 200]))
     lines = [
@@ -326,7 +332,7 @@ def _application(call, group, problem, title, rng, start=None) -> Application:
         LineInput("publicity", "宣传海报与横幅", Decimal("300.00"), Decimal("2"), Decimal("600.00")),
     ]
     total = sum((line.amount for line in lines), Decimal(0))
-    services.application_save_draft(
+    application_services.application_save_draft(
         application=application,
         user=leader,
         fields={
@@ -356,9 +362,9 @@ def _score(application, reviewers, rng) -> None:
     criteria = list(application.call.criteria.all())
     for assignment in application.review_assignments.filter(recused=False).select_related("reviewer"):
         if not assignment.declared_at:
-            services.review_declare(assignment=assignment, user=assignment.reviewer, conflict=False)
-        scores = [services.ScoreInput(c.pk, Decimal(rng.randrange(5, c.max_points + 1))) for c in criteria]
-        services.review_save(
+            review_services.review_declare(assignment=assignment, user=assignment.reviewer, conflict=False)
+        scores = [review_services.ScoreInput(c.pk, Decimal(rng.randrange(5, c.max_points + 1))) for c in criteria]
+        review_services.review_save(
             assignment=assignment,
             user=assignment.reviewer,
             scores=scores,
@@ -380,10 +386,10 @@ def _walk(application, steps, people, reviewers, rng=None, recusing=None, signed
             if application.status == Status.REVIEWED:
                 continue
         if step == "start_review":
-            services.review_assign(application=application, reviewers=list(reviewers), actor=staff)
+            review_services.review_assign(application=application, reviewers=list(reviewers), actor=staff)
             if recusing is not None:
                 for assignment in application.review_assignments.filter(reviewer=recusing):
-                    services.review_declare(
+                    review_services.review_declare(
                         assignment=assignment, user=recusing, conflict=True, note="与该团队负责人是亲属。"
                     )
         if step == "confirm_award":
@@ -395,7 +401,7 @@ def _walk(application, steps, people, reviewers, rng=None, recusing=None, signed
         params = {"amount": application.requested_amount} if step == "propose_award" else {}
         if step == "sign_agreement" and signed_on is not None:
             params = {"signed_on": signed_on, "conditions": "资金专款专用；每次活动留存签到表和照片。"}
-        application = services.application_transition(
+        application = transitions.application_transition(
             application=application, name=step, user=by, reason=REASONS.get(step, ""), **params
         )
         if step == "confirm_award" and signed_on is not None:
@@ -452,7 +458,6 @@ def _demo_photo(rng):
 
 def _deliver(application, *, stage: str, staff, rng) -> None:
     """Activities, expenses, reports and feedback, as the group and staff would record them."""
-    from . import delivery_services as delivery
     from .models import ReportKind
 
     leader = application.group.memberships.get(role="leader").user
@@ -463,7 +468,7 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
     # Activities early in the project; the overdue project has gone quiet since.
     quiet = stage == "overdue"
     for k, (title, text) in enumerate(ACTIVITIES[: 2 if quiet else 4]):
-        delivery.activity_record(
+        delivery_services.activity_record(
             application=application,
             user=leader,
             held_on=signed + timedelta(days=min(span, 5 + k * (10 if quiet else max(span // 5, 1)))),
@@ -478,7 +483,7 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
     )
     materials = (lines[0].amount * share).quantize(Decimal("1."))
     for part, payee in ((materials * 2 / 3, "社区便民超市"), (materials / 3, "文体用品店")):
-        delivery.expense_record(
+        delivery_services.expense_record(
             application=application,
             user=leader,
             budget_line=lines[0],
@@ -491,7 +496,7 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
     publicity = lines[1]
     if stage == "overspent":
         # Printing cost more than planned: beyond the line's 10% tolerance, awaiting staff.
-        delivery.expense_record(
+        delivery_services.expense_record(
             application=application,
             user=leader,
             budget_line=publicity,
@@ -503,7 +508,7 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
             over_tolerance_reason="居民要求在每栋楼张贴海报，加印了一批。",
         )
     elif stage in ("reporting", "completed"):
-        delivery.expense_record(
+        delivery_services.expense_record(
             application=application,
             user=leader,
             budget_line=publicity,
@@ -513,7 +518,7 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
             receipt=_demo_pdf(),
         )
     if stage in ("reporting", "completed"):
-        mid = delivery.report_submit(
+        mid = delivery_services.report_submit(
             application=application,
             user=leader,
             kind=ReportKind.MIDTERM,
@@ -522,8 +527,8 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
             story="一位独居老人第一次走出家门参加活动。",
             lessons="活动通知要提前三天张贴。",
         )
-        delivery.report_evaluate(report=mid, actor=staff, score="82", comment="进展良好。", accept=True)
-        final = delivery.report_submit(
+        delivery_services.report_evaluate(report=mid, actor=staff, score="82", comment="进展良好。", accept=True)
+        final = delivery_services.report_submit(
             application=application,
             user=leader,
             kind=ReportKind.FINAL,
@@ -533,14 +538,16 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
             lessons="志愿者排班和物资管理要有专人负责。",
         )
         if stage == "completed":
-            delivery.report_evaluate(report=final, actor=staff, score="88", comment="成效明显，同意结项。", accept=True)
+            delivery_services.report_evaluate(
+                report=final, actor=staff, score="88", comment="成效明显，同意结项。", accept=True
+            )
     if stage in ("overdue", "overspent", "completed", "reporting"):
         for n, (rating, comment) in enumerate(FEEDBACK):
-            item = delivery.feedback_submit(
+            item = delivery_feedback.feedback_submit(
                 application=application, rating=rating, comment=comment, source=f"demo-{application.pk}-{n}"
             )
             if comment:
-                delivery.feedback_moderate(feedback=item, actor=staff, approve=n != 1)
+                delivery_feedback.feedback_moderate(feedback=item, actor=staff, approve=n != 1)
 
 
 # --- bulk -------------------------------------------------------------------------------------
@@ -555,7 +562,7 @@ def bulk_grant_writer(*, seed: int = 2026):
     are. Each chunk of planned commitments becomes awarded, in-delivery or completed applications
     (bulk inserts) with their signed agreements and tranches, and the commitment references
     `grant:<application id>` the lifecycle uses. Deterministic for a seed."""
-    from .services import terms_hash
+    from grants.award.agreement import terms_hash
 
     rng = random.Random(seed + 2)
     communities = seed_places()

@@ -1,33 +1,38 @@
 from django.urls import path
 
-from . import delivery_views, views
+from grants.applications import views as application_views
+from grants.award import views as award_views
+from grants.delivery import views as delivery_views
+from grants.groups import views as group_views
+from grants.overview import views as overview_views
+from grants.review import views as review_views
 
 app_name = "grants"
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("groups/new/", views.group_create, name="group_create"),
-    path("groups/<int:pk>/", views.group_detail, name="group_detail"),
-    path("groups/<int:pk>/edit/", views.group_edit, name="group_edit"),
-    path("groups/<int:pk>/charter/", views.group_charter, name="group_charter"),
-    path("groups/join/<str:token>/", views.invitation_accept, name="invitation_accept"),
-    path("groups/invitations/<int:pk>/cancel/", views.invitation_cancel, name="invitation_cancel"),
-    path("calls/", views.call_list, name="call_list"),
-    path("calls/<slug:slug>/apply/", views.call_apply, name="call_apply"),
-    path("applications/<int:pk>/", views.application_detail, name="application_detail"),
-    path("applications/<int:pk>/edit/", views.application_edit, name="application_edit"),
-    path("applications/<int:pk>/autosave/", views.application_autosave, name="application_autosave"),
-    path("applications/<int:pk>/withdraw/", views.application_withdraw, name="application_withdraw"),
-    path("applications/<int:pk>/attachments/", views.attachment_add, name="attachment_add"),
-    path("applications/<int:pk>/agreement/", views.agreement_detail, name="agreement"),
-    path("applications/<int:pk>/agreement.pdf", views.agreement_pdf, name="agreement_pdf"),
-    path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
-    path("review/", views.review_list, name="review_list"),
-    path("review/profile/", views.reviewer_profile, name="reviewer_profile"),
-    path("review/<int:pk>/", views.review_detail, name="review_detail"),
-    path("review/<int:pk>/attachments/<int:attachment_pk>/", views.review_attachment, name="review_attachment"),
-    path("notice/", views.notice, name="notice"),
-    path("notice/confirm/<str:token>/", views.objection_confirm, name="objection_confirm"),
-    path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
+    path("dashboard/", overview_views.dashboard, name="dashboard"),
+    path("groups/new/", group_views.group_create, name="group_create"),
+    path("groups/<int:pk>/", group_views.group_detail, name="group_detail"),
+    path("groups/<int:pk>/edit/", group_views.group_edit, name="group_edit"),
+    path("groups/<int:pk>/charter/", group_views.group_charter, name="group_charter"),
+    path("groups/join/<str:token>/", group_views.invitation_accept, name="invitation_accept"),
+    path("groups/invitations/<int:pk>/cancel/", group_views.invitation_cancel, name="invitation_cancel"),
+    path("calls/", application_views.call_list, name="call_list"),
+    path("calls/<slug:slug>/apply/", application_views.call_apply, name="call_apply"),
+    path("applications/<int:pk>/", application_views.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/", application_views.application_edit, name="application_edit"),
+    path("applications/<int:pk>/autosave/", application_views.application_autosave, name="application_autosave"),
+    path("applications/<int:pk>/withdraw/", application_views.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/attachments/", application_views.attachment_add, name="attachment_add"),
+    path("applications/<int:pk>/agreement/", award_views.agreement_detail, name="agreement"),
+    path("applications/<int:pk>/agreement.pdf", award_views.agreement_pdf, name="agreement_pdf"),
+    path("attachments/<int:pk>/", application_views.attachment_download, name="attachment_download"),
+    path("review/", review_views.review_list, name="review_list"),
+    path("review/profile/", review_views.reviewer_profile, name="reviewer_profile"),
+    path("review/<int:pk>/", review_views.review_detail, name="review_detail"),
+    path("review/<int:pk>/attachments/<int:attachment_pk>/", review_views.review_attachment, name="review_attachment"),
+    path("notice/", award_views.notice, name="notice"),
+    path("notice/confirm/<str:token>/", award_views.objection_confirm, name="objection_confirm"),
+    path("attachments/<int:pk>/delete/", application_views.attachment_delete, name="attachment_delete"),
     path("projects/<int:pk>/", delivery_views.project_detail, name="project"),
     path("projects/<int:pk>/activities/new/", delivery_views.activity_add, name="activity_add"),
     path("projects/<int:pk>/expenses/new/", delivery_views.expense_add, name="expense_add"),

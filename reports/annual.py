@@ -73,7 +73,7 @@ def annual_context(year: int, step=lambda p: None) -> dict:
     from fundpool.selectors import pool_summary
     from fundpool.verify import verify
     from grants.models import Application, Outcome
-    from grants.selectors import PUBLIC_STATES
+    from grants.public.selectors import PUBLIC_STATES
 
     labels = dict(SourceType.choices)
     received = defaultdict(lambda: Decimal("0.00"))

@@ -26,6 +26,8 @@ from PIL import Image
 
 from fundpool.models import Donation, DonationStatus, EventStatus, JournalEntry, StripeEvent
 from fundpool.verify import verify
+from grants import transitions
+from grants.delivery import feedback as delivery_feedback
 from grants.lifecycle import Status
 from grants.models import Application, Feedback, GroupInvitation, ReviewAssignment
 
@@ -141,10 +143,9 @@ def as_leader(client, draft):
 @pytest.fixture
 def project(staff):
     """A signed project under way (¥9,000 awarded)."""
-    from grants import services
 
     application = put_in_state(ApplicationFactory(), Status.AWARDED)
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
 
@@ -920,13 +921,11 @@ def test_feedback_bad_input(client, project, data, message):
 
 
 def test_feedback_script_is_shown_escaped_once_approved(client, project, staff):
-    from grants import delivery_services
-
     response = client.post(reverse("grants:feedback", args=[project.pk]), {"rating": "4", "comment": SCRIPT})
     assert response.status_code == 302
     item = Feedback.objects.get()
     assert item.comment == SCRIPT
-    delivery_services.feedback_moderate(feedback=item, actor=staff, approve=True)
+    delivery_feedback.feedback_moderate(feedback=item, actor=staff, approve=True)
     html = text_of(client.get(reverse("grants:feedback", args=[project.pk])))
     assert "&lt;script&gt;alert(" in html and '<script>alert("x")' not in html and "<img src=x" not in html
 

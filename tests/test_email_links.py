@@ -20,7 +20,7 @@ from fundpool import notify as fund_notify
 from fundpool import services as fund
 from fundpool.models import Donation, DonationChannel, DonationStatus, SourceType
 from grants import notify
-from grants.delivery_selectors import DeliveryWarning, WarningKind
+from grants.delivery.selectors import DeliveryWarning, WarningKind
 from grants.lifecycle import Status
 from grants.models import GroupInvitation, Objection, ReviewAssignment
 from tests.factories import ApplicationFactory, GroupFactory, UserFactory

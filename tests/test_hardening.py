@@ -15,7 +15,8 @@ from PIL import Image
 from wagtail.models import ModelLogEntry
 
 from fundpool import services as fund
-from grants import lifecycle, services
+from grants import lifecycle, transitions
+from grants.applications import services as application_services
 from grants.lifecycle import Status
 from grants.models import ApplicationAttachment, FilingStatus
 
@@ -180,7 +181,7 @@ def test_private_files_have_no_address_of_their_own(client, settings):
 
     application = ApplicationFactory()
     member = application.group.memberships.first().user
-    attachment = services.application_attach(application=application, user=member, file=pdf())
+    attachment = application_services.application_attach(application=application, user=member, file=pdf())
     name = attachment.file.name
     assert Path(settings.PRIVATE_MEDIA_ROOT, name).exists()
     assert not Path(settings.PRIVATE_MEDIA_ROOT).resolve().is_relative_to(Path(settings.MEDIA_ROOT).resolve())
@@ -215,7 +216,7 @@ def test_an_uploaded_jpeg_is_stored_redrawn_without_exif_or_trailing_bytes():
     application = ApplicationFactory()
     member = application.group.memberships.first().user
     upload = SimpleUploadedFile("site.jpg", jpeg_with_secrets(), content_type="image/jpeg")
-    attachment = services.application_attach(application=application, user=member, file=upload)
+    attachment = application_services.application_attach(application=application, user=member, file=upload)
     data = stored_bytes(attachment)
     assert b"SecretCam" not in data and b"<script>" not in data
     with Image.open(io.BytesIO(data)) as image:
@@ -235,7 +236,7 @@ def test_an_uploaded_png_loses_its_text_chunks():
     application = ApplicationFactory()
     member = application.group.memberships.first().user
     upload = SimpleUploadedFile("map.png", out.getvalue(), content_type="image/png")
-    data = stored_bytes(services.application_attach(application=application, user=member, file=upload))
+    data = stored_bytes(application_services.application_attach(application=application, user=member, file=upload))
     assert "翠湖路".encode() not in data and b"Comment" not in data
     assert Image.open(io.BytesIO(data)).mode == "RGBA"
 
@@ -252,12 +253,12 @@ def test_an_uploaded_png_loses_its_text_chunks():
     ids=["truncated-jpeg", "svg"],
 )
 def test_unreadable_images_and_svg_are_refused_and_nothing_is_stored(content, says):
-    from grants.services import GrantsError
+    from grants.common import GrantsError
 
     application = ApplicationFactory()
     member = application.group.memberships.first().user
     with pytest.raises(GrantsError) as refused:
-        services.application_attach(
+        application_services.application_attach(
             application=application, user=member, file=SimpleUploadedFile("x.jpg", content, content_type="image/jpeg")
         )
     assert says in " ".join(refused.value.messages)
@@ -267,12 +268,12 @@ def test_unreadable_images_and_svg_are_refused_and_nothing_is_stored(content, sa
 def test_an_image_bomb_is_refused_before_it_is_decoded():
     out = io.BytesIO()
     Image.new("1", (9000, 9000)).save(out, format="PNG")  # 81 million pixels in a small file
-    from grants.services import GrantsError
+    from grants.common import GrantsError
 
     application = ApplicationFactory()
     member = application.group.memberships.first().user
     with pytest.raises(GrantsError) as refused:
-        services.application_attach(
+        application_services.application_attach(
             application=application, user=member, file=SimpleUploadedFile("x.png", out.getvalue())
         )
     assert "图片太大" in " ".join(refused.value.messages)
@@ -293,7 +294,9 @@ def test_staff_actions_and_transitions_are_in_the_audit_log_with_who_and_why(cli
     assert entry.data["filing_number"] == "CH-2026-031"
 
     application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
-    services.application_transition(application=application, name="return_for_changes", user=staff, reason="补充预算")
+    transitions.application_transition(
+        application=application, name="return_for_changes", user=staff, reason="补充预算"
+    )
     step = ModelLogEntry.objects.get(action="grants.transition")
     assert step.data == {"step": "return_for_changes", "before": "submitted", "after": "returned", "reason": "补充预算"}
     assert StateLog.objects.get(object_id=application.pk, transition="return_for_changes").by == staff
@@ -321,7 +324,7 @@ def test_money_posted_by_a_person_is_logged_and_a_donation_by_webhook_is_not(fin
 @pytest.mark.parametrize("table", ["wagtailcore_modellogentry", "django_fsm_log_statelog"])
 def test_the_audit_log_refuses_update_and_delete_in_the_database(staff, table):
     application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
-    services.application_transition(application=application, name="return_for_changes", user=staff, reason="补充")
+    transitions.application_transition(application=application, name="return_for_changes", user=staff, reason="补充")
     for sql in (f"UPDATE {table} SET timestamp = timestamp", f"DELETE FROM {table}"):
         with pytest.raises(DatabaseError, match="append-only"):
             with transaction.atomic(), connection.cursor() as cursor:
@@ -333,7 +336,7 @@ def test_the_audit_log_refuses_update_and_delete_in_the_database(staff, table):
 def test_someone_in_the_transition_log_is_deactivated_not_deleted(client, staff, roles):
     admin = UserFactory(username="root-admin", is_superuser=True, is_staff=True)
     application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
-    services.application_transition(application=application, name="return_for_changes", user=staff, reason="补充")
+    transitions.application_transition(application=application, name="return_for_changes", user=staff, reason="补充")
     client.force_login(admin)
     response = client.post(reverse("wagtailusers_users:delete", args=[staff.pk]), follow=True)
     assert response.status_code == 200

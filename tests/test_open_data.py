@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from grants import services
+from grants import transitions
 from grants.lifecycle import Status
 from grants.models import Objection
 
@@ -34,7 +34,7 @@ def validator():
 @pytest.fixture
 def awards(staff):
     filed = put_in_state(ApplicationFactory(title="长者助餐点", summary="每周三次午餐。"), Status.AWARDED)
-    filed = services.application_transition(
+    filed = transitions.application_transition(
         application=filed, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
     registered = ApplicationFactory(

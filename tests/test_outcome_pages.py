@@ -6,8 +6,8 @@ from django.utils import timezone
 from wagtail.test.utils import WagtailPageTestCase
 
 from cms.models import HomePage, OutcomeIndexPage, OutcomePage, StandardPage
-from grants import delivery_services as delivery
-from grants import services
+from grants import transitions
+from grants.delivery import services as delivery_services
 from grants.lifecycle import Status
 
 from .factories import ApplicationFactory
@@ -19,14 +19,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def completed(staff, django_capture_on_commit_callbacks):
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED),
         name="sign_agreement",
         user=staff,
         signed_on=timezone.localdate(),
     )
     leader = project.group.memberships.get().user
-    delivery.activity_record(
+    delivery_services.activity_record(
         application=project,
         user=leader,
         held_on=timezone.localdate(),
@@ -37,11 +37,11 @@ def completed(staff, django_capture_on_commit_callbacks):
         photos=[photo_with_location(800, 600)],
     )
     spend(project, leader, "7000.00")
-    delivery.report_evaluate(
+    delivery_services.report_evaluate(
         report=report(project, leader, "midterm"), actor=staff, score="80", comment="", accept=True
     )
     with django_capture_on_commit_callbacks(execute=True):
-        delivery.report_evaluate(
+        delivery_services.report_evaluate(
             report=report(project, leader, "final"), actor=staff, score="90", comment="", accept=True
         )
     return project

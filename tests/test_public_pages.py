@@ -12,7 +12,7 @@ from django.utils import timezone
 from fundpool import donation_services
 from fundpool import services as fund
 from fundpool.models import SourceType
-from grants import services
+from grants import transitions
 from grants.lifecycle import Status
 from grants.models import Feedback, Objection
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 def funded(staff, **kw):
     application = put_in_state(ApplicationFactory(**kw), Status.AWARDED)
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
 

@@ -138,7 +138,7 @@ def test_seed_demo_command_tells_the_logins_and_does_not_load_twice(capsys):
     assert verify().ok
     # Delivery: projects under way with activities and expenses, one line beyond its tolerance,
     # one report overdue, completed projects with accepted reports and an outcome draft.
-    from grants.delivery_selectors import WarningKind, delivery_warnings
+    from grants.delivery.selectors import WarningKind, delivery_warnings
     from grants.models import Activity, Expense, Outcome, ProjectReport
 
     under_way = Application.objects.filter(status="in_delivery")

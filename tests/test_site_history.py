@@ -13,8 +13,11 @@ from wagtail.models import ModelLogEntry
 
 from fundpool import services as fund
 from fundpool.models import SourceType
-from grants import delivery_services as delivery
-from grants import services
+from grants import transitions
+from grants.award import services as award_services
+from grants.delivery import feedback as delivery_feedback
+from grants.delivery import services as delivery_services
+from grants.groups import services as group_services
 from grants.lifecycle import Status
 from grants.models import Application, Expense, ExpenseStatus, Feedback, ProjectReport, ReportKind
 from tests.factories import ApplicationFactory, GroupFactory, UserFactory
@@ -51,27 +54,29 @@ def logged(staff, finance, gov):
     fund.entry_reverse(entry=spare.entry, reason="重复录入", actor=finance)
 
     w["group"] = GroupFactory(filing_status="pending", filing_number="", filed_on=None)
-    services.group_file(group=w["group"], filing_number="HIST-001", filed_on=yesterday, actor=staff)
+    group_services.group_file(group=w["group"], filing_number="HIST-001", filed_on=yesterday, actor=staff)
 
     w["returned"] = put_in_state(ApplicationFactory(), Status.SUBMITTED)
-    services.application_transition(application=w["returned"], name="return_for_changes", user=staff, reason="补预算")
+    transitions.application_transition(
+        application=w["returned"], name="return_for_changes", user=staff, reason="补预算"
+    )
 
     on_notice = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
     Application.objects.filter(pk=on_notice.pk).update(
         notice_starts_at=timezone.now(), notice_ends_at=timezone.now() + timedelta(days=7)
     )
-    filed = services.objection_submit(application=on_notice, name="张三", contact="13900000000", text="有异议")
-    w["objection"] = services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
-    services.objection_resolve(objection=w["objection"], actor=staff, uphold=False, reason="查无实据")
+    filed = award_services.objection_submit(application=on_notice, name="张三", contact="13900000000", text="有异议")
+    w["objection"] = award_services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
+    award_services.objection_resolve(objection=w["objection"], actor=staff, uphold=False, reason="查无实据")
 
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=put_in_state(ApplicationFactory(), Status.AWARDED),
         name="sign_agreement",
         user=staff,
         signed_on=today,
     )
     owner = project.group.memberships.get(role="leader").user
-    w["expense"] = delivery.expense_record(
+    w["expense"] = delivery_services.expense_record(
         application=project,
         user=owner,
         budget_line=project.budget_lines.first(),
@@ -81,13 +86,13 @@ def logged(staff, finance, gov):
         receipt=pdf("receipt.pdf"),
     )
     Expense.objects.filter(pk=w["expense"].pk).update(status=ExpenseStatus.PENDING)  # as if beyond tolerance
-    delivery.expense_decide(expense=w["expense"], actor=staff, approve=True, note="超支合理")
+    delivery_services.expense_decide(expense=w["expense"], actor=staff, approve=True, note="超支合理")
     w["report"] = ProjectReport.objects.create(
         application=project, kind=ReportKind.MIDTERM, outcomes="按计划进行", beneficiaries_reached=10
     )
-    delivery.report_evaluate(report=w["report"], actor=staff, score="80", comment="按计划", accept=True)
+    delivery_services.report_evaluate(report=w["report"], actor=staff, score="80", comment="按计划", accept=True)
     w["feedback"] = Feedback.objects.create(application=project, rating=4, comment="很好", source="history-test")
-    delivery.feedback_moderate(feedback=w["feedback"], actor=staff, approve=True)
+    delivery_feedback.feedback_moderate(feedback=w["feedback"], actor=staff, approve=True)
     return w
 
 

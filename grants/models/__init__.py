@@ -33,6 +33,7 @@ from fundpool.money import format_amount
 
 from .. import lifecycle
 from ..validators import normalise_phone, validate_credit_code, validate_phone
+from .submission import application_submission_problems
 
 ZERO = Decimal("0.00")
 
@@ -581,8 +582,6 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
 
     def submission_problems(self) -> list[str]:
         """Everything that stops this application being submitted, in words for the applicant."""
-        from ..selectors import application_submission_problems
-
         return application_submission_problems(application=self)
 
     # --- four eyes (docs/delivery.md): who may not make which payment -------------------------

@@ -10,6 +10,8 @@ import urllib.request
 
 import pytest
 
+from grants import transitions
+
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2}
 DESK = {"viewport": {"width": 1280, "height": 900}}
 
@@ -99,14 +101,13 @@ def published_outcome(staff, home_site):
     from django.utils import timezone
 
     from cms.models import OutcomeIndexPage, OutcomePage
-    from grants import services
     from grants.lifecycle import Status
 
     from ..factories import ApplicationFactory
     from ..grants.conftest import put_in_state
 
     project = put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED)
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=project, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
     index = OutcomeIndexPage.objects.first() or home_site.add_child(

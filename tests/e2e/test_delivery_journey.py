@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from fundpool.selectors import commitment_balances, pool_summary
 from fundpool.verify import verify
-from grants import services
+from grants import transitions
 from grants.lifecycle import Status
 from grants.models import Activity, Application, Expense, Feedback
 
@@ -38,7 +38,7 @@ def test_a_group_delivers_and_reports_and_staff_accept(live_server, browser, pho
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     application = ApplicationFactory(title="长者助餐点", group__leader=leader)
     application = put_in_state(application, Status.AWARDED)  # ¥9,000 committed
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
     photo, receipt = _files(tmp_path)

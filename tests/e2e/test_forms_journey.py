@@ -5,6 +5,8 @@ comes back when the page is opened again."""
 import pytest
 from allauth.account.models import EmailAddress
 
+from grants import transitions
+from grants.delivery import services as delivery_services
 from grants.models import Application
 
 from ..factories import ApplicationFactory, UserFactory
@@ -103,7 +105,6 @@ def test_the_budget_table_keeps_line_names_readable_on_a_phone(live_server, brow
 
     from django.utils import timezone
 
-    from grants import services
     from grants.lifecycle import Status
     from grants.models import BudgetLine
 
@@ -116,7 +117,7 @@ def test_the_budget_table_keeps_line_names_readable_on_a_phone(live_server, brow
     application = ApplicationFactory(title="长者助餐点", group__leader=leader)
     BudgetLine.objects.filter(application=application, item="午餐食材").update(item="长者午餐食材采购")
     application = put_in_state(application, Status.AWARDED)
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
     assert project.budget_lines.get(item="长者午餐食材采购").amount == Decimal("8000.00")
@@ -144,7 +145,6 @@ def test_the_budget_table_keeps_line_names_readable_on_a_phone(live_server, brow
     assert _lines_of_first_text(desk, ".budget-table tbody tr:first-child td:first-child") == 1
 
     # Staff on a phone: the admin's budget and expense tables keep names whole too.
-    from grants import delivery_services
 
     from ..grants.test_delivery import pdf as receipt_pdf
 

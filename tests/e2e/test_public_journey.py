@@ -4,7 +4,7 @@ the transparency dashboard; screenshots checked for Chinese actually drawn (not 
 import pytest
 from django.utils import timezone
 
-from grants import services
+from grants import transitions
 from grants.lifecycle import Status
 
 from ..factories import ApplicationFactory
@@ -21,7 +21,7 @@ def test_a_visitor_reads_projects_and_the_money_trail(live_server, phone, shots,
     for title in ("长者助餐点", "河道守护行动"):
         application = put_in_state(ApplicationFactory(title=title, summary="社区居民自己组织的项目。"), Status.AWARDED)
         projects.append(
-            services.application_transition(
+            transitions.application_transition(
                 application=application, name="sign_agreement", user=staff, signed_on=timezone.localdate()
             )
         )

@@ -13,9 +13,10 @@ from django.utils import timezone
 
 from fundpool import services as fund
 from fundpool.models import SourceType
-from grants import services
+from grants import transitions
 from grants.lifecycle import Status
 from grants.models import Application, Objection
+from grants.review import services as review_services
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
 from ..grants.conftest import put_in_state
@@ -37,8 +38,8 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
     for application in (first, second):
         put_in_state(application, Status.SUBMITTED)
-        services.review_assign(application=application, reviewers=[reviewer], actor=staff)
-        services.application_transition(application=application, name="start_review", user=staff)
+        review_services.review_assign(application=application, reviewers=[reviewer], actor=staff)
+        transitions.application_transition(application=application, name="start_review", user=staff)
     base, page = live_server.url, phone
 
     # The reviewer, on a phone.

@@ -5,9 +5,9 @@ the page is opened again, the other lines are saved, and the answer names what w
 import pytest
 from django.urls import reverse
 
-from grants import services
+from grants.applications import services as application_services
+from grants.common import GrantsError
 from grants.models import Application
-from grants.services import GrantsError
 
 from ..factories import ApplicationFactory
 from .conftest import application_form
@@ -104,7 +104,7 @@ def test_an_application_with_an_unsaved_line_cannot_be_submitted(page):
     autosave(client, application, **{"lines-1-unit_cost": "12.3.4"})
     leader = application.group.memberships.get(role="leader").user
     with pytest.raises(GrantsError, match="预算第 2 行"):
-        services.application_submit(application=Application.objects.get(pk=application.pk), user=leader)
+        application_services.application_submit(application=Application.objects.get(pk=application.pk), user=leader)
 
 
 def test_the_pages_own_save_button_changes_nothing_with_a_typo_but_shows_it_marked(page):

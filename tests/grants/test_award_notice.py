@@ -13,10 +13,12 @@ from fundpool import services as fund
 from fundpool.models import SourceType
 from fundpool.selectors import commitment_balances, funding_trace
 from fundpool.verify import verify
-from grants import services
+from grants import transitions
+from grants.award import agreement as award_agreement
+from grants.award import services as award_services
+from grants.common import GrantsError
 from grants.lifecycle import Status
 from grants.models import Application, Objection, Tranche
-from grants.services import GrantsError
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
 from .conftest import put_in_state
@@ -29,7 +31,7 @@ def money(amount, **kw):
 
 
 def propose(application, staff, amount="8000", reason="评审通过"):
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="propose_award", user=staff, amount=amount, reason=reason
     )
 
@@ -85,7 +87,9 @@ def test_no_capacity_money_means_no_award_and_nothing_committed(staff):
 
 def test_declining_sends_the_reason_to_the_group(reviewed, staff, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_transition(application=reviewed, name="decline", user=staff, reason="与重点问题关联不足")
+        transitions.application_transition(
+            application=reviewed, name="decline", user=staff, reason="与重点问题关联不足"
+        )
     assert "与重点问题关联不足" in mailoutbox[-1].body
 
 
@@ -97,10 +101,10 @@ def on_notice(reviewed, staff):
 
 def confirmed_objection(application, staff, **fields):
     """An objection whose phone number staff have checked: it holds up the award."""
-    filed = services.objection_submit(
+    filed = award_services.objection_submit(
         application=application, **{"name": "周", "contact": "13500000000", "text": "x", **fields}
     )
-    return services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
+    return award_services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
 
 
 def test_the_public_notice_shows_the_award_and_reviewers_but_not_objectors(client, on_notice, roles):
@@ -110,7 +114,9 @@ def test_the_public_notice_shows_the_award_and_reviewers_but_not_objectors(clien
     recused = UserFactory(username="r-recused")
     ReviewAssignment.objects.create(application=on_notice, reviewer=named, declared_at=timezone.now())
     ReviewAssignment.objects.create(application=on_notice, reviewer=recused, recused=True, declared_at=timezone.now())
-    services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="经费使用情况不明")
+    award_services.objection_submit(
+        application=on_notice, name="周晓梅", contact="13500000000", text="经费使用情况不明"
+    )
     html = client.get(reverse("grants:notice")).content.decode()
     assert on_notice.title in html and on_notice.group.name in html and "¥8,000.00" in html
     assert "r-recused（回避" in html or "回避: r-recused" in html or ("r-recused" in html and "回避" in html)
@@ -121,25 +127,25 @@ def test_the_public_notice_shows_the_award_and_reviewers_but_not_objectors(clien
 @pytest.mark.parametrize("name, contact, message", [("", "13500000000", "真实姓名"), ("周晓梅", "", "联系方式")])
 def test_anonymous_objections_are_refused(on_notice, name, contact, message):
     with pytest.raises(GrantsError, match=message):
-        services.objection_submit(application=on_notice, name=name, contact=contact, text="有问题")
+        award_services.objection_submit(application=on_notice, name=name, contact=contact, text="有问题")
     assert not Objection.objects.exists()
 
 
 def test_an_objection_after_the_notice_ends_is_refused(on_notice):
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(GrantsError, match="公示期已结束"):
-        services.objection_submit(application=on_notice, name="周", contact="13500000000", text="x")
+        award_services.objection_submit(application=on_notice, name="周", contact="13500000000", text="x")
 
 
 def test_an_open_objection_blocks_confirmation_until_dismissed(on_notice, staff):
     objection = confirmed_objection(on_notice, staff)
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
     with pytest.raises(GrantsError, match="异议"):
-        services.application_transition(application=on_notice, name="confirm_award", user=staff)
+        transitions.application_transition(application=on_notice, name="confirm_award", user=staff)
     out = StringIO()
     call_command("close_notices", stdout=out)
     assert "0 award" in out.getvalue()
-    services.objection_resolve(objection=objection, actor=staff, uphold=False, reason="经核实，经费已公开")
+    award_services.objection_resolve(objection=objection, actor=staff, uphold=False, reason="经核实，经费已公开")
     call_command("close_notices", stdout=out)
     assert Application.objects.get(pk=on_notice.pk).status == Status.AWARDED
     from django.contrib.contenttypes.models import ContentType
@@ -159,8 +165,8 @@ def test_close_notices_waits_for_the_end_of_the_period(on_notice):
 def test_upholding_an_objection_releases_the_money_and_reopens_the_decision(on_notice, staff):
     objection = confirmed_objection(on_notice, staff)
     with pytest.raises(GrantsError, match="理由"):
-        services.objection_resolve(objection=objection, actor=staff, uphold=True, reason="")
-    services.objection_resolve(objection=objection, actor=staff, uphold=True, reason="异议属实")
+        award_services.objection_resolve(objection=objection, actor=staff, uphold=True, reason="")
+    award_services.objection_resolve(objection=objection, actor=staff, uphold=True, reason="异议属实")
     assert Application.objects.get(pk=on_notice.pk).status == Status.REVIEWED
     assert commitment_balances(reference=on_notice.reference)["outstanding"] == 0
     assert Objection.objects.get(pk=objection.pk).status == "upheld"
@@ -170,7 +176,7 @@ def test_upholding_an_objection_releases_the_money_and_reopens_the_decision(on_n
 def test_only_deciders_resolve_objections(on_notice, staff, finance):
     objection = confirmed_objection(on_notice, staff)
     with pytest.raises(GrantsError, match="无权"):
-        services.objection_resolve(objection=objection, actor=finance, uphold=False, reason="x")
+        award_services.objection_resolve(objection=objection, actor=finance, uphold=False, reason="x")
     assert Objection.objects.get().status == "open"
 
 
@@ -188,10 +194,10 @@ def test_the_objection_form_on_the_notice_page(client, on_notice):
 
 def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, roles, client):
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
-    services.notices_close()
+    award_services.notices_close()
     colleague = UserFactory(username="fund-staff-2")  # not the one who proposed the award (four eyes)
     colleague.groups.add(roles["staff"])
-    application = services.application_transition(
+    application = transitions.application_transition(
         application=on_notice,
         name="sign_agreement",
         user=colleague,
@@ -201,7 +207,7 @@ def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, roles, 
     agreement = application.agreement
     assert application.status == Status.IN_DELIVERY
     assert agreement.terms["amount"] == "8000.00" and agreement.terms["conditions"] == "按季度报告"
-    assert agreement.content_hash == services.terms_hash(agreement.terms) and len(agreement.content_hash) == 64
+    assert agreement.content_hash == award_agreement.terms_hash(agreement.terms) and len(agreement.content_hash) == 64
     tranches = list(Tranche.objects.filter(application=application).order_by("number"))
     assert [(t.amount, t.status) for t in tranches] == [(Decimal("4800.00"), "paid"), (Decimal("3200.00"), "planned")]
     assert commitment_balances(reference=application.reference)["paid"] == Decimal("4800.00")
@@ -217,7 +223,7 @@ def test_signing_freezes_the_terms_and_pays_the_first_tranche(on_notice, roles, 
 def test_a_proposal_against_the_suggestion_needs_a_reason(reviewed, staff):
     money("50000")
     with pytest.raises(GrantsError, match="理由"):
-        services.application_transition(application=reviewed, name="propose_award", user=staff, amount="8000")
+        transitions.application_transition(application=reviewed, name="propose_award", user=staff, amount="8000")
 
 
 def test_a_refused_objection_shows_its_message_in_an_open_form(client, on_notice):
@@ -262,9 +268,9 @@ def test_the_minimum_notice_is_a_setting(settings):
 def test_closing_notices_as_of_a_moment_past_the_end_confirms_before_the_real_clock_gets_there(on_notice):
     end = Application.objects.get(pk=on_notice.pk).notice_ends_at
     assert end > timezone.now()  # the real clock has not got there
-    assert services.notices_close(now=end - timedelta(seconds=1)) == []
+    assert award_services.notices_close(now=end - timedelta(seconds=1)) == []
     assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE
-    confirmed = services.notices_close(now=end + timedelta(seconds=1))
+    confirmed = award_services.notices_close(now=end + timedelta(seconds=1))
     assert [a.pk for a in confirmed] == [on_notice.pk]
     assert Application.objects.get(pk=on_notice.pk).status == Status.AWARDED
 
@@ -272,7 +278,7 @@ def test_closing_notices_as_of_a_moment_past_the_end_confirms_before_the_real_cl
 def test_closing_notices_as_of_a_moment_before_the_end_waits_though_the_real_clock_is_past_it(on_notice):
     end = timezone.now() - timedelta(minutes=5)
     Application.objects.filter(pk=on_notice.pk).update(notice_ends_at=end)
-    assert services.notices_close(now=end - timedelta(seconds=1)) == []
+    assert award_services.notices_close(now=end - timedelta(seconds=1)) == []
     assert Application.objects.get(pk=on_notice.pk).status == Status.ON_NOTICE
 
 
@@ -284,7 +290,7 @@ def test_a_call_saved_with_a_short_notice_before_the_minimum_still_gets_the_mini
     money("50000")
     on_notice = propose(reviewed, staff)
     assert on_notice.notice_ends_at - on_notice.notice_starts_at == timedelta(days=5)
-    assert services.notices_close(now=timezone.now() + timedelta(days=4)) == []
+    assert award_services.notices_close(now=timezone.now() + timedelta(days=4)) == []
 
 
 def test_a_typed_reason_cannot_pass_for_a_system_written_one(client, staff):
@@ -295,7 +301,7 @@ def test_a_typed_reason_cannot_pass_for_a_system_written_one(client, staff):
     forged = encode("grants.notice_ended")
     assert forged.startswith(PREFIX)
     application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
-    services.application_transition(application=application, name="return_for_changes", user=staff, reason=forged)
+    transitions.application_transition(application=application, name="return_for_changes", user=staff, reason=forged)
     leader = application.group.memberships.get(role="leader").user
     client.force_login(leader)
     page = client.get(reverse("grants:application_detail", args=[application.pk])).content.decode()

@@ -13,8 +13,10 @@ from PIL import Image
 from fundpool.models import Inflow, SourceType
 from fundpool.selectors import commitment_balances, pool_summary
 from fundpool.verify import verify
-from grants import delivery_services as delivery
-from grants import services
+from grants import transitions
+from grants.common import GrantsError
+from grants.delivery import payments as delivery_payments
+from grants.delivery import services as delivery_services
 from grants.lifecycle import Status
 from grants.models import (
     Activity,
@@ -30,7 +32,6 @@ from grants.models import (
     Tranche,
     TrancheStatus,
 )
-from grants.services import GrantsError
 
 from .conftest import put_in_state
 
@@ -59,7 +60,7 @@ def photo_with_location(width=3000, height=2000):
 
 
 def sign(application, staff, signed_on=None):
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="sign_agreement", user=staff, signed_on=signed_on or timezone.localdate()
     )
 
@@ -72,7 +73,7 @@ def project(application, staff):
 
 
 def spend(project, leader, amount, line=0, reason="", **kw):
-    return delivery.expense_record(
+    return delivery_services.expense_record(
         application=project,
         user=leader,
         budget_line=list(project.budget_lines.all())[line],
@@ -85,7 +86,7 @@ def spend(project, leader, amount, line=0, reason="", **kw):
 
 
 def report(project, leader, kind, **kw):
-    return delivery.report_submit(
+    return delivery_services.report_submit(
         application=project,
         user=leader,
         kind=kind,
@@ -97,7 +98,7 @@ def report(project, leader, kind, **kw):
 
 
 def accept(report_obj, staff, score="85"):
-    return delivery.report_evaluate(report=report_obj, actor=staff, score=score, comment="", accept=True)
+    return delivery_services.report_evaluate(report=report_obj, actor=staff, score=score, comment="", accept=True)
 
 
 # --- tranches ---------------------------------------------------------------------------------
@@ -116,7 +117,7 @@ def test_signing_plans_the_tranches_pays_the_first_and_sets_report_dates(project
 def test_a_tranche_whose_trigger_has_not_happened_cannot_be_paid(project, finance):
     last = project.tranches.get(number=2)
     with pytest.raises(GrantsError, match="结项报告"):
-        delivery.tranche_pay(tranche=last, actor=finance, payment_reference="BANK-001")
+        delivery_payments.tranche_pay(tranche=last, actor=finance, payment_reference="BANK-001")
     last.refresh_from_db()
     assert last.status == TrancheStatus.PLANNED and last.payment_reference is None
     assert commitment_balances(reference=project.reference)["paid"] == D("5400.00")
@@ -130,14 +131,14 @@ def test_the_mid_term_tranche_is_paid_by_finance_once_the_report_is_accepted(app
     project = sign(put_in_state(application, Status.AWARDED), staff)
     middle = project.tranches.get(number=2)
     with pytest.raises(GrantsError, match="中期"):
-        delivery.tranche_pay(tranche=middle, actor=finance, payment_reference="BANK-100")
+        delivery_payments.tranche_pay(tranche=middle, actor=finance, payment_reference="BANK-100")
 
     accept(report(project, leader, "midterm"), staff)
     middle.refresh_from_db()
     assert middle.status == TrancheStatus.DUE
     with pytest.raises(GrantsError, match="财务"):
-        delivery.tranche_pay(tranche=middle, actor=staff, payment_reference="BANK-100")
-    delivery.tranche_pay(tranche=middle, actor=finance, payment_reference="BANK-100")
+        delivery_payments.tranche_pay(tranche=middle, actor=staff, payment_reference="BANK-100")
+    delivery_payments.tranche_pay(tranche=middle, actor=finance, payment_reference="BANK-100")
     middle.refresh_from_db()
     assert (middle.status, middle.paid_amount, middle.payment_reference) == (
         TrancheStatus.PAID,
@@ -146,7 +147,7 @@ def test_the_mid_term_tranche_is_paid_by_finance_once_the_report_is_accepted(app
     )
     assert commitment_balances(reference=project.reference)["paid"] == D("7200.00")
     with pytest.raises(GrantsError, match="已经支付"):
-        delivery.tranche_pay(tranche=middle, actor=finance, payment_reference="BANK-101")
+        delivery_payments.tranche_pay(tranche=middle, actor=finance, payment_reference="BANK-101")
     assert verify().ok
 
 
@@ -158,10 +159,10 @@ def test_a_payment_reference_cannot_be_used_twice(application, staff, finance):
     CallTranche.objects.create(call=call, share=25, trigger="date", due_after_days=0, sort_order=2)
     project = sign(put_in_state(application, Status.AWARDED), staff)
     second, third = project.tranches.filter(number__in=[2, 3]).order_by("number")
-    delivery.tranche_pay(tranche=second, actor=finance, payment_reference="BANK-7")
+    delivery_payments.tranche_pay(tranche=second, actor=finance, payment_reference="BANK-7")
     for again in ("BANK-7", " bank-7 "):
         with pytest.raises(GrantsError, match="(?i)BANK-7"):
-            delivery.tranche_pay(tranche=third, actor=finance, payment_reference=again)
+            delivery_payments.tranche_pay(tranche=third, actor=finance, payment_reference=again)
     third.refresh_from_db()
     assert third.status != TrancheStatus.PAID
     assert commitment_balances(reference=project.reference)["paid"] == D("6750.00")
@@ -175,9 +176,9 @@ def test_a_dated_tranche_becomes_due_on_its_date(application, staff, finance):
     project = sign(put_in_state(application, Status.AWARDED), staff)
     dated = project.tranches.get(number=2)
     with pytest.raises(GrantsError, match=dated.due_on.isoformat()):
-        delivery.tranche_pay(tranche=dated, actor=finance, payment_reference="B-1")
-    assert delivery.tranches_mark_due(today=dated.due_on - timedelta(days=1)) == 0
-    assert delivery.tranches_mark_due(today=dated.due_on) == 1
+        delivery_payments.tranche_pay(tranche=dated, actor=finance, payment_reference="B-1")
+    assert delivery_payments.tranches_mark_due(today=dated.due_on - timedelta(days=1)) == 0
+    assert delivery_payments.tranches_mark_due(today=dated.due_on) == 1
     dated.refresh_from_db()
     assert dated.status == TrancheStatus.DUE
 
@@ -186,7 +187,7 @@ def test_a_dated_tranche_becomes_due_on_its_date(application, staff, finance):
 
 
 def test_an_activity_photo_is_turned_resized_and_loses_its_location(project, leader):
-    activity = delivery.activity_record(
+    activity = delivery_services.activity_record(
         application=project,
         user=leader,
         held_on=timezone.localdate(),
@@ -216,14 +217,14 @@ def test_bad_activity_input_is_refused_and_nothing_is_kept(project, leader, fiel
     args = dict(held_on=timezone.localdate(), title="供餐", description="", participants=3, beneficiaries_reached=5)
     args[field] = timezone.localdate() + timedelta(days=1) if value == "future" else value
     with pytest.raises(GrantsError, match=message):
-        delivery.activity_record(application=project, user=leader, **args)
+        delivery_services.activity_record(application=project, user=leader, **args)
     assert not Activity.objects.exists()
 
 
 def test_a_photo_that_is_not_an_image_is_refused(project, leader):
     fake = SimpleUploadedFile("photo.jpg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", content_type="image/jpeg")
     with pytest.raises(GrantsError, match="JPEG 或 PNG"):
-        delivery.activity_record(
+        delivery_services.activity_record(
             application=project,
             user=leader,
             held_on=timezone.localdate(),
@@ -240,7 +241,7 @@ def test_someone_outside_the_group_cannot_record_for_it(project):
     from tests.factories import UserFactory
 
     with pytest.raises(GrantsError, match="成员"):
-        delivery.activity_record(
+        delivery_services.activity_record(
             application=project,
             user=UserFactory(),
             held_on=timezone.localdate(),
@@ -256,7 +257,7 @@ def test_someone_outside_the_group_cannot_record_for_it(project):
 
 def test_an_expense_within_the_tolerance_is_recorded(project, leader):
     spend(project, leader, "2200.00", line=1)  # 餐具: ¥2,000 + 10%
-    from grants.delivery_selectors import budget_vs_actual
+    from grants.delivery.selectors import budget_vs_actual
 
     row = budget_vs_actual(application=project).rows[1]
     assert (row.spent, row.over_budget, row.over_tolerance) == (D("2200.00"), True, False)
@@ -270,8 +271,8 @@ def test_an_expense_past_the_tolerance_needs_a_reason_then_awaits_staff(project,
     expense = spend(project, leader, "300.00", line=1, reason="多买了保温餐盒")
     assert expense.status == ExpenseStatus.PENDING
     with pytest.raises(GrantsError, match="原因"):
-        delivery.expense_decide(expense=expense, actor=staff, approve=False, note="")
-    delivery.expense_decide(expense=expense, actor=staff, approve=True, note="同意")
+        delivery_services.expense_decide(expense=expense, actor=staff, approve=False, note="")
+    delivery_services.expense_decide(expense=expense, actor=staff, approve=True, note="同意")
     expense.refresh_from_db()
     assert (expense.status, expense.decided_by) == (ExpenseStatus.APPROVED, staff)
 
@@ -324,7 +325,7 @@ def test_the_final_report_waits_for_the_mid_term_report(project, leader, staff):
     with pytest.raises(GrantsError, match="中期报告"):
         report(project, leader, "final")
     mid = report(project, leader, "midterm")
-    delivery.report_evaluate(report=mid, actor=staff, score="60", comment="请补充受益人名单", accept=False)
+    delivery_services.report_evaluate(report=mid, actor=staff, score="60", comment="请补充受益人名单", accept=False)
     mid.refresh_from_db()
     assert mid.status == ReportStatus.RETURNED
     again = report(project, leader, "midterm")  # a returned report may be sent again
@@ -337,7 +338,7 @@ def test_the_final_report_waits_for_the_mid_term_report(project, leader, staff):
 def test_an_evaluation_score_outside_0_to_100_is_refused(project, leader, staff, score):
     mid = report(project, leader, "midterm")
     with pytest.raises(GrantsError, match="0"):
-        delivery.report_evaluate(report=mid, actor=staff, score=score, comment="", accept=True)
+        delivery_services.report_evaluate(report=mid, actor=staff, score=score, comment="", accept=True)
     mid.refresh_from_db()
     assert mid.status == ReportStatus.SUBMITTED
 
@@ -345,7 +346,7 @@ def test_an_evaluation_score_outside_0_to_100_is_refused(project, leader, staff,
 def test_only_evaluators_evaluate(project, leader, finance):
     mid = report(project, leader, "midterm")
     with pytest.raises(GrantsError):
-        delivery.report_evaluate(report=mid, actor=finance, score="80", comment="", accept=True)
+        delivery_services.report_evaluate(report=mid, actor=finance, score="80", comment="", accept=True)
 
 
 def finish(project, leader, staff, spent_lines):
@@ -397,17 +398,17 @@ def test_the_final_report_waits_for_pending_expenses(project, leader, staff):
 def test_termination_stops_tranches_releases_money_and_records_what_is_owed(project, leader, staff, finance):
     spend(project, leader, "3000.00")
     available_before = pool_summary()["available"]
-    services.application_transition(application=project, name="terminate", user=staff, reason="项目负责人搬离社区")
+    transitions.application_transition(application=project, name="terminate", user=staff, reason="项目负责人搬离社区")
     assert project.tranches.get(number=2).status == TrancheStatus.CANCELLED
     assert pool_summary()["available"] == available_before + D("3600.00")
     recovery = Recovery.objects.get(application=project)
     assert (recovery.amount_owed, recovery.status) == (D("2400.00"), RecoveryStatus.OWED)
 
     with pytest.raises(GrantsError, match="2,400.00"):
-        delivery.recovery_receive(
+        delivery_payments.recovery_receive(
             recovery=recovery, actor=finance, amount="2400.01", received_on=timezone.localdate(), reference="RET-1"
         )
-    inflow = delivery.recovery_receive(
+    inflow = delivery_payments.recovery_receive(
         recovery=recovery, actor=finance, amount="2400.00", received_on=timezone.localdate(), reference="RET-1"
     )
     assert (inflow.source_type, inflow.amount, inflow.funder) == (SourceType.RECOVERY, D("2400.00"), None)
@@ -416,7 +417,7 @@ def test_termination_stops_tranches_releases_money_and_records_what_is_owed(proj
     assert recovery.status == RecoveryStatus.RECEIVED
     assert pool_summary()["received"]["recovery"] == D("2400.00")
     with pytest.raises(GrantsError):
-        delivery.recovery_receive(
+        delivery_payments.recovery_receive(
             recovery=recovery, actor=finance, amount="1.00", received_on=timezone.localdate(), reference="RET-2"
         )
     assert Inflow.objects.filter(source_type=SourceType.RECOVERY).count() == 1
@@ -424,7 +425,7 @@ def test_termination_stops_tranches_releases_money_and_records_what_is_owed(proj
 
 
 def test_staff_may_set_the_amount_owed_at_termination(project, staff):
-    services.application_transition(
+    transitions.application_transition(
         application=project, name="terminate", user=staff, reason="审计发现违规开支", recovery_amount="5400.00"
     )
     assert Recovery.objects.get(application=project).amount_owed == D("5400.00")
@@ -432,7 +433,7 @@ def test_staff_may_set_the_amount_owed_at_termination(project, staff):
 
 def test_a_recovery_above_what_was_paid_is_refused(project, staff):
     with pytest.raises(GrantsError, match="5,400.00"):
-        services.application_transition(
+        transitions.application_transition(
             application=project, name="terminate", user=staff, reason="x", recovery_amount="9000.00"
         )
     assert Application.objects.get(pk=project.pk).status == Status.IN_DELIVERY

@@ -6,11 +6,12 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from grants import review_rules, services
+from grants import review_rules, transitions
 from grants.lifecycle import Status
 from grants.models import Application
-from grants.selectors import call_results, call_suggestion
-from grants.services import ScoreInput
+from grants.review import services as review_services
+from grants.review.selectors import call_results, call_suggestion
+from grants.review.services import ScoreInput
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
 from .conftest import put_in_state
@@ -32,13 +33,13 @@ def reviewed(staff, panel, fractions, threshold="20"):
     """An application both reviewers scored, each at `fraction` of full marks (1 → 100 points)."""
     application = ApplicationFactory(call=CallFactory(disagreement_threshold=Decimal(threshold)))
     put_in_state(application, Status.SUBMITTED)
-    services.review_assign(application=application, reviewers=panel, actor=staff)
-    services.application_transition(application=application, name="start_review", user=staff)
+    review_services.review_assign(application=application, reviewers=panel, actor=staff)
+    transitions.application_transition(application=application, name="start_review", user=staff)
     criteria = list(application.call.criteria.all())
     for reviewer, fraction in zip(panel, fractions, strict=True):
         assignment = application.review_assignments.get(reviewer=reviewer)
-        services.review_declare(assignment=assignment, user=reviewer, conflict=False)
-        services.review_save(
+        review_services.review_declare(assignment=assignment, user=reviewer, conflict=False)
+        review_services.review_save(
             assignment=assignment,
             user=reviewer,
             scores=[ScoreInput(c.pk, (c.max_points * Decimal(fraction)).quantize(Decimal("0.01"))) for c in criteria],

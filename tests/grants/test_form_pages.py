@@ -8,6 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from grants import transitions
+from grants.applications import services as application_services
+
 from ..factories import ApplicationFactory
 
 pytestmark = pytest.mark.django_db
@@ -66,13 +69,13 @@ def test_a_mismatch_is_said_below_the_repeated_password(client):
 
 
 def test_the_edit_page_of_a_returned_application_shows_the_latest_reason_at_the_top(client, staff):
-    from grants import services
-
     application = ApplicationFactory()
     leader = leader_of(application)
     for reason in ("请补充场地使用证明", "请把餐费单价降到每份 15 元以内"):
-        services.application_submit(application=application, user=leader)
-        services.application_transition(application=application, name="return_for_changes", user=staff, reason=reason)
+        application_services.application_submit(application=application, user=leader)
+        transitions.application_transition(
+            application=application, name="return_for_changes", user=staff, reason=reason
+        )
     client.force_login(leader)
     html = client.get(reverse("grants:application_edit", args=[application.pk])).content.decode()
     latest = html.find("请把餐费单价降到每份 15 元以内")
@@ -179,20 +182,19 @@ def test_a_project_no_longer_under_way_offers_no_activity_or_expense_form(client
 
 def test_being_reviewed_appears_once_on_the_applicants_timeline(client, staff, roles):
     """start_review and close_review both read 评审中 to the group: one step for them."""
-    from grants import services
     from grants.models import ReviewAssignment
 
     from ..factories import UserFactory
 
     application = ApplicationFactory()
     leader = leader_of(application)
-    services.application_submit(application=application, user=leader)
+    application_services.application_submit(application=application, user=leader)
     for _ in range(application.call.reviewers_per_application):
         reviewer = UserFactory()
         reviewer.groups.add(roles["reviewer"])
         ReviewAssignment.objects.create(application=application, reviewer=reviewer)
-    services.application_transition(application=application, name="start_review", user=staff)
-    services.application_transition(
+    transitions.application_transition(application=application, name="start_review", user=staff)
+    transitions.application_transition(
         application=application, name="close_review", user=None, system=True, reason="All assigned reviews are in."
     )
     client.force_login(leader)

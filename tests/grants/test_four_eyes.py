@@ -16,11 +16,13 @@ from django.utils import timezone
 
 from fundpool.models import EntryKind, JournalEntry
 from fundpool.selectors import commitment_balances
-from grants import delivery_services as delivery
-from grants import services
+from grants import transitions
+from grants.award import services as award_services
+from grants.common import GrantsError
+from grants.delivery import payments as delivery_payments
+from grants.delivery import services as delivery_services
 from grants.lifecycle import Status
 from grants.models import Application, CallTranche, Expense, ExpenseStatus, Tranche, TrancheStatus
-from grants.services import GrantsError
 
 from ..factories import ApplicationFactory, UserFactory
 from .conftest import put_in_state
@@ -67,16 +69,16 @@ def awarded(by, *tranches) -> Application:
     if tranches:
         plan(application, *tranches)
     application = put_in_state(application, Status.REVIEWED)
-    services.application_transition(
+    transitions.application_transition(
         application=application, name="propose_award", user=by, amount="8000", reason="评审通过"
     )
     Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
-    services.notices_close()
+    award_services.notices_close()
     return Application.objects.get(pk=application.pk)
 
 
 def sign(application, user):
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="sign_agreement", user=user, signed_on=timezone.localdate()
     )
 
@@ -87,7 +89,7 @@ def pdf():
 
 def spend(project, amount, line=0, reason=""):
     leader = project.group.memberships.get(role="leader").user
-    return delivery.expense_record(
+    return delivery_services.expense_record(
         application=project,
         user=leader,
         budget_line=list(project.budget_lines.order_by("position", "pk"))[line],
@@ -101,7 +103,7 @@ def spend(project, amount, line=0, reason=""):
 
 def final_report(project):
     leader = project.group.memberships.get(role="leader").user
-    return delivery.report_submit(
+    return delivery_services.report_submit(
         application=project, user=leader, kind="final", outcomes="按计划完成。", beneficiaries_reached=40
     )
 
@@ -141,20 +143,20 @@ def test_staff_who_proposed_cannot_accept_the_final_report_that_pays_what_was_sp
     spend(project, "6800.00")
     report = final_report(project)
     with pytest.raises(GrantsError, match="四眼") as refused:
-        delivery.report_evaluate(report=report, actor=proposer, score="90", comment="", accept=True)
+        delivery_services.report_evaluate(report=report, actor=proposer, score="90", comment="", accept=True)
     assert "结项" in str(refused.value)
     report.refresh_from_db()
     assert report.status == "submitted" and Application.objects.get(pk=project.pk).status == Status.REPORTING
     assert paid(project) == D("4800.00")
     # The colleague accepts it; the rest of what was spent is paid.
-    delivery.report_evaluate(report=report, actor=colleague, score="90", comment="", accept=True)
+    delivery_services.report_evaluate(report=report, actor=colleague, score="90", comment="", accept=True)
     assert Application.objects.get(pk=project.pk).status == Status.COMPLETED and paid(project) == D("6800.00")
 
 
 def test_staff_who_proposed_may_accept_a_final_report_that_pays_nothing(pool_money, proposer, colleague):
     project = sign(awarded(proposer), colleague)
     spend(project, "3000.00")  # less than the ¥4,800 already paid: the group owes money back instead
-    delivery.report_evaluate(report=final_report(project), actor=proposer, score="80", comment="", accept=True)
+    delivery_services.report_evaluate(report=final_report(project), actor=proposer, score="80", comment="", accept=True)
     assert Application.objects.get(pk=project.pk).status == Status.COMPLETED and paid(project) == D("4800.00")
 
 
@@ -165,19 +167,19 @@ def test_staff_who_approved_an_overspend_cannot_accept_the_final_report_that_pay
     project = sign(awarded(proposer), colleague)
     spend(project, "5500.00")
     pending = spend(project, "2500.00", line=1, reason="居民要求加印海报")  # the ¥2,000 line, 10% tolerance
-    delivery.expense_decide(expense=pending, actor=approver, approve=True, note="同意")
+    delivery_services.expense_decide(expense=pending, actor=approver, approve=True, note="同意")
     report = final_report(project)
     with pytest.raises(GrantsError, match="容差"):
-        delivery.report_evaluate(report=report, actor=approver, score="90", comment="", accept=True)
+        delivery_services.report_evaluate(report=report, actor=approver, score="90", comment="", accept=True)
     assert paid(project) == D("4800.00")
-    delivery.report_evaluate(report=report, actor=colleague, score="90", comment="", accept=True)
+    delivery_services.report_evaluate(report=report, actor=colleague, score="90", comment="", accept=True)
     assert paid(project) == D("8000.00")
 
 
 def test_staff_do_not_pay_tranches(pool_money, proposer, colleague):
     project = sign(awarded(proposer, (50, "signing", None), (50, "date", 0)), colleague)
     with pytest.raises(GrantsError, match="财务"):
-        delivery.tranche_pay(tranche=project.tranches.get(number=2), actor=colleague, payment_reference="B-1")
+        delivery_payments.tranche_pay(tranche=project.tranches.get(number=2), actor=colleague, payment_reference="B-1")
 
 
 def test_the_admin_page_does_not_offer_the_proposer_the_signing_and_says_why(client, pool_money, proposer, colleague):
@@ -229,9 +231,9 @@ def test_finance_does_not_accept_final_reports(pool_money, proposer, colleague, 
     spend(project, "6800.00")
     report = final_report(project)
     with pytest.raises(GrantsError, match="无权"):
-        delivery.report_evaluate(report=report, actor=finance, score="90", comment="", accept=True)
+        delivery_services.report_evaluate(report=report, actor=finance, score="90", comment="", accept=True)
     with pytest.raises(GrantsError, match="无权"):
-        services.application_transition(application=project, name="accept_report", user=finance)
+        transitions.application_transition(application=project, name="accept_report", user=finance)
     assert Application.objects.get(pk=project.pk).status == Status.REPORTING and paid(project) == D("4800.00")
 
 
@@ -239,13 +241,13 @@ def test_finance_does_not_decide_expenses(pool_money, proposer, colleague, finan
     project = sign(awarded(proposer), colleague)
     pending = spend(project, "2500.00", line=1, reason="加印")
     with pytest.raises(GrantsError, match="无权"):
-        delivery.expense_decide(expense=pending, actor=finance, approve=True)
+        delivery_services.expense_decide(expense=pending, actor=finance, approve=True)
     assert Expense.objects.get(pk=pending.pk).status == ExpenseStatus.PENDING
 
 
 def test_finance_pays_a_due_tranche(pool_money, proposer, colleague, finance):
     project = sign(awarded(proposer, (50, "signing", None), (50, "date", 0)), colleague)
-    delivery.tranche_pay(tranche=project.tranches.get(number=2), actor=finance, payment_reference="BANK-9")
+    delivery_payments.tranche_pay(tranche=project.tranches.get(number=2), actor=finance, payment_reference="BANK-9")
     assert paid(project) == D("8000.00")
 
 
@@ -268,7 +270,7 @@ def test_a_superuser_who_proposed_pays_no_tranche_of_that_award(pool_money, admi
     project = sign(awarded(admin, (50, "signing", None), (50, "date", 0)), colleague)
     second = project.tranches.get(number=2)
     with pytest.raises(GrantsError, match="四眼"):
-        delivery.tranche_pay(tranche=second, actor=admin, payment_reference="BANK-1")
+        delivery_payments.tranche_pay(tranche=second, actor=admin, payment_reference="BANK-1")
     second.refresh_from_db()
     assert second.status != TrancheStatus.PAID and paid(project) == D("4000.00")
 
@@ -287,14 +289,14 @@ def test_a_superuser_who_approved_an_overspend_does_not_make_the_next_payment(
     its number; once someone else has paid it, the approver may pay later ones."""
     project = sign(awarded(proposer, (50, "signing", None), (25, "date", 0), (25, "date", 0)), colleague)
     pending = spend(project, "2500.00", line=1, reason="居民要求加印海报")
-    delivery.expense_decide(expense=pending, actor=admin, approve=True, note="同意")
+    delivery_services.expense_decide(expense=pending, actor=admin, approve=True, note="同意")
     second, third = project.tranches.filter(number__in=[2, 3]).order_by("number")
     for tranche in (second, third):
         with pytest.raises(GrantsError, match="容差"):
-            delivery.tranche_pay(tranche=tranche, actor=admin, payment_reference=f"BANK-A{tranche.number}")
+            delivery_payments.tranche_pay(tranche=tranche, actor=admin, payment_reference=f"BANK-A{tranche.number}")
     assert paid(project) == D("4000.00")
-    delivery.tranche_pay(tranche=third, actor=finance, payment_reference="BANK-F3")
-    delivery.tranche_pay(tranche=second, actor=admin, payment_reference="BANK-A2")
+    delivery_payments.tranche_pay(tranche=third, actor=finance, payment_reference="BANK-F3")
+    delivery_payments.tranche_pay(tranche=second, actor=admin, payment_reference="BANK-A2")
     assert paid(project) == D("8000.00")
 
 

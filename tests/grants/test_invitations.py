@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grants import services
+from grants.common import GrantsError
+from grants.groups import services as group_services
 from grants.models import GroupInvitation, GroupMembership
-from grants.services import GrantsError
 
 from ..factories import GroupFactory, UserFactory
 
@@ -35,7 +35,7 @@ def member(group):
 
 
 def invite(group, leader, email="new@example.invalid"):
-    return services.group_invite(group=group, email=email, actor=leader)
+    return group_services.group_invite(group=group, email=email, actor=leader)
 
 
 def test_the_group_page_lists_pending_invitations_with_a_cancel_button_for_the_leader(client, group, leader):
@@ -69,23 +69,23 @@ def test_the_leader_cancels_an_invitation_and_its_link_stops_working(client, gro
     assert "new@example.invalid" not in client.get(reverse("grants:group_detail", args=[group.pk])).content.decode()
     invitee = UserFactory(email="new@example.invalid")
     with pytest.raises(GrantsError, match="撤销"):
-        services.invitation_accept(token=invitation.token, user=invitee)
+        group_services.invitation_accept(token=invitation.token, user=invitee)
     assert not group.memberships.filter(user=invitee).exists()
 
 
 def test_only_the_leader_may_cancel(group, leader, member):
     invitation = invite(group, leader)
     with pytest.raises(GrantsError, match="负责人"):
-        services.invitation_cancel(invitation=invitation, actor=member)
+        group_services.invitation_cancel(invitation=invitation, actor=member)
     invitation.refresh_from_db()
     assert invitation.cancelled_at is None
 
 
 def test_an_accepted_invitation_cannot_be_cancelled(group, leader):
     invitation = invite(group, leader)
-    services.invitation_accept(token=invitation.token, user=UserFactory(email="new@example.invalid"))
+    group_services.invitation_accept(token=invitation.token, user=UserFactory(email="new@example.invalid"))
     with pytest.raises(GrantsError):
-        services.invitation_cancel(invitation=invitation, actor=leader)
+        group_services.invitation_cancel(invitation=invitation, actor=leader)
 
 
 def test_the_join_page_names_the_group_and_who_invited(client, group, leader):
@@ -108,7 +108,7 @@ def test_the_join_page_tells_someone_else_nothing_about_the_group(client, group,
 
 def test_a_cancelled_invitations_page_says_so_without_a_form(client, group, leader):
     invitation = invite(group, leader)
-    services.invitation_cancel(invitation=invitation, actor=leader)
+    group_services.invitation_cancel(invitation=invitation, actor=leader)
     client.force_login(UserFactory(email="new@example.invalid"))
     html = client.get(reverse("grants:invitation_accept", args=[invitation.token])).content.decode()
     main = html.split("<main", 1)[1].split("</main>", 1)[0]
@@ -140,6 +140,6 @@ def test_an_address_may_be_invited_again_once_its_invitation_is_cancelled(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         first = invite(group, leader, "neighbour@example.invalid")
-        services.invitation_cancel(invitation=first, actor=leader)
+        group_services.invitation_cancel(invitation=first, actor=leader)
         invite(group, leader, "neighbour@example.invalid")
     assert group.invitations.count() == 2 and len(mailoutbox) == 2

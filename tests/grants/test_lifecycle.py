@@ -11,10 +11,11 @@ from django_fsm import ConcurrentTransition
 from django_fsm_log.models import StateLog
 
 from fundpool.selectors import commitment_balances
-from grants import lifecycle, services
+from grants import lifecycle, transitions
+from grants.applications import services as application_services
+from grants.common import GrantsError
 from grants.lifecycle import Status
 from grants.models import Application
-from grants.services import GrantsError
 
 from .conftest import put_in_state
 
@@ -72,7 +73,7 @@ def test_each_transition_from_each_state(state, name, application, leader, staff
     before_logs = logs_for(application).count()
     params = {"amount": "8000.00"} if name == "propose_award" else {}
     if state in ALLOWED[name]:
-        result = services.application_transition(
+        result = transitions.application_transition(
             application=application, name=name, user=actor, reason="理由：测试", **params
         )
         assert result.status == ALLOWED[name][state]
@@ -88,7 +89,7 @@ def test_each_transition_from_each_state(state, name, application, leader, staff
         )
     else:
         with pytest.raises(GrantsError) as exc:
-            services.application_transition(application=application, name=name, user=actor, reason="理由", **params)
+            transitions.application_transition(application=application, name=name, user=actor, reason="理由", **params)
         assert "不能" in str(exc.value) or "不可" in str(exc.value)
         assert Application.objects.get(pk=application.pk).status == state
         assert logs_for(application).count() == before_logs
@@ -99,26 +100,26 @@ def test_steps_that_need_a_reason_refuse_without_one(name, application, staff, p
     state = next(iter(ALLOWED[name]))
     application = put_in_state(application, state)
     with pytest.raises(GrantsError, match="原因"):
-        services.application_transition(application=application, name=name, user=staff, reason="  ")
+        transitions.application_transition(application=application, name=name, user=staff, reason="  ")
     assert Application.objects.get(pk=application.pk).status == state
 
 
 def test_applicants_cannot_take_staff_steps(application, leader):
     application = put_in_state(application, Status.SUBMITTED)
     with pytest.raises(GrantsError, match="无权"):
-        services.application_transition(application=application, name="reject_eligibility", user=leader, reason="x")
+        transitions.application_transition(application=application, name="reject_eligibility", user=leader, reason="x")
     assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
 
 
 def test_staff_cannot_submit_for_the_group(application, staff):
     with pytest.raises(GrantsError, match="无权"):
-        services.application_transition(application=application, name="submit", user=staff)
+        transitions.application_transition(application=application, name="submit", user=staff)
 
 
 def test_finance_cannot_decide_awards(application, finance, pool_money):
     application = put_in_state(application, Status.REVIEWED)
     with pytest.raises(GrantsError):
-        services.application_transition(
+        transitions.application_transition(
             application=application, name="propose_award", user=finance, amount="8000", reason="特批"
         )
     assert Application.objects.get(pk=application.pk).status == Status.REVIEWED
@@ -127,37 +128,37 @@ def test_finance_cannot_decide_awards(application, finance, pool_money):
 def test_review_starts_only_with_enough_reviewers(application, staff):
     application = put_in_state(application, Status.SUBMITTED)
     with pytest.raises(GrantsError, match="评审"):
-        services.application_transition(application=application, name="start_review", user=staff)
+        transitions.application_transition(application=application, name="start_review", user=staff)
     assert Application.objects.get(pk=application.pk).status == Status.SUBMITTED
 
 
 def test_award_is_confirmed_only_after_the_notice_period(application, staff, pool_money):
     application = put_in_state(application, Status.REVIEWED)
-    services.application_transition(
+    transitions.application_transition(
         application=application, name="propose_award", user=staff, amount="8000", reason="评审未完成，特批"
     )
     application.refresh_from_db()
     assert application.notice_ends_at is not None
     with pytest.raises(GrantsError, match="公示"):
-        services.application_transition(application=application, name="confirm_award", user=staff)
+        transitions.application_transition(application=application, name="confirm_award", user=staff)
     assert Application.objects.get(pk=application.pk).status == Status.ON_NOTICE
 
 
 def test_proposing_an_award_commits_the_money_and_withdrawing_releases_it(application, staff, leader, pool_money):
     application = put_in_state(application, Status.REVIEWED)
-    services.application_transition(
+    transitions.application_transition(
         application=application, name="propose_award", user=staff, amount="8000", reason="评审未完成，特批"
     )
     assert commitment_balances(reference=application.reference)["outstanding"] == Decimal("8000.00")
     assert Application.objects.get(pk=application.pk).awarded_amount == Decimal("8000.00")
-    services.application_transition(application=application, name="withdraw", user=leader)
+    transitions.application_transition(application=application, name="withdraw", user=leader)
     assert commitment_balances(reference=application.reference)["outstanding"] == 0
 
 
 def test_an_award_the_pool_cannot_cover_is_refused_and_changes_nothing(application, staff):
     application = put_in_state(application, Status.REVIEWED)
     with pytest.raises(GrantsError, match="基金池"):
-        services.application_transition(
+        transitions.application_transition(
             application=application, name="propose_award", user=staff, amount="8000", reason="评审未完成，特批"
         )
     application.refresh_from_db()
@@ -168,7 +169,7 @@ def test_an_award_the_pool_cannot_cover_is_refused_and_changes_nothing(applicati
 def test_award_amount_rules(application, staff, pool_money, amount, message):
     application = put_in_state(application, Status.REVIEWED)
     with pytest.raises(GrantsError, match=message):
-        services.application_transition(
+        transitions.application_transition(
             application=application, name="propose_award", user=staff, amount=amount, reason="特批"
         )
     assert Application.objects.get(pk=application.pk).status == Status.REVIEWED
@@ -178,30 +179,30 @@ def test_the_group_is_emailed_on_changes_it_can_see(
     application, leader, staff, with_reviewers, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_submit(application=application, user=leader)
+        application_services.application_submit(application=application, user=leader)
     assert len(mail.outbox) == 1 and leader.email in mail.outbox[0].to
     assert "已提交" in mail.outbox[0].subject or "筛查" in mail.outbox[0].subject
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_transition(application=application, name="start_review", user=staff)
+        transitions.application_transition(application=application, name="start_review", user=staff)
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_transition(application=application, name="close_review", user=staff)
+        transitions.application_transition(application=application, name="close_review", user=staff)
     # in_review → reviewed looks the same from outside ("being reviewed"): one email, not two.
     assert len(mail.outbox) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        services.application_transition(application=application, name="decline", user=staff, reason="预算不合理")
+        transitions.application_transition(application=application, name="decline", user=staff, reason="预算不合理")
     assert len(mail.outbox) == 3 and "预算不合理" in mail.outbox[2].body
 
 
 def test_submitting_twice_is_refused_clearly(application, leader):
-    services.application_submit(application=application, user=leader)
+    application_services.application_submit(application=application, user=leader)
     with pytest.raises(GrantsError, match="已提交"):
-        services.application_submit(application=application, user=leader)
+        application_services.application_submit(application=application, user=leader)
     assert logs_for(application).count() == 1
 
 
 def test_a_stale_copy_cannot_overwrite_a_newer_transition(application, leader, staff):
     stale = Application.objects.get(pk=application.pk)
-    services.application_submit(application=application, user=leader)
+    application_services.application_submit(application=application, user=leader)
     # Another request, holding the draft it loaded earlier, tries to withdraw it as a draft.
     with pytest.raises(ConcurrentTransition), transaction.atomic():
         stale.withdraw()

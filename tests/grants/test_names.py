@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.text import clean_name, name_key
-from grants import services
+from grants.common import GrantsError
+from grants.groups import services as group_services
 from grants.models import ResidentGroup
-from grants.services import GrantsError
 
 from ..factories import ApplicationFactory, CommunityFactory, GroupFactory, UserFactory
 from .conftest import application_form
@@ -85,7 +85,7 @@ def test_renaming_a_group_to_a_look_alike_of_another_is_refused():
     user = UserFactory()
     other = register(user, name="青年志愿队", community=community)
     with pytest.raises(GrantsError):
-        services.group_update(group=other, user=user, name="银发互助队" + ZWSP)
+        group_services.group_update(group=other, user=user, name="银发互助队" + ZWSP)
     other.refresh_from_db()
     assert other.name == "青年志愿队"
 

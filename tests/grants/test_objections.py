@@ -18,10 +18,11 @@ from wagtail.models import ModelLogEntry
 from core import ratelimit
 from fundpool import services as fund
 from fundpool.models import SourceType
-from grants import services
+from grants import transitions
+from grants.award import services as award_services
+from grants.common import GrantsError
 from grants.lifecycle import Status
 from grants.models import Application, Objection, ObjectionStatus
-from grants.services import GrantsError
 
 from ..factories import ApplicationFactory
 from .conftest import put_in_state
@@ -35,7 +36,7 @@ OBJECTIONS = ratelimit.LIMITS["objection"]
 def on_notice(staff):
     fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal("50000"), received_on=timezone.localdate())
     application = put_in_state(ApplicationFactory(), Status.REVIEWED)
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="propose_award", user=staff, amount="8000", reason="评审通过"
     )
 
@@ -43,7 +44,7 @@ def on_notice(staff):
 @pytest.fixture
 def another_on_notice(on_notice, staff):
     application = put_in_state(ApplicationFactory(call=on_notice.call), Status.REVIEWED)
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="propose_award", user=staff, amount="8000", reason="评审通过"
     )
 
@@ -154,9 +155,9 @@ def test_donations_are_rate_limited_per_address(client, stripe_on):
 
 
 def test_an_unconfirmed_objection_does_not_hold_up_the_award(on_notice, staff):
-    services.objection_submit(application=on_notice, name="周", contact="a@example.invalid", text="x")
+    award_services.objection_submit(application=on_notice, name="周", contact="a@example.invalid", text="x")
     end_notice(on_notice)
-    assert services.notices_close() != []
+    assert award_services.notices_close() != []
     assert Application.objects.get(pk=on_notice.pk).status == Status.AWARDED
 
 
@@ -179,13 +180,13 @@ def test_an_emailed_link_confirms_the_objection_and_then_it_holds_up_the_award(
     objection.refresh_from_db()
     assert objection.status == ObjectionStatus.OPEN and objection.confirmed_at is not None
     end_notice(on_notice)
-    assert services.notices_close() == []
+    assert award_services.notices_close() == []
     with pytest.raises(GrantsError, match="异议"):
-        services.application_transition(application=on_notice, name="confirm_award", user=staff)
+        transitions.application_transition(application=on_notice, name="confirm_award", user=staff)
 
 
 def test_a_tampered_or_guessed_link_confirms_nothing(client, on_notice):
-    filed = services.objection_submit(application=on_notice, name="周", contact="a@example.invalid", text="x")
+    filed = award_services.objection_submit(application=on_notice, name="周", contact="a@example.invalid", text="x")
     token = filed.objection.confirm_token()
     for bad in (token[:-2] + "xx", "guessed"):
         assert client.post(reverse("grants:objection_confirm", args=[bad])).status_code == 404
@@ -196,10 +197,10 @@ def test_a_tampered_or_guessed_link_confirms_nothing(client, on_notice):
 
 
 def test_a_link_from_an_earlier_notice_of_the_same_award_confirms_nothing(on_notice, staff):
-    filed = services.objection_submit(application=on_notice, name="周", contact="a@example.invalid", text="x")
+    filed = award_services.objection_submit(application=on_notice, name="周", contact="a@example.invalid", text="x")
     Application.objects.filter(pk=on_notice.pk).update(notice_starts_at=timezone.now())  # proposed again
     with pytest.raises(GrantsError, match="公示"):
-        services.objection_confirm(token=filed.objection.confirm_token())
+        award_services.objection_confirm(token=filed.objection.confirm_token())
     assert Objection.objects.get().status == ObjectionStatus.PENDING
 
 
@@ -250,9 +251,9 @@ def test_one_contacts_objections_to_one_notice_are_one_objection(
 
 
 def test_a_duplicate_of_a_confirmed_objection_adds_to_it_and_no_second_one_opens(on_notice, staff):
-    filed = services.objection_submit(application=on_notice, name="周", contact="13500000000", text="一")
-    services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
-    again = services.objection_submit(application=on_notice, name="周", contact="13500000000", text="二")
+    filed = award_services.objection_submit(application=on_notice, name="周", contact="13500000000", text="一")
+    award_services.objection_verify(objection=filed.objection, actor=staff, code=filed.code)
+    again = award_services.objection_submit(application=on_notice, name="周", contact="13500000000", text="二")
     assert again.merged and again.objection.pk == filed.objection.pk
     assert Objection.objects.filter(status=ObjectionStatus.OPEN).count() == 1
     assert Objection.objects.get().statements.count() == 1
@@ -261,7 +262,7 @@ def test_a_duplicate_of_a_confirmed_objection_adds_to_it_and_no_second_one_opens
 def test_a_contact_that_is_neither_phone_nor_email_is_refused(on_notice):
     for contact in ("1", "1234567", "hello", "a@b"):
         with pytest.raises(GrantsError, match="手机号"):
-            services.objection_submit(application=on_notice, name="周", contact=contact, text="x")
+            award_services.objection_submit(application=on_notice, name="周", contact=contact, text="x")
     assert not Objection.objects.exists()
 
 
@@ -272,10 +273,12 @@ def test_staff_get_one_digest_and_each_objection_is_in_it_once(
     client, on_notice, staff, mailoutbox, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        phone = services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="甲")
-        email = services.objection_submit(application=on_notice, name="李明", contact="li@example.invalid", text="乙")
-        services.objection_confirm(token=email.objection.confirm_token())
-        unconfirmed = services.objection_submit(
+        phone = award_services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="甲")
+        email = award_services.objection_submit(
+            application=on_notice, name="李明", contact="li@example.invalid", text="乙"
+        )
+        award_services.objection_confirm(token=email.objection.confirm_token())
+        unconfirmed = award_services.objection_submit(
             application=on_notice, name="王", contact="w@example.invalid", text="丙"
         )
     assert not staff_mail(mailoutbox)
@@ -288,7 +291,7 @@ def test_staff_get_one_digest_and_each_objection_is_in_it_once(
         assert private not in digest.body
     with django_capture_on_commit_callbacks(execute=True):
         call_command("close_notices", stdout=StringIO())
-        services.objection_confirm(token=unconfirmed.objection.confirm_token())
+        award_services.objection_confirm(token=unconfirmed.objection.confirm_token())
     assert len(staff_mail(mailoutbox)) == 1  # nothing new: no second digest
     with django_capture_on_commit_callbacks(execute=True):
         call_command("close_notices", stdout=StringIO())
@@ -304,10 +307,12 @@ def test_staff_get_one_digest_and_each_objection_is_in_it_once(
 
 def test_staff_dismiss_objections_that_are_not_genuine_in_bulk_with_a_reason(client, on_notice, staff, finance):
     filed = [
-        services.objection_submit(application=on_notice, name=f"刷{i}", contact=f"s{i}@example.invalid", text="刷屏")
+        award_services.objection_submit(
+            application=on_notice, name=f"刷{i}", contact=f"s{i}@example.invalid", text="刷屏"
+        )
         for i in range(3)
     ]
-    kept = services.objection_submit(application=on_notice, name="周", contact="13500000000", text="真实异议")
+    kept = award_services.objection_submit(application=on_notice, name="周", contact="13500000000", text="真实异议")
     url = reverse("grants_admin:objections_dismiss", args=[on_notice.pk])
     chosen = [f.objection.pk for f in filed]
     client.force_login(finance)
@@ -328,7 +333,7 @@ def test_staff_dismiss_objections_that_are_not_genuine_in_bulk_with_a_reason(cli
 
 
 def test_objections_of_another_award_are_not_dismissed_from_this_one(client, on_notice, another_on_notice, staff):
-    other = services.objection_submit(application=another_on_notice, name="周", contact="13500000000", text="x")
+    other = award_services.objection_submit(application=another_on_notice, name="周", contact="13500000000", text="x")
     client.force_login(staff)
     client.post(
         reverse("grants_admin:objections_dismiss", args=[on_notice.pk]),
@@ -338,8 +343,8 @@ def test_objections_of_another_award_are_not_dismissed_from_this_one(client, on_
 
 
 def test_the_application_page_lists_objections_for_staff_with_what_to_do_next(client, on_notice, staff):
-    phone = services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="甲")
-    services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="补充说明")
+    phone = award_services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="甲")
+    award_services.objection_submit(application=on_notice, name="周晓梅", contact="13500000000", text="补充说明")
     client.force_login(staff)
     html = client.get(reverse("grants_admin:application", args=[on_notice.pk])).content.decode()
     assert reverse("grants_admin:objection_verify", args=[phone.objection.pk]) in html
@@ -359,9 +364,11 @@ def test_one_contact_filing_from_many_browsers_at_once_makes_one_objection(on_no
     contacts = ["13500000000", "135 0000 0000", "+8613500000000", "135-0000-0000"] * 2
     results = race(
         len(contacts),
-        lambda i: services.objection_submit(application=on_notice, name="周", contact=contacts[i], text=f"第{i}次"),
+        lambda i: award_services.objection_submit(
+            application=on_notice, name="周", contact=contacts[i], text=f"第{i}次"
+        ),
     )
-    assert all(isinstance(r, services.ObjectionFiled) for r in results), results
+    assert all(isinstance(r, award_services.ObjectionFiled) for r in results), results
     objection = Objection.objects.get()
     assert sum(not r.merged for r in results) == 1
     assert objection.statements.count() == len(contacts) - 1
@@ -374,8 +381,8 @@ def test_two_digest_runs_at_once_report_each_objection_once(on_notice, staff, ma
     from ..fundpool.test_concurrency import race
 
     for i in range(4):
-        services.objection_submit(application=on_notice, name="周", contact=f"1350000000{i}", text="x")
-    results = race(2, lambda i: services.objection_digest_send())
+        award_services.objection_submit(application=on_notice, name="周", contact=f"1350000000{i}", text="x")
+    results = race(2, lambda i: award_services.objection_digest_send())
     digests = [r for r in results if r is not None]
     assert all(not isinstance(r, Exception) for r in results), results
     assert sum(d.objections.count() for d in digests) == 4

@@ -9,7 +9,8 @@ from django.contrib.messages import get_messages
 from django.db import connection
 from django.urls import reverse
 
-from grants import services
+from grants import common, transitions
+from grants.applications import services as application_services
 from grants.lifecycle import Status
 from grants.models import Application, Call
 
@@ -35,12 +36,12 @@ def call(db):
 
 
 def start(call, group, leader):
-    return services.application_start(call=call, group=group, user=leader)
+    return application_services.application_start(call=call, group=group, user=leader)
 
 
 def test_a_second_start_for_the_same_call_is_refused_and_names_the_first(call, group, leader):
     first = start(call, group, leader)
-    with pytest.raises(services.AlreadyApplied, match="已") as refused:
+    with pytest.raises(application_services.AlreadyApplied, match="已") as refused:
         start(call, group, leader)
     assert refused.value.application == first
     assert Application.objects.filter(call=call, group=group).count() == 1
@@ -69,13 +70,13 @@ def test_another_call_is_another_matter(call, group, leader):
 def test_of_two_drafts_made_before_the_rule_only_one_can_be_submitted(call, group, leader):
     first = ApplicationFactory(call=call, group=group)
     second = ApplicationFactory(call=call, group=group, problem=first.problem)
-    services.application_submit(application=first, user=leader)
-    with pytest.raises(services.GrantsError, match=first.title):
-        services.application_submit(application=second, user=leader)
+    application_services.application_submit(application=first, user=leader)
+    with pytest.raises(common.GrantsError, match=first.title):
+        application_services.application_submit(application=second, user=leader)
     assert Application.objects.get(pk=second.pk).status == Status.DRAFT
     # Once the first is withdrawn, the second may go.
-    services.application_transition(application=first, name="withdraw", user=leader)
-    assert services.application_submit(application=second, user=leader).status == Status.SUBMITTED
+    transitions.application_transition(application=first, name="withdraw", user=leader)
+    assert application_services.application_submit(application=second, user=leader).status == Status.SUBMITTED
 
 
 def test_the_edit_page_says_why_the_second_draft_cannot_be_submitted(client, call, group, leader):
@@ -174,10 +175,14 @@ def test_two_starts_at_once_make_one_application(monkeypatch):
     group = GroupFactory()
     leader = group.memberships.get(role="leader").user
     slow_saves(monkeypatch)
-    results = race(4, lambda i: services.application_start(call=call, group=group, user=leader))
+    results = race(4, lambda i: application_services.application_start(call=call, group=group, user=leader))
     made = [r for r in results if isinstance(r, Application)]
     assert len(made) == 1, results
-    assert all(isinstance(r, services.AlreadyApplied) and r.application == made[0] for r in results if r not in made)
+    assert all(
+        isinstance(r, application_services.AlreadyApplied) and r.application == made[0]
+        for r in results
+        if r not in made
+    )
     assert Application.objects.filter(call=call, group=group).count() == 1
 
 
@@ -193,7 +198,7 @@ def test_two_drafts_submitted_at_once_cannot_both_go(monkeypatch):
     first = ApplicationFactory(call=call, group=group)
     drafts = [first, ApplicationFactory(call=call, group=group, problem=first.problem)]
     slow_saves(monkeypatch)
-    results = race(2, lambda i: services.application_submit(application=drafts[i], user=leader))
+    results = race(2, lambda i: application_services.application_submit(application=drafts[i], user=leader))
     assert sum(isinstance(r, Application) for r in results) == 1, results
     assert sorted(Application.objects.filter(call=call, group=group).values_list("status", flat=True)) == [
         Status.DRAFT,

@@ -9,9 +9,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from grants.common import GrantsError
 from grants.lifecycle import Status
 from grants.models import Objection, ResidentGroup
-from grants.services import GrantsError
 from grants.validators import normalise_phone
 
 from ..factories import ApplicationFactory, CommunityFactory, UserFactory

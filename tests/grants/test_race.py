@@ -3,9 +3,11 @@
 import pytest
 from django.db import connection
 
-from grants import services
+from grants import transitions
+from grants.common import GrantsError
+from grants.delivery import payments as delivery_payments
+from grants.delivery import services as delivery_services
 from grants.models import Application
-from grants.services import GrantsError
 
 from ..factories import ApplicationFactory
 from ..fundpool.test_concurrency import race
@@ -22,7 +24,7 @@ def test_submit_and_withdraw_racing_from_draft_leave_one_outcome():
     leader = application.group.memberships.get(role="leader").user
     steps = ["submit", "withdraw"] * 3
     results = race(
-        len(steps), lambda i: services.application_transition(application=application, name=steps[i], user=leader)
+        len(steps), lambda i: transitions.application_transition(application=application, name=steps[i], user=leader)
     )
     winners = [r for r in results if isinstance(r, Application)]
     assert len(winners) == 1, results
@@ -61,7 +63,7 @@ def test_two_staff_racing_to_award_the_last_money_exactly_one_wins(roles):
     pairs = [(first, deciders[0]), (second, deciders[1])]
     results = race(
         2,
-        lambda i: services.application_transition(
+        lambda i: transitions.application_transition(
             application=pairs[i][0], name="propose_award", user=pairs[i][1], amount="8000", reason="最后的资金"
         ),
     )
@@ -79,7 +81,6 @@ def test_two_finance_officers_paying_one_tranche_at_once_pay_it_once(roles):
 
     from fundpool.selectors import commitment_balances
     from fundpool.verify import verify
-    from grants import delivery_services as delivery
     from grants.lifecycle import Status
     from grants.models import Tranche, TrancheStatus
 
@@ -88,7 +89,7 @@ def test_two_finance_officers_paying_one_tranche_at_once_pay_it_once(roles):
 
     staff = UserFactory(username="desk")
     staff.groups.add(roles["staff"])
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=put_in_state(ApplicationFactory(), Status.AWARDED),
         name="sign_agreement",
         user=staff,
@@ -101,7 +102,7 @@ def test_two_finance_officers_paying_one_tranche_at_once_pay_it_once(roles):
         user.groups.add(roles["finance"])
     results = race(
         4,
-        lambda i: delivery.tranche_pay(tranche=tranche, actor=officers[i], payment_reference=f"BANK-{i}"),
+        lambda i: delivery_payments.tranche_pay(tranche=tranche, actor=officers[i], payment_reference=f"BANK-{i}"),
     )
     assert sum(isinstance(r, Tranche) for r in results) == 1, results
     assert all(isinstance(r, (Tranche, GrantsError)) for r in results), results
@@ -114,7 +115,6 @@ def test_expenses_racing_past_a_lines_tolerance_cannot_both_slip_through(roles):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.utils import timezone
 
-    from grants import delivery_services as delivery
     from grants.lifecycle import Status
     from grants.models import Expense
 
@@ -123,7 +123,7 @@ def test_expenses_racing_past_a_lines_tolerance_cannot_both_slip_through(roles):
 
     staff = UserFactory(username="desk")
     staff.groups.add(roles["staff"])
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=put_in_state(ApplicationFactory(), Status.AWARDED),
         name="sign_agreement",
         user=staff,
@@ -133,7 +133,7 @@ def test_expenses_racing_past_a_lines_tolerance_cannot_both_slip_through(roles):
     line = project.budget_lines.order_by("position", "pk")[1]  # ¥2,000, up to ¥2,200 without approval
 
     def record(i):
-        return delivery.expense_record(
+        return delivery_services.expense_record(
             application=project,
             user=leader,
             budget_line=line,

@@ -6,7 +6,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from grants import lifecycle, services
+from grants import common, lifecycle, transitions
+from grants.award import services as award_services
 from grants.lifecycle import Audience, Status
 from grants.models import Application, Objection
 
@@ -42,7 +43,7 @@ def mail_text():
 
 
 def take(application, name, user, reason, **params):
-    return services.application_transition(application=application, name=name, user=user, reason=reason, **params)
+    return transitions.application_transition(application=application, name=name, user=user, reason=reason, **params)
 
 
 @pytest.fixture
@@ -93,7 +94,7 @@ def test_the_reason_for_upholding_an_objection_stays_with_staff(
         application=on_notice, name="周晓梅", contact="13500000000", text="请核实", status="open"
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.objection_resolve(objection=objection, actor=staff, uphold=True, reason=SECRET)
+        award_services.objection_resolve(objection=objection, actor=staff, uphold=True, reason=SECRET)
     assert Application.objects.get(pk=on_notice.pk).status == Status.REVIEWED
     assert len(mail.outbox) == 1 and SECRET not in mail_text()
     assert SECRET not in applicant_page(client, on_notice)
@@ -139,7 +140,7 @@ def test_the_withdraw_box_on_the_groups_page_says_staff_will_read_it(client, app
 def test_a_missing_internal_reason_is_not_said_to_reach_the_group(application, staff, pool_money):
     on_notice = put_in_state(application, Status.ON_NOTICE)
     Objection.objects.create(application=on_notice, name="周晓梅", contact="13500000000", text="请核实")
-    with pytest.raises(services.GrantsError) as refused:
+    with pytest.raises(common.GrantsError) as refused:
         take(on_notice, "uphold_objection", staff, "")
     assert "申报团队会看到" not in str(refused.value) and "工作人员" in str(refused.value)
 

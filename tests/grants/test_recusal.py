@@ -6,10 +6,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from wagtail.models import ModelLogEntry
 
-from grants import services
+from grants import transitions
+from grants.applications import services as application_services
+from grants.common import GrantsError
 from grants.lifecycle import Status
 from grants.models import Application, ReviewAssignment
-from grants.services import GrantsError
+from grants.review import services as review_services
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
 from .conftest import put_in_state
@@ -28,19 +30,19 @@ def trustee(roles):
 def assignment(staff, trustee):
     application = ApplicationFactory(call=CallFactory(reviewers_per_application=1), summary="只给评审看的项目概述")
     leader = application.group.memberships.get(role="leader").user
-    services.application_attach(
+    application_services.application_attach(
         application=application,
         user=leader,
         title="预算明细",
         file=SimpleUploadedFile("budget.pdf", b"%PDF-1.4 budget", content_type="application/pdf"),
     )
     application = put_in_state(application, Status.SUBMITTED)
-    services.review_assign(application=application, reviewers=[trustee], actor=staff)
+    review_services.review_assign(application=application, reviewers=[trustee], actor=staff)
     return application.review_assignments.get()
 
 
 def recused(assignment, note="与负责人是表亲"):
-    return services.review_declare(assignment=assignment, user=assignment.reviewer, conflict=True, note=note)
+    return review_services.review_declare(assignment=assignment, user=assignment.reviewer, conflict=True, note=note)
 
 
 def test_a_conflict_without_its_reason_is_refused_and_changes_nothing(assignment):
@@ -84,10 +86,10 @@ def test_a_recused_reviewer_still_cannot_open_attachments_or_score(client, assig
 def test_staff_reinstate_a_reviewer_with_a_reason_and_it_is_logged(client, staff, assignment):
     recused(assignment)
     with pytest.raises(GrantsError, match="原因"):
-        services.review_reinstate(assignment=assignment, actor=staff, reason=" ")
+        review_services.review_reinstate(assignment=assignment, actor=staff, reason=" ")
     assert ReviewAssignment.objects.get(pk=assignment.pk).recused
 
-    services.review_reinstate(assignment=assignment, actor=staff, reason="表亲关系已断绝多年，不构成冲突")
+    review_services.review_reinstate(assignment=assignment, actor=staff, reason="表亲关系已断绝多年，不构成冲突")
     assignment.refresh_from_db()
     assert not assignment.recused and assignment.reinstated_by == staff
     assert assignment.conflict_note == "与负责人是表亲"  # the declaration stays on record
@@ -105,14 +107,14 @@ def test_staff_reinstate_a_reviewer_with_a_reason_and_it_is_logged(client, staff
 
 def test_a_reinstated_reviewer_opens_and_scores_the_application(client, staff, assignment):
     recused(assignment)
-    services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
+    review_services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
     application = Application.objects.get(pk=assignment.application_id)
-    services.application_transition(application=application, name="start_review", user=staff)
+    transitions.application_transition(application=application, name="start_review", user=staff)
     client.force_login(assignment.reviewer)
     html = client.get(reverse("grants:review_detail", args=[assignment.pk])).content.decode()
     assert "只给评审看的项目概述" in html and "不构成冲突" in html
-    scores = [services.ScoreInput(c.pk, c.max_points) for c in application.call.criteria.all()]
-    review = services.review_save(
+    scores = [review_services.ScoreInput(c.pk, c.max_points) for c in application.call.criteria.all()]
+    review = review_services.review_save(
         assignment=assignment, user=assignment.reviewer, scores=scores, recommendation="fund", submit=True
     )
     assert review.submitted_at is not None
@@ -132,16 +134,16 @@ def test_only_screening_staff_reinstate(finance, assignment):
     recused(assignment)
     for person in (finance, assignment.reviewer):
         with pytest.raises(GrantsError, match="不能恢复"):
-            services.review_reinstate(assignment=assignment, actor=person, reason="不构成冲突")
+            review_services.review_reinstate(assignment=assignment, actor=person, reason="不构成冲突")
     assert ReviewAssignment.objects.get(pk=assignment.pk).recused
     assert not ModelLogEntry.objects.filter(action="grants.review_reinstate").exists()
 
 
 def test_a_conflict_on_record_elsewhere_is_not_reinstated(staff, trustee, assignment):
     recused(assignment)
-    services.reviewer_profile_update(user=trustee, related_groups=[assignment.application.group])
+    review_services.reviewer_profile_update(user=trustee, related_groups=[assignment.application.group])
     with pytest.raises(GrantsError, match="关联方"):
-        services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
+        review_services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
     assert ReviewAssignment.objects.get(pk=assignment.pk).recused
 
 
@@ -149,7 +151,7 @@ def test_reinstating_after_the_review_closed_is_refused(staff, assignment):
     recused(assignment)
     Application.objects.filter(pk=assignment.application_id).update(status=Status.REVIEWED)
     with pytest.raises(GrantsError, match="初审或评审中"):
-        services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
+        review_services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
     assert ReviewAssignment.objects.get(pk=assignment.pk).recused
 
 
@@ -161,7 +163,7 @@ def test_the_recusal_itself_is_in_the_audit_log(assignment):
 
 def test_blind_review_keeps_the_title_back_on_the_recused_page(client, staff, trustee):
     application = put_in_state(ApplicationFactory(call=CallFactory(blind_review=True)), Status.SUBMITTED)
-    services.review_assign(application=application, reviewers=[trustee], actor=staff)
+    review_services.review_assign(application=application, reviewers=[trustee], actor=staff)
     assignment = recused(application.review_assignments.get())
     client.force_login(trustee)
     html = client.get(reverse("grants:review_detail", args=[assignment.pk])).content.decode()
@@ -174,7 +176,7 @@ def test_the_reinstated_reviewer_is_told_by_email_with_the_reason(
 ):
     recused(assignment)
     with django_capture_on_commit_callbacks(execute=True):
-        services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
+        review_services.review_reinstate(assignment=assignment, actor=staff, reason="不构成冲突")
     (mail,) = mailoutbox
     assert mail.to == [assignment.reviewer.email] and "不构成冲突" in mail.body
     assert reverse("grants:review_detail", args=[assignment.pk]) in mail.body
@@ -183,7 +185,7 @@ def test_the_reinstated_reviewer_is_told_by_email_with_the_reason(
 def test_a_recusal_the_system_wrote_reads_in_the_reviewers_language(client, assignment):
     """Naming the group as related in the profile recuses with a reason the system writes; it is
     stored as a code, so the reviewer reads it in the language they chose, not the one stored."""
-    services.reviewer_profile_update(user=assignment.reviewer, related_groups=[assignment.application.group])
+    review_services.reviewer_profile_update(user=assignment.reviewer, related_groups=[assignment.application.group])
     assignment.refresh_from_db()
     assert assignment.recused
     client.force_login(assignment.reviewer)

@@ -12,7 +12,7 @@ from fundpool import services as fund
 from fundpool.models import SourceType
 from grants.lifecycle import Status
 from grants.models import Application, Review, ReviewAssignment
-from grants.selectors import call_results, normalise
+from grants.review.selectors import call_results, normalise
 
 from ..factories import ApplicationFactory, CallFactory, UserFactory
 from .conftest import put_in_state

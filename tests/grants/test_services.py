@@ -7,10 +7,12 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
-from grants import services
+from grants.applications import services as application_services
+from grants.applications.services import LineInput
+from grants.common import GrantsError
+from grants.groups import services as group_services
 from grants.lifecycle import Status
 from grants.models import Application, ApplicationAttachment, BudgetLine, GroupMembership, ResidentGroup
-from grants.services import GrantsError, LineInput
 from grants.validators import credit_code_check_char
 
 from ..factories import ApplicationFactory, CallFactory, CommunityFactory, GroupFactory, UserFactory
@@ -31,7 +33,7 @@ def register(user, **overrides):
         credit_code="",
     )
     data.update(overrides)
-    return services.group_register(user=user, **data)
+    return group_services.group_register(user=user, **data)
 
 
 def valid_credit_code(prefix="51440300MJL00000"):
@@ -81,11 +83,11 @@ def test_a_charter_is_judged_by_its_bytes():
 def test_staff_file_a_group_or_return_it_with_a_reason(staff):
     group = register(UserFactory())
     with pytest.raises(GrantsError):
-        services.group_return(group=group, reason="", actor=staff)
-    services.group_return(group=group, reason="成员名单不完整", actor=staff)
+        group_services.group_return(group=group, reason="", actor=staff)
+    group_services.group_return(group=group, reason="成员名单不完整", actor=staff)
     group.refresh_from_db()
     assert group.filing_status == "returned" and group.filing_note == "成员名单不完整"
-    services.group_file(group=group, filing_number="CH-2026-101", filed_on=timezone.localdate(), actor=staff)
+    group_services.group_file(group=group, filing_number="CH-2026-101", filed_on=timezone.localdate(), actor=staff)
     group.refresh_from_db()
     assert group.is_filed and group.filing_number == "CH-2026-101"
 
@@ -93,9 +95,9 @@ def test_staff_file_a_group_or_return_it_with_a_reason(staff):
 def test_filing_needs_a_number_and_a_date_not_in_the_future(staff):
     group = register(UserFactory())
     with pytest.raises(GrantsError):
-        services.group_file(group=group, filing_number=" ", filed_on=timezone.localdate(), actor=staff)
+        group_services.group_file(group=group, filing_number=" ", filed_on=timezone.localdate(), actor=staff)
     with pytest.raises(GrantsError):
-        services.group_file(
+        group_services.group_file(
             group=group, filing_number="X", filed_on=timezone.localdate() + timedelta(days=1), actor=staff
         )
     assert ResidentGroup.objects.get(pk=group.pk).filing_status == "pending"
@@ -104,11 +106,11 @@ def test_filing_needs_a_number_and_a_date_not_in_the_future(staff):
 def test_members_invite_others_and_one_person_can_be_in_several_groups():
     alice, bob = UserFactory(email="alice@example.invalid"), UserFactory(email="bob@example.invalid")
     first, second = GroupFactory(leader=alice), GroupFactory(leader=UserFactory())
-    services.invitation_accept(
-        token=services.group_invite(group=first, email="BOB@example.invalid", actor=alice).token, user=bob
+    group_services.invitation_accept(
+        token=group_services.group_invite(group=first, email="BOB@example.invalid", actor=alice).token, user=bob
     )
-    services.invitation_accept(
-        token=services.group_invite(group=second, email="bob@example.invalid", actor=alice).token, user=bob
+    group_services.invitation_accept(
+        token=group_services.group_invite(group=second, email="bob@example.invalid", actor=alice).token, user=bob
     )
     assert set(bob.group_memberships.values_list("group", flat=True)) == {first.pk, second.pk}
 
@@ -116,28 +118,28 @@ def test_members_invite_others_and_one_person_can_be_in_several_groups():
 def test_an_invitation_is_for_its_address_only_once_and_not_forever():
     alice, eve = UserFactory(email="alice@example.invalid"), UserFactory(email="eve@example.invalid")
     group = GroupFactory(leader=alice)
-    invitation = services.group_invite(group=group, email="carol@example.invalid", actor=alice)
+    invitation = group_services.group_invite(group=group, email="carol@example.invalid", actor=alice)
     with pytest.raises(GrantsError, match="另一个邮箱"):
-        services.invitation_accept(token=invitation.token, user=eve)
+        group_services.invitation_accept(token=invitation.token, user=eve)
     carol = UserFactory(email="carol@example.invalid")
-    services.invitation_accept(token=invitation.token, user=carol)
+    group_services.invitation_accept(token=invitation.token, user=carol)
     with pytest.raises(GrantsError, match="已被使用"):
-        services.invitation_accept(token=invitation.token, user=carol)
-    old = services.group_invite(group=group, email="dan@example.invalid", actor=alice)
+        group_services.invitation_accept(token=invitation.token, user=carol)
+    old = group_services.group_invite(group=group, email="dan@example.invalid", actor=alice)
     type(old).objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=30))
     with pytest.raises(GrantsError, match="过期"):
-        services.invitation_accept(token=old.token, user=UserFactory(email="dan@example.invalid"))
+        group_services.invitation_accept(token=old.token, user=UserFactory(email="dan@example.invalid"))
 
 
 def test_only_members_start_an_application_and_only_while_the_call_is_open():
     leader = UserFactory()
     group = GroupFactory(leader=leader)
     with pytest.raises(GrantsError, match="团队成员"):
-        services.application_start(call=CallFactory(), group=group, user=UserFactory())
+        application_services.application_start(call=CallFactory(), group=group, user=UserFactory())
     closed = CallFactory(closes_at=timezone.now() - timedelta(hours=1), opens_at=timezone.now() - timedelta(days=30))
     with pytest.raises(GrantsError, match="申报期"):
-        services.application_start(call=closed, group=group, user=leader)
-    assert services.application_start(call=CallFactory(), group=group, user=leader).status == Status.DRAFT
+        application_services.application_start(call=closed, group=group, user=leader)
+    assert application_services.application_start(call=CallFactory(), group=group, user=leader).status == Status.DRAFT
 
 
 def test_the_call_can_be_limited_to_communities_and_tracks():
@@ -145,11 +147,11 @@ def test_the_call_can_be_limited_to_communities_and_tracks():
     group = GroupFactory(leader=leader)
     call = CallFactory(tracks=["registered"])
     with pytest.raises(GrantsError, match="不面向"):
-        services.application_start(call=call, group=group, user=leader)
+        application_services.application_start(call=call, group=group, user=leader)
     other = CallFactory()
     other.communities.add(CommunityFactory())
     with pytest.raises(GrantsError, match="不面向"):
-        services.application_start(call=other, group=group, user=leader)
+        application_services.application_start(call=other, group=group, user=leader)
 
 
 def leader_of(application):
@@ -158,7 +160,7 @@ def leader_of(application):
 
 def test_a_draft_keeps_only_the_groups_own_fields():
     application = ApplicationFactory()
-    services.application_save_draft(
+    application_services.application_save_draft(
         application=application,
         user=leader_of(application),
         fields={"title": "新标题", "status": "completed", "awarded_amount": Decimal("99999"), "call": None},
@@ -171,14 +173,16 @@ def test_a_draft_keeps_only_the_groups_own_fields():
 def test_titles_with_emoji_full_width_and_rare_characters_are_kept():
     application = ApplicationFactory()
     title = "𠀀邻里💡互助　ＡＢＣ（全角）"
-    services.application_save_draft(application=application, user=leader_of(application), fields={"title": title})
+    application_services.application_save_draft(
+        application=application, user=leader_of(application), fields={"title": title}
+    )
     assert Application.objects.get(pk=application.pk).title == title
 
 
 def test_a_5000_character_title_is_refused_with_a_message_not_a_crash():
     application = ApplicationFactory()
     with pytest.raises(GrantsError):
-        services.application_save_draft(
+        application_services.application_save_draft(
             application=application, user=leader_of(application), fields={"title": "长" * 5000}
         )
     assert Application.objects.get(pk=application.pk).title != "长" * 5000
@@ -186,14 +190,17 @@ def test_a_5000_character_title_is_refused_with_a_message_not_a_crash():
 
 def problems_of(application):
     with pytest.raises(GrantsError) as exc:
-        services.application_submit(application=application, user=leader_of(application))
+        application_services.application_submit(application=application, user=leader_of(application))
     assert Application.objects.get(pk=application.pk).status == application.status
     return exc.value.messages
 
 
 def test_a_complete_application_submits():
     application = ApplicationFactory()
-    assert services.application_submit(application=application, user=leader_of(application)).status == Status.SUBMITTED
+    assert (
+        application_services.application_submit(application=application, user=leader_of(application)).status
+        == Status.SUBMITTED
+    )
 
 
 def test_submission_after_the_window_closes_is_refused():
@@ -217,7 +224,7 @@ def test_budget_lines_that_do_not_add_up_to_the_request_are_refused():
 def test_a_request_outside_the_calls_limits_is_refused():
     application = ApplicationFactory(requested_amount=Decimal("30000.00"))
     BudgetLine.objects.filter(application=application).delete()
-    services.application_save_draft(
+    application_services.application_save_draft(
         application=application,
         user=leader_of(application),
         fields={},
@@ -255,14 +262,14 @@ def small_pdf(name="计划书.pdf", size=None):
 def test_attachments_that_are_not_what_they_claim_are_refused(upload, message):
     application = ApplicationFactory()
     with pytest.raises(GrantsError, match=message):
-        services.application_attach(application=application, user=leader_of(application), file=upload)
+        application_services.application_attach(application=application, user=leader_of(application), file=upload)
     assert not ApplicationAttachment.objects.exists()
 
 
 def test_an_11_mb_attachment_is_refused():
     application = ApplicationFactory()
     with pytest.raises(GrantsError, match="10 MB"):
-        services.application_attach(
+        application_services.application_attach(
             application=application, user=leader_of(application), file=small_pdf(size=11 * 1024 * 1024)
         )
 
@@ -270,26 +277,32 @@ def test_an_11_mb_attachment_is_refused():
 def test_at_most_ten_attachments():
     application = ApplicationFactory()
     for i in range(10):
-        services.application_attach(application=application, user=leader_of(application), file=small_pdf(f"{i}.pdf"))
+        application_services.application_attach(
+            application=application, user=leader_of(application), file=small_pdf(f"{i}.pdf")
+        )
     with pytest.raises(GrantsError, match="最多 10"):
-        services.application_attach(application=application, user=leader_of(application), file=small_pdf())
+        application_services.application_attach(application=application, user=leader_of(application), file=small_pdf())
     assert application.attachments.count() == 10
 
 
 def test_nothing_changes_on_a_submitted_application():
     application = ApplicationFactory()
-    services.application_submit(application=application, user=leader_of(application))
+    application_services.application_submit(application=application, user=leader_of(application))
     with pytest.raises(GrantsError, match="已提交"):
-        services.application_save_draft(application=application, user=leader_of(application), fields={"title": "改"})
+        application_services.application_save_draft(
+            application=application, user=leader_of(application), fields={"title": "改"}
+        )
     with pytest.raises(GrantsError, match="已提交"):
-        services.application_attach(application=application, user=leader_of(application), file=small_pdf())
+        application_services.application_attach(application=application, user=leader_of(application), file=small_pdf())
 
 
 def test_a_filing_number_belongs_to_one_group(staff):
     first, second = register(UserFactory()), register(UserFactory(), name="另一个队")
-    services.group_file(group=first, filing_number="HY-BA-2026-007", filed_on=timezone.localdate(), actor=staff)
+    group_services.group_file(group=first, filing_number="HY-BA-2026-007", filed_on=timezone.localdate(), actor=staff)
     with pytest.raises(GrantsError, match="另一个团队"):
-        services.group_file(group=second, filing_number="HY-BA-2026-007", filed_on=timezone.localdate(), actor=staff)
+        group_services.group_file(
+            group=second, filing_number="HY-BA-2026-007", filed_on=timezone.localdate(), actor=staff
+        )
     assert ResidentGroup.objects.get(pk=second.pk).filing_status == "pending"
 
 
@@ -298,4 +311,4 @@ def test_a_registered_organisation_needs_no_filing_and_can_apply():
     org = register(user, group_type="registered", credit_code=valid_credit_code(), name="社工服务中心")
     assert org.filing_status == "not_required"
     application = ApplicationFactory(group=org)
-    assert services.application_submit(application=application, user=user).status == Status.SUBMITTED
+    assert application_services.application_submit(application=application, user=user).status == Status.SUBMITTED

@@ -9,7 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from fundpool.selectors import commitment_balances
-from grants import services
+from grants import common, transitions
+from grants.award import services as award_services
+from grants.delivery import services as delivery_services
 from grants.lifecycle import Status
 from grants.models import Agreement, Application, Tranche
 
@@ -31,16 +33,16 @@ def colleague(roles):
 def confirmed(staff, pool_money):
     """An award proposed, its notice over and confirmed through the lifecycle (today)."""
     application = put_in_state(ApplicationFactory(), Status.REVIEWED)
-    application = services.application_transition(
+    application = transitions.application_transition(
         application=application, name="propose_award", user=staff, amount="8000", reason="评审通过"
     )
     Application.objects.filter(pk=application.pk).update(notice_ends_at=timezone.now() - timedelta(seconds=1))
-    services.notices_close()
+    award_services.notices_close()
     return Application.objects.get(pk=application.pk)
 
 
 def sign(application, user, signed_on):
-    return services.application_transition(
+    return transitions.application_transition(
         application=application, name="sign_agreement", user=user, signed_on=signed_on
     )
 
@@ -61,13 +63,13 @@ def test_confirming_the_award_stores_when(confirmed):
 
 def test_a_signing_date_in_the_future_is_refused_and_nothing_is_paid(confirmed, colleague):
     next_month = timezone.localdate() + timedelta(days=30)
-    with pytest.raises(services.GrantsError, match="未来"):
+    with pytest.raises(common.GrantsError, match="未来"):
         sign(confirmed, colleague, next_month)
     assert_not_signed(confirmed)
 
 
 def test_tomorrow_is_already_the_future(confirmed, colleague):
-    with pytest.raises(services.GrantsError, match="未来"):
+    with pytest.raises(common.GrantsError, match="未来"):
         sign(confirmed, colleague, timezone.localdate() + timedelta(days=1))
     assert_not_signed(confirmed)
 
@@ -75,7 +77,7 @@ def test_tomorrow_is_already_the_future(confirmed, colleague):
 def test_a_signing_date_before_the_award_was_confirmed_is_refused(confirmed, colleague):
     confirmed_on = timezone.localdate() - timedelta(days=10)
     Application.objects.filter(pk=confirmed.pk).update(awarded_at=timezone.now() - timedelta(days=10))
-    with pytest.raises(services.GrantsError, match=confirmed_on.isoformat()):
+    with pytest.raises(common.GrantsError, match=confirmed_on.isoformat()):
         sign(confirmed, colleague, confirmed_on - timedelta(days=1))
     assert_not_signed(confirmed)
 
@@ -90,11 +92,10 @@ def test_the_day_of_confirmation_and_today_are_both_accepted(confirmed, colleagu
 
 def test_after_a_valid_signing_today_an_activity_of_today_is_accepted(confirmed, colleague):
     """The deadlock the future date caused: here, the day of signing is a valid activity date."""
-    from grants import delivery_services as delivery
 
     project = sign(confirmed, colleague, timezone.localdate())
     leader = project.group.memberships.get(role="leader").user
-    activity = delivery.activity_record(
+    activity = delivery_services.activity_record(
         application=project,
         user=leader,
         held_on=timezone.localdate(),
@@ -127,7 +128,7 @@ def test_an_unreadable_date_is_not_taken_for_today(client, confirmed, colleague)
 
 
 def test_the_sign_form_explains_the_rule_before_the_service_is_asked(confirmed):
-    from grants.forms import SignForm
+    from grants.award.forms import SignForm
 
     form = SignForm({"signed_on": (timezone.localdate() + timedelta(days=3)).isoformat()}, application=confirmed)
     assert not form.is_valid()

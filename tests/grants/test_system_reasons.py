@@ -13,9 +13,11 @@ from core import audit
 from fundpool import services as fund
 from fundpool.models import SourceType
 from fundpool.system_reasons import display, encode
-from grants import selectors, services
+from grants.applications import selectors as application_selectors
+from grants.award import services as award_services
 from grants.lifecycle import Status
 from grants.models import Application
+from grants.review import services as review_services
 
 from ..factories import ApplicationFactory, UserFactory
 from .conftest import put_in_state
@@ -26,13 +28,15 @@ pytestmark = pytest.mark.django_db
 
 def last_reason(application, language, for_applicant=True):
     with translation.override(language):
-        return selectors.application_timeline(application=application, for_applicant=for_applicant)[-1].reason
+        return application_selectors.application_timeline(application=application, for_applicant=for_applicant)[
+            -1
+        ].reason
 
 
 def test_a_notice_closed_under_chinese_reads_in_english_on_an_english_page(application):
     put_in_state(application, Status.ON_NOTICE)
     with translation.override("zh-hans"):
-        services.notices_close()
+        award_services.notices_close()
     assert Application.objects.get(pk=application.pk).status == Status.AWARDED
     assert last_reason(application, "en") == "Public notice ended with no open objection."
     assert last_reason(application, "zh-hans") == "公示期满，无未处理异议。"
@@ -45,7 +49,7 @@ def test_a_review_closed_under_english_reads_in_chinese_on_a_chinese_page(staff,
     application = in_review(ApplicationFactory(), staff, panel)
     with translation.override("en"):
         for a in application.review_assignments.order_by("pk"):
-            services.review_save(
+            review_services.review_save(
                 assignment=a, user=a.reviewer, scores=full_marks(application), recommendation="fund", submit=True
             )
     assert Application.objects.get(pk=application.pk).status == Status.REVIEWED
@@ -110,7 +114,7 @@ def test_the_groups_email_gives_a_system_reason_in_the_sites_language(
 ):
     put_in_state(application, Status.ON_NOTICE)
     with translation.override("en"), django_capture_on_commit_callbacks(execute=True):
-        services.notices_close()
+        award_services.notices_close()
     body = mailoutbox[-1].body
     assert "公示期满，无未处理异议。" in body
     assert "⟦sys⟧" not in body

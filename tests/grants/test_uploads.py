@@ -15,8 +15,9 @@ from django.utils import timezone
 from PIL import Image
 
 from fundpool import services as fund
-from grants import delivery_services as delivery
-from grants import services
+from grants.applications import services as application_services
+from grants.delivery import services as delivery_services
+from grants.groups import services as group_services
 from grants.lifecycle import Status
 from grants.models import ApplicationAttachment
 
@@ -95,15 +96,15 @@ def test_an_attachment_is_stored_and_served_as_what_it_is(
 
 
 def test_two_uploads_of_one_name_get_two_names_of_their_own(application, leader_of):
-    first = services.application_attach(application=application, user=leader_of, file=poly_html())
-    second = services.application_attach(application=application, user=leader_of, file=poly_html())
+    first = application_services.application_attach(application=application, user=leader_of, file=poly_html())
+    second = application_services.application_attach(application=application, user=leader_of, file=poly_html())
     assert first.file.name != second.file.name
     assert "poly" not in first.file.name and "poly" not in second.file.name
 
 
 def test_a_label_is_cleaned_of_path_separators_and_control_characters(application, leader_of):
     sneaky = "..\\..\\报告\u202egpj.exe\x00\n\t.pdf"
-    attachment = services.application_attach(
+    attachment = application_services.application_attach(
         application=application,
         user=leader_of,
         file=SimpleUploadedFile("plan.pdf", PDF, content_type="application/pdf"),
@@ -140,7 +141,7 @@ def test_a_file_stored_before_names_were_generated_is_still_served_as_what_it_is
 
 
 def register(charter):
-    return services.group_register(
+    return group_services.group_register(
         user=UserFactory(),
         name="章程测试队",
         group_type="interest",
@@ -199,7 +200,7 @@ def test_a_receipt_is_stored_and_served_as_what_it_is(client, project, leader_of
 
 
 def test_an_activity_photo_named_svg_is_stored_and_shown_as_the_jpeg_we_drew(client, project, leader_of):
-    activity = delivery.activity_record(
+    activity = delivery_services.activity_record(
         application=project,
         user=leader_of,
         held_on=timezone.localdate(),

@@ -10,9 +10,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from grants import services
+from grants import common, transitions
+from grants.applications import services as application_services
+from grants.groups import services as group_services
 from grants.lifecycle import Status
 from grants.models import Application, ApplicationAttachment
+from grants.review import services as review_services
 
 from ..factories import ApplicationFactory, GroupFactory, UserFactory
 from .conftest import application_form, put_in_state
@@ -25,7 +28,7 @@ def other():
     """Someone else's application, with an attachment: applicant A must never reach it."""
     application = ApplicationFactory()
     leader = application.group.memberships.get(role="leader").user
-    attachment = services.application_attach(
+    attachment = application_services.application_attach(
         application=application,
         user=leader,
         file=SimpleUploadedFile("plan.pdf", b"%PDF-1.4 secret plan", content_type="application/pdf"),
@@ -213,8 +216,8 @@ def test_the_dashboard_shows_groups_applications_and_next_steps(client):
 def test_the_status_timeline_speaks_to_the_applicant(client, staff):
     application = ApplicationFactory()
     leader = application.group.memberships.get(role="leader").user
-    services.application_submit(application=application, user=leader)
-    services.application_transition(
+    application_services.application_submit(application=application, user=leader)
+    transitions.application_transition(
         application=application, name="return_for_changes", user=staff, reason="请补充预算说明"
     )
     html = (
@@ -303,7 +306,7 @@ def test_an_untouched_extra_budget_row_does_not_block_saving(client):
 
 def test_a_charter_is_served_to_members_and_staff_only(client, staff, applicant_a):
     leader = UserFactory()
-    group = services.group_register(
+    group = group_services.group_register(
         user=leader,
         name="章程测试队",
         group_type="interest",
@@ -438,8 +441,8 @@ def test_a_group_member_cannot_be_assigned_to_review_it(staff, roles):
     put_in_state(application, Status.SUBMITTED)
     leader = application.group.memberships.get(role="leader").user
     leader.groups.add(roles["reviewer"])
-    with pytest.raises(services.GrantsError, match="是申报团队成员"):
-        services.review_assign(application=application, reviewers=[leader], actor=staff)
+    with pytest.raises(common.GrantsError, match="是申报团队成员"):
+        review_services.review_assign(application=application, reviewers=[leader], actor=staff)
     assert not application.review_assignments.exists()
 
 

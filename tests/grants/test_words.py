@@ -6,8 +6,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from grants import delivery_services as delivery
-from grants import services
+from grants import transitions
+from grants.delivery import payments as delivery_payments
 from grants.lifecycle import Status
 from grants.models import Recovery
 
@@ -20,14 +20,14 @@ pytestmark = pytest.mark.django_db
 def paid_back(application, staff, finance):
     """A terminated project that was told to pay back ¥280, and did."""
     project = put_in_state(application, Status.AWARDED)
-    services.application_transition(
+    transitions.application_transition(
         application=project, name="sign_agreement", user=staff, signed_on=timezone.localdate()
     )
-    services.application_transition(
+    transitions.application_transition(
         application=project, name="terminate", user=staff, reason="团队解散", recovery_amount="280.00"
     )
     recovery = Recovery.objects.get(application=project)
-    delivery.recovery_receive(
+    delivery_payments.recovery_receive(
         recovery=recovery, actor=finance, amount="280.00", received_on=timezone.localdate(), reference="RET-280"
     )
     recovery.refresh_from_db()

@@ -12,6 +12,8 @@ from pypdf import PdfReader
 from core.pdf import safe_fetcher
 from fundpool import donation_services
 from fundpool.models import Donation
+from grants import transitions
+from grants.delivery import services as delivery_services
 
 from ..fundpool import stripe_kit as kit
 
@@ -111,15 +113,13 @@ def test_the_fetcher_serves_our_static_files_and_data_uris(settings):
 
 
 def test_the_final_report_pdf_is_for_the_group_and_staff(client, staff):
-    from grants import delivery_services as delivery
-    from grants import services
     from grants.lifecycle import Status
 
     from ..factories import ApplicationFactory, UserFactory
     from ..grants.conftest import put_in_state
     from ..grants.test_delivery import report, spend
 
-    project = services.application_transition(
+    project = transitions.application_transition(
         application=put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED),
         name="sign_agreement",
         user=staff,
@@ -127,7 +127,7 @@ def test_the_final_report_pdf_is_for_the_group_and_staff(client, staff):
     )
     leader = project.group.memberships.get().user
     spend(project, leader, "7000.00")
-    delivery.report_evaluate(
+    delivery_services.report_evaluate(
         report=report(project, leader, "midterm"), actor=staff, score="80", comment="", accept=True
     )
     report(project, leader, "final")
@@ -148,14 +148,13 @@ def test_the_agreement_is_rendered_once_at_signing_and_served_unchanged(
     import hashlib
 
     from core import pdf as pdf_module
-    from grants import services
     from grants.lifecycle import Status
 
     from ..factories import ApplicationFactory
     from ..grants.conftest import put_in_state
 
     with django_capture_on_commit_callbacks(execute=True):
-        project = services.application_transition(
+        project = transitions.application_transition(
             application=put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED),
             name="sign_agreement",
             user=staff,

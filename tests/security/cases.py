@@ -18,6 +18,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
+from grants import transitions
+from grants.applications import services as application_services
+from grants.delivery import services as delivery_services
+
 # --- the URL patterns ---------------------------------------------------------------------------
 
 OUR_APPS = ("config", "fundpool", "grants", "cms", "reports")
@@ -118,8 +122,6 @@ def build_world() -> SimpleNamespace:
         SourceType,
         StripeEvent,
     )
-    from grants import delivery_services as delivery
-    from grants import services
     from grants.lifecycle import Status
     from grants.models import (
         Expense,
@@ -184,13 +186,13 @@ def build_world() -> SimpleNamespace:
         return ApplicationFactory(call=w.call, group=w.group, title=title)
 
     w.draft = application("草稿申请")
-    w.draft_attachment = services.application_attach(application=w.draft, user=owner, file=pdf())
+    w.draft_attachment = application_services.application_attach(application=w.draft, user=owner, file=pdf())
     w.problem = w.draft.problem
     w.theme = w.problem.theme
 
     w.in_review = application("评审中的申请")
-    w.review_attachment = services.application_attach(application=w.in_review, user=owner, file=pdf())
-    w.identifying_attachment = services.application_attach(
+    w.review_attachment = application_services.application_attach(application=w.in_review, user=owner, file=pdf())
+    w.identifying_attachment = application_services.application_attach(
         application=w.in_review, user=owner, file=pdf("members.pdf"), identifying=True
     )
     w.in_review = put_in_state(w.in_review, Status.IN_REVIEW)
@@ -231,7 +233,7 @@ def build_world() -> SimpleNamespace:
 
     # A project under way: signed (agreement, tranches), an activity with a photo, an expense awaiting
     # staff, residents' feedback, money owed back; the assigned trustee reviewed it.
-    w.project = services.application_transition(
+    w.project = transitions.application_transition(
         application=put_in_state(application("执行中的项目"), Status.AWARDED),
         name="sign_agreement",
         user=staff,
@@ -241,7 +243,7 @@ def build_world() -> SimpleNamespace:
     w.tranche = Tranche.objects.get(application=w.project, number=2)
     Tranche.objects.filter(pk=w.tranche.pk).update(status=TrancheStatus.DUE)
     ReviewAssignment.objects.create(application=w.project, reviewer=assigned, declared_at=now)
-    delivery.activity_record(
+    delivery_services.activity_record(
         application=w.project,
         user=owner,
         held_on=today,
@@ -252,7 +254,7 @@ def build_world() -> SimpleNamespace:
         photos=[jpeg()],
     )
     w.photo = w.project.photos.get()
-    w.expense = delivery.expense_record(
+    w.expense = delivery_services.expense_record(
         application=w.project,
         user=owner,
         budget_line=w.project.budget_lines.first(),

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from grants.services import notices_close, objection_digest_send
+from grants.award.services import notices_close, objection_digest_send
 
 
 class Command(BaseCommand):

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from grants.delivery_services import reminders_send
+from grants.delivery.reminders import reminders_send
 
 
 class Command(BaseCommand):

@@ -1,6 +1,4 @@
-"""Staff pages for delivery in the Wagtail admin: the warnings dashboard, reports awaiting
-evaluation and feedback awaiting moderation, and the actions on one project (pay a tranche, decide
-an expense, evaluate a report, receive money paid back). Each reads input and calls one service."""
+"""Staff's delivery screens: warnings, paying a tranche, deciding an expense, evaluating a report, money received back, moderating feedback."""
 
 from __future__ import annotations
 
@@ -9,12 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import delivery_selectors as selectors
-from . import delivery_services as services
-from .admin_views import _require
-from .forms import EvaluationForm, RecoveryReceiveForm, TranchePayForm
-from .models import Expense, Feedback, ProjectReport, Recovery, Tranche
-from .services import GrantsError
+from grants.common import GrantsError, require_perm
+from grants.delivery import feedback as delivery_feedback
+from grants.delivery import payments as delivery_payments
+from grants.delivery import selectors as delivery_selectors
+from grants.delivery import services as delivery_services
+from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm, TranchePayForm
+from grants.models import Expense, Feedback, ProjectReport, Recovery, Tranche
 
 
 def _report(request, exc: GrantsError) -> None:
@@ -27,15 +26,15 @@ def _back(pk):
 
 
 def warnings(request):
-    _require(request, "grants.view_application")
-    found = selectors.delivery_warnings()
+    require_perm(request, "grants.view_application")
+    found = delivery_selectors.delivery_warnings()
     return render(
         request,
         "grants/admin/warnings.html",
         {
             "warnings": found,
-            "reports": selectors.reports_awaiting_evaluation(),
-            "feedback": selectors.feedback_awaiting_moderation(),
+            "reports": delivery_selectors.reports_awaiting_evaluation(),
+            "feedback": delivery_selectors.feedback_awaiting_moderation(),
             "may_moderate": request.user.has_perm("grants.manage_delivery"),
         },
     )
@@ -43,13 +42,13 @@ def warnings(request):
 
 @require_POST
 def tranche_pay(request, pk):
-    _require(request, "grants.pay_tranche")  # the service checks too; the view refuses first
+    require_perm(request, "grants.pay_tranche")  # the service checks too; the view refuses first
     tranche = get_object_or_404(Tranche, pk=pk)
     form = TranchePayForm(request.POST)
     try:
         if not form.is_valid():
             raise GrantsError(_("Give the payment reference (the bank transfer number)."))
-        services.tranche_pay(
+        delivery_payments.tranche_pay(
             tranche=tranche, actor=request.user, payment_reference=form.cleaned_data["payment_reference"]
         )
     except GrantsError as exc:
@@ -61,10 +60,10 @@ def tranche_pay(request, pk):
 
 @require_POST
 def expense_decide(request, pk):
-    _require(request, "grants.manage_delivery")  # the service checks too; the view refuses first
+    require_perm(request, "grants.manage_delivery")  # the service checks too; the view refuses first
     expense = get_object_or_404(Expense, pk=pk)
     try:
-        services.expense_decide(
+        delivery_services.expense_decide(
             expense=expense,
             actor=request.user,
             approve=request.POST.get("decision") == "approve",
@@ -84,7 +83,7 @@ def report_evaluate(request, pk):
     try:
         if not form.is_valid():
             raise GrantsError(*[m for errors in form.errors.values() for m in errors])
-        services.report_evaluate(
+        delivery_services.report_evaluate(
             report=report,
             actor=request.user,
             score=form.cleaned_data["score"],
@@ -100,13 +99,13 @@ def report_evaluate(request, pk):
 
 @require_POST
 def recovery_receive(request, pk):
-    _require(request, "fundpool.add_inflow")  # the service checks too; the view refuses first
+    require_perm(request, "fundpool.add_inflow")  # the service checks too; the view refuses first
     recovery = get_object_or_404(Recovery, pk=pk)
     form = RecoveryReceiveForm(request.POST)
     try:
         if not form.is_valid():
             raise GrantsError(*[m for errors in form.errors.values() for m in errors])
-        services.recovery_receive(recovery=recovery, actor=request.user, **form.cleaned_data)
+        delivery_payments.recovery_receive(recovery=recovery, actor=request.user, **form.cleaned_data)
     except GrantsError as exc:
         _report(request, exc)
     else:
@@ -116,10 +115,12 @@ def recovery_receive(request, pk):
 
 @require_POST
 def feedback_moderate(request, pk):
-    _require(request, "grants.manage_delivery")  # the service checks too; the view refuses first
+    require_perm(request, "grants.manage_delivery")  # the service checks too; the view refuses first
     item = get_object_or_404(Feedback, pk=pk)
     try:
-        services.feedback_moderate(feedback=item, actor=request.user, approve=request.POST.get("decision") == "approve")
+        delivery_feedback.feedback_moderate(
+            feedback=item, actor=request.user, approve=request.POST.get("decision") == "approve"
+        )
     except GrantsError as exc:
         _report(request, exc)
     else:

@@ -1,6 +1,4 @@
-"""Pages for delivery: the group's project page (activities, expenses, reports), private photos and
-receipts, and the public feedback page with its QR code. Views read input, call one service, show
-the result."""
+"""The project's pages: the group records activities, expenses and reports; residents rate the project; trustees evaluate reports."""
 
 from __future__ import annotations
 
@@ -14,33 +12,33 @@ from django.views.decorators.http import require_GET
 
 from core import ratelimit
 from core.uploads import private_file_response
-
-from . import delivery_selectors as selectors
-from . import delivery_services as services
-from .forms import ActivityForm, EvaluationForm, ExpenseForm, FeedbackForm, ReportForm
-from .models import Application, ReportKind
-from .services import GrantsError
+from grants.common import GrantsError
+from grants.delivery import feedback as delivery_feedback
+from grants.delivery import selectors as delivery_selectors
+from grants.delivery import services as delivery_services
+from grants.delivery.forms import ActivityForm, EvaluationForm, ExpenseForm, FeedbackForm, ReportForm
+from grants.models import Application, ExpenseStatus, ReportKind
 
 
 @login_required
 def project_detail(request, pk):
-    application = selectors.project_for_member(user=request.user, pk=pk)
+    application = delivery_selectors.project_for_member(user=request.user, pk=pk)
     return render(
         request,
         "grants/project_detail.html",
         {
-            "overview": selectors.project_overview(application=application),
+            "overview": delivery_selectors.project_overview(application=application),
             "application": application,
             "feedback_url": request.build_absolute_uri(reverse("grants:feedback", args=[application.pk])),
             # The feedback page and its QR code answer only for these states; elsewhere, no link to them.
-            "feedback_open": application.status in services.FEEDBACK_STATES,
+            "feedback_open": application.status in delivery_feedback.FEEDBACK_STATES,
         },
     )
 
 
 def _not_recording(request, application):
     """A redirect to the project page saying why, when the project takes no more records; else None."""
-    problem = services.recording_problem(application)
+    problem = delivery_services.recording_problem(application)
     if not problem:
         return None
     messages.error(request, problem)
@@ -49,13 +47,13 @@ def _not_recording(request, application):
 
 @login_required
 def activity_add(request, pk):
-    application = selectors.project_for_member(user=request.user, pk=pk)
+    application = delivery_selectors.project_for_member(user=request.user, pk=pk)
     if refused := _not_recording(request, application):
         return refused
     form = ActivityForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.activity_record(
+            delivery_services.activity_record(
                 application=application,
                 user=request.user,
                 photos=request.FILES.getlist("photos"),
@@ -76,7 +74,7 @@ def activity_add(request, pk):
 
 @login_required
 def expense_add(request, pk):
-    application = selectors.project_for_member(user=request.user, pk=pk)
+    application = delivery_selectors.project_for_member(user=request.user, pk=pk)
     if refused := _not_recording(request, application):
         return refused
     lines = list(application.budget_lines.all())
@@ -84,7 +82,7 @@ def expense_add(request, pk):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            expense = services.expense_record(
+            expense = delivery_services.expense_record(
                 application=application,
                 user=request.user,
                 budget_line=next((line for line in lines if line.pk == data["budget_line"]), None),
@@ -99,7 +97,7 @@ def expense_add(request, pk):
             for message in exc.messages:
                 form.add_error(None, message)
         else:
-            if expense.status == services.ExpenseStatus.PENDING:
+            if expense.status == ExpenseStatus.PENDING:
                 messages.warning(
                     request, _("Expense recorded; it goes beyond the line's tolerance and awaits staff approval.")
                 )
@@ -114,25 +112,25 @@ def expense_add(request, pk):
             "form": form,
             "heading": _("Record an expense"),
             "multipart": True,
-            "budget": selectors.budget_vs_actual(application=application),
+            "budget": delivery_selectors.budget_vs_actual(application=application),
         },
     )
 
 
 @login_required
 def report_submit(request, pk, kind):
-    application = selectors.project_for_member(user=request.user, pk=pk)
+    application = delivery_selectors.project_for_member(user=request.user, pk=pk)
     if kind not in ReportKind.values:
         raise Http404
     if request.method != "POST":
-        problem = services.report_problem(application=application, kind=kind)
+        problem = delivery_services.report_problem(application=application, kind=kind)
         if problem:
             messages.error(request, problem)
             return redirect("grants:project", pk=application.pk)
     form = ReportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_submit(
+            delivery_services.report_submit(
                 application=application,
                 user=request.user,
                 kind=kind,
@@ -153,7 +151,7 @@ def report_submit(request, pk, kind):
             "form": form,
             "heading": ReportKind(kind).label,
             "multipart": True,
-            "budget": selectors.budget_vs_actual(application=application),
+            "budget": delivery_selectors.budget_vs_actual(application=application),
         },
     )
 
@@ -161,7 +159,7 @@ def report_submit(request, pk, kind):
 @login_required
 @require_GET
 def photo(request, pk):
-    item = selectors.photo_for(user=request.user, pk=pk)
+    item = delivery_selectors.photo_for(user=request.user, pk=pk)
     return private_file_response(
         item.image,
         content_type="image/jpeg",
@@ -174,18 +172,15 @@ def photo(request, pk):
 @login_required
 @require_GET
 def receipt(request, pk):
-    expense = selectors.expense_for(user=request.user, pk=pk)
+    expense = delivery_selectors.expense_for(user=request.user, pk=pk)
     return private_file_response(
         expense.receipt, content_type=expense.receipt_content_type, label=_("receipt-%(n)s") % {"n": expense.pk}
     )
 
 
-# --- public: residents' feedback -------------------------------------------------------------------
-
-
 def _public_project(pk) -> Application:
     return get_object_or_404(
-        Application.objects.select_related("group__community"), pk=pk, status__in=services.FEEDBACK_STATES
+        Application.objects.select_related("group__community"), pk=pk, status__in=delivery_feedback.FEEDBACK_STATES
     )
 
 
@@ -202,11 +197,11 @@ def feedback(request, pk):
             status = 429
         elif form.is_valid():
             try:
-                services.feedback_submit(
+                delivery_feedback.feedback_submit(
                     application=application,
                     rating=form.cleaned_data["rating"],
                     comment=form.cleaned_data["comment"],
-                    source=services.feedback_source(ratelimit.client_address(request)),
+                    source=delivery_feedback.feedback_source(ratelimit.client_address(request)),
                 )
             except GrantsError as exc:
                 form.add_error(None, str(exc))
@@ -222,7 +217,7 @@ def feedback(request, pk):
         {
             "application": application,
             "form": form,
-            "summary": selectors.feedback_summary(application=application),
+            "summary": delivery_selectors.feedback_summary(application=application),
         },
         status=status,
     )
@@ -244,17 +239,14 @@ def feedback_qr(request, pk):
     return response
 
 
-# --- trustees evaluating reports -----------------------------------------------------------------
-
-
 @login_required
 def trustee_report(request, pk):
     """A trustee who reviewed the project reads its report and evaluates it (成效评估)."""
-    item = selectors.report_for_trustee(user=request.user, pk=pk)
+    item = delivery_selectors.report_for_trustee(user=request.user, pk=pk)
     form = EvaluationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_evaluate(
+            delivery_services.report_evaluate(
                 report=item,
                 actor=request.user,
                 score=form.cleaned_data["score"],
@@ -273,7 +265,7 @@ def trustee_report(request, pk):
         {
             "report": item,
             "form": form,
-            "budget": selectors.budget_vs_actual(application=item.application),
+            "budget": delivery_selectors.budget_vs_actual(application=item.application),
             "activities": item.application.activity_records.prefetch_related("photos"),
         },
     )
@@ -284,13 +276,12 @@ def trustee_report(request, pk):
 def final_report_pdf(request, pk):
     """A project's final report as a PDF, for its group and for staff."""
     from core.pdf import pdf_response, render_pdf
+    from grants.models import ProjectReport, ReportStatus
 
-    from .models import ProjectReport, ReportStatus
-
-    if selectors.may_see_project_files(request.user):
+    if delivery_selectors.may_see_project_files(request.user):
         application = get_object_or_404(Application.objects.select_related("group__community", "call"), pk=pk)
     else:
-        application = selectors.project_for_member(user=request.user, pk=pk)
+        application = delivery_selectors.project_for_member(user=request.user, pk=pk)
     report = (
         ProjectReport.objects.filter(application=application, kind=ReportKind.FINAL)
         .exclude(status=ReportStatus.RETURNED)
@@ -302,7 +293,11 @@ def final_report_pdf(request, pk):
     return pdf_response(
         lambda: render_pdf(
             "reports/final_report.html",
-            {"project": application, "report": report, "budget": selectors.budget_vs_actual(application=application)},
+            {
+                "project": application,
+                "report": report,
+                "budget": delivery_selectors.budget_vs_actual(application=application),
+            },
             title=f"{application.title} · {_('Final report')}",
         ),
         filename=f"final-report-{application.pk}.pdf",

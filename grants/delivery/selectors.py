@@ -1,5 +1,4 @@
-"""Reads for delivery and reporting: budget against spending, a project's overview, residents'
-feedback in aggregate, and the warnings on the staff dashboard. Query counts do not grow with rows."""
+"""Reads of delivery: budget against actual, the project overview, feedback, warnings, reports due."""
 
 from __future__ import annotations
 
@@ -15,9 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fundpool.money import format_amount
-
-from . import lifecycle
-from .models import (
+from grants import lifecycle
+from grants.models import (
     Activity,
     Application,
     BudgetLine,
@@ -33,18 +31,24 @@ from .models import (
     TrancheStatus,
     TrancheTrigger,
 )
-from .models.delivery import CHARGED
+from grants.models.delivery import CHARGED
 
 ZERO = Decimal("0.00")
+
+
 DELIVERY_STATES = [
     lifecycle.Status.IN_DELIVERY,
     lifecycle.Status.REPORTING,
     lifecycle.Status.COMPLETED,
     lifecycle.Status.TERMINATED,
 ]
+
+
 # Spending counts as far behind when less than this share of the time elapsed has been spent,
 # once at least MIN_ELAPSED of the project's time has passed.
 BEHIND_RATIO = Decimal("0.5")
+
+
 MIN_ELAPSED = Decimal("0.3")
 
 
@@ -101,7 +105,7 @@ class BudgetTable:
 
 
 def budget_vs_actual(*, application: Application) -> BudgetTable:
-    from .delivery_services import line_allowance
+    from grants.delivery.rules import line_allowance
 
     tolerance = application.call.spending_tolerance
     lines = list(application.budget_lines.all())
@@ -218,7 +222,7 @@ class ProjectOverview:
 
 
 def project_overview(*, application: Application) -> ProjectOverview:
-    from .delivery_services import midterm_required
+    from grants.delivery.rules import midterm_required
 
     reports = list(
         application.reports.select_related("evaluated_by").prefetch_related("photos").order_by("submitted_at", "pk")
@@ -259,9 +263,6 @@ def reports_awaiting_evaluation():
         .select_related("application__group", "application__call")
         .order_by("submitted_at")
     )
-
-
-# --- warnings ---------------------------------------------------------------------------------
 
 
 class WarningKind:
@@ -342,7 +343,7 @@ def delivery_warnings(*, today: date | None = None) -> list[DeliveryWarning]:
         .order_by("application_id", "number")
     )
 
-    from .delivery_services import line_allowance
+    from grants.delivery.rules import line_allowance
 
     out: list[DeliveryWarning] = []
     for line in pending_lines:

@@ -1,0 +1,84 @@
+"""What the award steps do to money: commit the award (checked against the suggestion), release what is committed."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from fundpool import services as fund
+from fundpool.errors import FundpoolError
+from fundpool.ledger import Purpose
+from fundpool.money import format_amount, parse_amount
+from grants import system_reasons
+from grants.common import GrantsError, acting_user
+from grants.models import (
+    Application,
+)
+
+
+def _check_award_against_suggestion(application: Application, reason: str) -> None:
+    """Staff may fund against the ranking's suggestion, but say why."""
+    from grants.review.selectors import call_suggestion
+
+    suggested = call_suggestion(call=application.call).get(application.pk)
+    if suggested is not None and not suggested.funded and not reason:
+        raise GrantsError(
+            _("This application is not in the suggested funding list (%(why)s); give a reason to fund it " "anyway.")
+            % {"why": suggested.note}
+        )
+
+
+def _commit_award(application: Application, amount, user) -> None:
+    try:
+        amount = parse_amount(amount)
+    except FundpoolError as exc:
+        raise GrantsError(str(exc)) from None
+    if amount > application.requested_amount:
+        raise GrantsError(
+            _("The award cannot exceed the %(requested)s requested.")
+            % {"requested": format_amount(application.requested_amount)}
+        )
+    call = application.call
+    if not (call.min_amount <= amount <= call.max_amount):
+        raise GrantsError(
+            _("The award must be between %(min)s and %(max)s for this call.")
+            % {"min": format_amount(call.min_amount), "max": format_amount(call.max_amount)}
+        )
+    from grants.review.selectors import call_awarded_total
+
+    awarded = call_awarded_total(call=call)
+    if awarded + amount > call.budget:
+        raise GrantsError(
+            _("The call's budget is %(budget)s; %(awarded)s is already awarded, so %(amount)s is too much.")
+            % {"budget": call.budget, "awarded": awarded, "amount": amount}
+        )
+    purpose = Purpose(theme=application.problem.theme if application.problem_id else None, call_ref=call.reference)
+    try:
+        fund.commitment_commit(
+            reference=application.reference,
+            amount=amount,
+            purpose=purpose,
+            description=application.title,
+            actor=acting_user(user),
+        )
+        if call.capacity_building_amount > 0:
+            fund.commitment_commit(
+                reference=application.capacity_reference,
+                amount=call.capacity_building_amount,
+                purpose=Purpose(capacity_building=True, unrestricted_allowed=False),
+                description=system_reasons.encode("grants.capacity_building", group=application.group.name),
+                actor=acting_user(user),
+            )
+    except FundpoolError as exc:
+        raise GrantsError(str(exc)) from None
+    application.awarded_amount = amount
+    application.capacity_amount = call.capacity_building_amount
+
+
+def _release_money(application: Application, user, reason: str) -> None:
+    from fundpool.selectors import commitment_balances
+
+    for reference in (application.reference, application.capacity_reference):
+        if commitment_balances(reference=reference)["outstanding"] > 0:
+            fund.commitment_release(
+                reference=reference, description=reason or application.title, actor=acting_user(user)
+            )

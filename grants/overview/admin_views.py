@@ -1,0 +1,122 @@
+"""Staff's page of one application through every stage, its next steps, and the lifecycle page."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grants import diagram, lifecycle, transitions
+from grants.applications import selectors as application_selectors
+from grants.award import selectors as award_selectors
+from grants.award.forms import AwardForm, SignForm
+from grants.common import GrantsError, require_perm
+from grants.delivery import selectors as delivery_selectors
+from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
+from grants.fields import ReasonForm
+from grants.review import selectors as review_selectors
+from grants.review import services as review_services
+
+
+def application_detail(request, pk):
+    require_perm(request, "grants.view_application")
+    application = application_selectors.application_for_staff(pk=pk)
+    steps = transitions.available_transitions(application=application, user=request.user)
+    return render(
+        request,
+        "grants/admin/application_detail.html",
+        {
+            "application": application,
+            "timeline": application_selectors.application_timeline(application=application, for_applicant=False),
+            "same_group": list(application_selectors.same_group_applications(application=application)),
+            "steps": steps,
+            "reason_form": ReasonForm(),
+            "award_form": AwardForm(initial={"amount": application.requested_amount}),
+            "state": lifecycle.STATE[application.status],
+            "objections": award_selectors.objections_for_staff(application=application),
+            "tranches": application.tranches.all(),
+            "agreement": getattr(application, "agreement", None),
+            "sign_form": SignForm(application=application),
+            "suggestion": review_selectors.call_suggestion(call=application.call).get(application.pk)
+            if application.status == lifecycle.Status.REVIEWED
+            else None,
+            "may_decide": request.user.has_perm("grants.decide_application"),
+            "hold": review_selectors.review_hold(application=application),
+            "assignments": application.review_assignments.select_related("reviewer", "reinstated_by"),
+            "may_reinstate": request.user.has_perm("grants.screen_application")
+            and application.status in review_services.REINSTATE_STATES,
+            "project": delivery_selectors.project_overview(application=application)
+            if application.status in delivery_selectors.DELIVERY_STATES
+            else None,
+            "may_pay": request.user.has_perm("grants.pay_tranche"),
+            # Four eyes: the payments, and the steps that pay, this person must leave to someone else.
+            "pay_conflict": application.payment_conflict(request.user)
+            if request.user.has_perm("grants.pay_tranche")
+            else "",
+            "accept_conflict": lifecycle.settlement_conflict(application, request.user)
+            if application.status == lifecycle.Status.REPORTING
+            else "",
+            "for_someone_else": transitions.steps_for_someone_else(application=application, user=request.user),
+            "may_evaluate": request.user.has_perm("grants.evaluate_report"),
+            "may_manage": request.user.has_perm("grants.manage_delivery"),
+            "may_receive": request.user.has_perm("fundpool.add_inflow"),
+            "evaluation_form": EvaluationForm(),
+            "recovery_form": RecoveryReceiveForm(),
+            "today": timezone.localdate(),
+            "candidates": review_selectors.reviewer_candidates(application=application)
+            if application.status in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
+            and request.user.has_perm("grants.screen_application")
+            else [],
+        },
+    )
+
+
+@require_POST
+def application_step(request, pk, name):
+    require_perm(request, "grants.view_application")
+    application = application_selectors.application_for_staff(pk=pk)
+    form = AwardForm(request.POST) if name == "propose_award" else ReasonForm(request.POST)
+    form.is_valid()
+    params = {}
+    if name == "propose_award":
+        params = {"amount": request.POST.get("amount")}
+    elif name == "terminate":
+        params = {"recovery_amount": request.POST.get("recovery_amount", "").strip() or None}
+    elif name == "sign_agreement":
+        sign = SignForm(request.POST, application=application)
+        if not sign.is_valid():
+            # A date that is refused (or unreadable) is never replaced by today's.
+            for field, errors in sign.errors.items():
+                label = sign.fields[field].label if field in sign.fields else ""
+                for error in errors:
+                    messages.error(request, f"{label}：{error}" if label else error)
+            return redirect("grants_admin:application", pk=application.pk)
+        params = {"conditions": sign.cleaned_data["conditions"], "signed_on": sign.cleaned_data["signed_on"]}
+    try:
+        transitions.application_transition(
+            application=application, name=name, user=request.user, reason=request.POST.get("reason", ""), **params
+        )
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Done: %(step)s.") % {"step": lifecycle.TRANSITIONS[name].label})
+    return redirect("grants_admin:application", pk=application.pk)
+
+
+def lifecycle_page(request):
+    require_perm(request, "grants.view_application")
+    svg = diagram.to_svg()
+    return render(
+        request,
+        "grants/admin/lifecycle.html",
+        {
+            "svg": mark_safe(svg) if svg else None,  # noqa: S308 - drawn by Graphviz from our own labels
+            "dot": diagram.to_dot(),
+            "states": lifecycle.STATES,
+            "transitions": lifecycle.TRANSITIONS.values(),
+        },
+    )
