@@ -31,7 +31,7 @@ from grants.models import (
     TrancheStatus,
     TrancheTrigger,
 )
-from grants.models.delivery import CHARGED
+from grants.models import CHARGED
 
 ZERO = Decimal("0.00")
 

@@ -32,7 +32,7 @@ from grants.models import (
     TrancheStatus,
     TrancheTrigger,
 )
-from grants.models.delivery import CHARGED
+from grants.models import CHARGED
 from grants.transitions import application_transition
 
 ZERO = Decimal("0.00")

@@ -14,6 +14,7 @@ from django.utils.translation import pgettext_lazy
 
 from core.uploads import GeneratedName
 from fundpool.models import MONEY
+from grants.models.common import ExpenseStatus, FeedbackStatus, RecoveryStatus, ReportKind, ReportStatus
 
 
 def _private_storage():
@@ -66,17 +67,6 @@ class ProjectPhoto(models.Model):
         return self.image.name
 
 
-class ExpenseStatus(models.TextChoices):
-    RECORDED = "recorded", _("Recorded")
-    PENDING = "pending", _("Beyond tolerance, awaiting staff approval")
-    APPROVED = "approved", _("Approved by staff")
-    REJECTED = "rejected", _("Rejected: not chargeable to the grant")
-
-
-# Expenses that count against the grant (a pending one counts until staff decide: the money is spent).
-CHARGED = [ExpenseStatus.RECORDED, ExpenseStatus.APPROVED, ExpenseStatus.PENDING]
-
-
 class Expense(models.Model):
     application = models.ForeignKey(
         "grants.Application", verbose_name=_("project"), on_delete=models.PROTECT, related_name="expenses"
@@ -110,17 +100,6 @@ class Expense(models.Model):
 
     def __str__(self):
         return f"{self.spent_on} {self.payee}: {self.amount}"
-
-
-class ReportKind(models.TextChoices):
-    MIDTERM = "midterm", _("Mid-term report")
-    FINAL = "final", _("Final report")
-
-
-class ReportStatus(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted, awaiting evaluation")
-    RETURNED = "returned", pgettext_lazy("report status", "Returned for changes")
-    ACCEPTED = "accepted", _("Accepted")
 
 
 class ProjectReport(models.Model):
@@ -165,12 +144,6 @@ class ProjectReport(models.Model):
         return f"{self.application} · {self.get_kind_display()}"
 
 
-class FeedbackStatus(models.TextChoices):
-    PENDING = "pending", _("Awaiting moderation")
-    APPROVED = "approved", _("Shown")
-    HIDDEN = "hidden", _("Hidden")
-
-
 class Feedback(models.Model):
     """A resident's rating (1–5) and comment. Only the rating counts until staff approve the comment;
     `source` is a keyed hash of the sender's address, kept for rate limiting, never shown."""
@@ -196,11 +169,6 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.application_id}: {self.rating}"
-
-
-class RecoveryStatus(models.TextChoices):
-    OWED = "owed", _("Owed")
-    RECEIVED = "received", pgettext_lazy("recovery status", "Received")
 
 
 class Recovery(models.Model):
