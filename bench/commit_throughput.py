@@ -13,6 +13,8 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+from fundpool.ledger import commitments
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
@@ -59,8 +61,7 @@ def main():
     _common.use(NAME)
     from django.db import connection, transaction
 
-    from fundpool import services
-    from fundpool.verify import verify
+    from fundpool.ledger.verify import verify
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -75,8 +76,8 @@ def main():
 
     def commit_and_disburse(i, n):
         ref = f"bench:{i}:{n}"
-        services.commitment_commit(reference=ref, amount=Decimal("100.00"))
-        services.commitment_disburse(reference=ref, amount=Decimal("60.00"))
+        commitments.commitment_commit(reference=ref, amount=Decimal("100.00"))
+        commitments.commitment_disburse(reference=ref, amount=Decimal("60.00"))
         return 2
 
     inserts = run_threads(args.threads, args.seconds, insert)

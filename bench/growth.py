@@ -42,9 +42,9 @@ def measure(name: str) -> dict:
     from django.test import Client
 
     from cms.models import OutcomePage
+    from fundpool.ledger.selectors import pool_summary, received_by_month
+    from fundpool.ledger.verify import verify
     from fundpool.models import Donation, Posting
-    from fundpool.selectors import pool_summary, received_by_month
-    from fundpool.verify import verify
     from grants.models import Application
 
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans", SERVER_NAME="127.0.0.1")

@@ -25,7 +25,7 @@ def main():
     args = parser.parse_args()
     _common.prepare(NAME, "--size", "large", fresh=args.fresh, min_postings=1_000_000)
     _common.use(NAME)
-    from fundpool.verify import verify
+    from fundpool.ledger.verify import verify
 
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     times, peaks = [], []

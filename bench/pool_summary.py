@@ -22,8 +22,8 @@ SIZES = {
 
 def measure(name: str) -> dict:
     _common.use(name)
+    from fundpool.ledger.selectors import pool_summary
     from fundpool.models import Account, Posting
-    from fundpool.selectors import pool_summary
 
     pk = Account.objects.order_by("pk").values_list("pk", flat=True)[Account.objects.count() // 2]
     summary = _common.timed(pool_summary, repeat=300)

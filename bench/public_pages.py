@@ -15,6 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
+from fundpool.ledger import services as ledger_services
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
@@ -96,7 +98,6 @@ def stream(name: str, rate: float) -> None:
     _common.use(name)
     from django.utils import timezone
 
-    from fundpool import services
     from fundpool.models import SourceType
 
     count = 0
@@ -104,7 +105,7 @@ def stream(name: str, rate: float) -> None:
     try:
         while True:
             started = time.perf_counter()
-            services.inflow_record(
+            ledger_services.inflow_record(
                 source_type=SourceType.DONATION, amount=Decimal("20.00"), received_on=timezone.localdate()
             )
             count += 1

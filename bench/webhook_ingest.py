@@ -61,8 +61,8 @@ def main():
     _common.use(NAME)
     from django.db import connection
 
+    from fundpool.ledger.verify import verify
     from fundpool.models import Donation, DonationStatus, EntryKind, JournalEntry, StripeEvent
-    from fundpool.verify import verify
 
     with connection.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS bench_insert (id bigserial primary key, body text)")

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
 
-from fundpool.notify import site_url
+from core.site import site_url
 
 
 class AccountAdapter(DefaultAccountAdapter):

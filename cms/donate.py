@@ -19,10 +19,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from core import ratelimit
-from fundpool import donation_selectors, gateway, system_reasons
-from fundpool import donation_services as services
+from fundpool import system_reasons
+from fundpool.donations import gateway
+from fundpool.donations import selectors as donation_selectors
+from fundpool.donations import services as donation_services
 from fundpool.errors import FundpoolError
-from fundpool.ledger import Restriction
+from fundpool.ledger.engine import Restriction
 from fundpool.models import DonationStatus, RestrictionKind, Theme
 from fundpool.money import format_amount, parse_amount
 from grants.public import selectors as public_selectors
@@ -121,7 +123,7 @@ class DonateForm(forms.Form):
         raw = cleaned.get("custom") if preset == OTHER else preset
         if preset:
             try:
-                cleaned["amount"] = services.gift_amount(raw)
+                cleaned["amount"] = donation_services.gift_amount(raw)
             except FundpoolError as exc:
                 self.add_error("custom" if preset == OTHER else "preset", str(exc))
         if self.campaign is not None:
@@ -157,7 +159,7 @@ def donate(request):
     elif request.method == "POST" and enabled and form.is_valid():
         restriction, label, ref = form.cleaned_data["resolved"]
         try:
-            donation = services.donation_start(
+            donation = donation_services.donation_start(
                 amount=form.cleaned_data["amount"],
                 restriction=restriction,
                 designation_label=label,
@@ -168,7 +170,7 @@ def donate(request):
                 email=form.cleaned_data["email"],
                 campaign=campaign,
             )
-            session = services.donation_checkout(
+            session = donation_services.donation_checkout(
                 donation=donation,
                 success_url=request.build_absolute_uri(reverse("donate_thanks", args=[donation.token])),
                 cancel_url=request.build_absolute_uri(reverse("donate_cancel", args=[donation.token])),
@@ -211,7 +213,7 @@ def donate_thanks(request, token):
 
 @never_cache
 def donate_cancel(request, token):
-    donation = services.donation_cancel(token=str(token)[:64])
+    donation = donation_services.donation_cancel(token=str(token)[:64])
     if donation is None:
         raise Http404
     if donation.status == DonationStatus.CANCELLED:

@@ -5,7 +5,7 @@ from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
-from fundpool.selectors import pool_summary
+from fundpool.ledger.selectors import pool_summary
 
 
 class CachedForVisitors:
@@ -33,7 +33,7 @@ class HomePage(CachedForVisitors, Page):
     def get_context(self, request, *args, **kwargs):
         from django.utils.translation import get_language
 
-        from fundpool.donation_selectors import campaigns_active
+        from fundpool.donations.selectors import campaigns_active
         from grants.applications.selectors import call_list_open
 
         from .cache import cached

@@ -7,8 +7,8 @@ from html import escape
 
 from django.db.models import Sum
 
+from fundpool.ledger.selectors import commitment_balances, funding_trace
 from fundpool.money import format_amount
-from fundpool.selectors import commitment_balances, funding_trace
 
 logger = logging.getLogger(__name__)
 

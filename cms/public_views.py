@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from core import charts
-from fundpool import selectors as fund
+from fundpool.ledger import selectors as ledger_selectors
 from fundpool.models import Theme
 from fundpool.money import format_amount
 from grants import lifecycle
@@ -39,10 +39,10 @@ def _transparency(request):
         everyone = public_selectors.project_directory(filters=public_selectors.directory_filters({}))
         newest = list(everyone[:TRACES_SHOWN])
         return {
-            "summary": fund.pool_summary(),
-            "months": fund.received_by_month(),
-            "themes": fund.money_by_theme(),
-            "traces": fund.traces_by_source(references=[p.reference for p in newest]),
+            "summary": ledger_selectors.pool_summary(),
+            "months": ledger_selectors.received_by_month(),
+            "themes": ledger_selectors.money_by_theme(),
+            "traces": ledger_selectors.traces_by_source(references=[p.reference for p in newest]),
             "projects": newest,
             "funded": everyone.count(),
         }
@@ -122,7 +122,7 @@ def _directory(request):
         # What goes into the cache is this page's rows and a paginator over a range of the same
         # length: a paginator over the queryset would be pickled with every matching project.
         page.paginator = Paginator(range(page.paginator.count), 20)
-        paid = fund.paid_by_reference(a.reference for a in page.object_list)
+        paid = ledger_selectors.paid_by_reference(a.reference for a in page.object_list)
         for a in page.object_list:
             a.paid = paid.get(a.reference, 0)
         return page
@@ -180,7 +180,7 @@ def _impact(request):
     label = str(dict(SourceType.choices)[SourceType.DONATION])
 
     def compute():
-        traces = fund.traces_by_source()
+        traces = ledger_selectors.traces_by_source()
         projects = public_selectors.projects_for_references(traces.keys())
         rows = []
         for ref, parts in traces.items():
@@ -188,7 +188,7 @@ def _impact(request):
             if amount and ref in projects and projects[ref].status in public_selectors.PUBLIC_STATES:
                 rows.append({"project": projects[ref], "amount": amount, "total": sum((a for _l, a in parts), 0)})
         rows.sort(key=lambda r: -r["amount"])
-        summary = fund.pool_summary()
+        summary = ledger_selectors.pool_summary()
         return {
             "rows": rows,
             "received": summary["received"][SourceType.DONATION],

@@ -18,8 +18,10 @@ from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from core.uploads import private_file_response
+from fundpool.ledger import selectors as ledger_selectors
+from fundpool.ledger import services as ledger_services
 
-from . import selectors, services, system_reasons
+from . import system_reasons
 from .errors import FundpoolError
 from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm, RefundForm
 from .models import Inflow, InflowDocument, JournalEntry, Pledge
@@ -85,7 +87,7 @@ class InflowCreateView(ServiceFormView):
 
     def call_service(self, form):
         c = form.cleaned_data
-        inflow = services.inflow_record(
+        inflow = ledger_services.inflow_record(
             source_type=c["source_type"],
             funder=c.get("funder"),
             amount=c["amount"],
@@ -98,7 +100,7 @@ class InflowCreateView(ServiceFormView):
             actor=self.request.user,
         )
         if c.get("document"):
-            services.inflow_attach_document(
+            ledger_services.inflow_attach_document(
                 inflow=inflow,
                 title=c.get("document_title") or c["document"].name,
                 file=c["document"],
@@ -134,7 +136,7 @@ class PledgeCreateView(ServiceFormView):
 
     def call_service(self, form):
         c = form.cleaned_data
-        return services.pledge_record(
+        return ledger_services.pledge_record(
             funder=c["funder"],
             amount=c["amount"],
             currency=c["currency"],
@@ -170,7 +172,7 @@ class PledgeReceiveView(ServiceFormView):
 
     def call_service(self, form):
         c = form.cleaned_data
-        return services.pledge_receive(
+        return ledger_services.pledge_receive(
             pledge=self.object,
             amount=c["amount"],
             received_on=c["received_on"],
@@ -197,7 +199,9 @@ class PledgeCancelView(ServiceFormView):
         self.object = get_object_or_404(Pledge, pk=kwargs["pk"])
 
     def call_service(self, form):
-        return services.pledge_cancel(pledge=self.object, reason=form.cleaned_data["reason"], actor=self.request.user)
+        return ledger_services.pledge_cancel(
+            pledge=self.object, reason=form.cleaned_data["reason"], actor=self.request.user
+        )
 
     def success_message(self, pledge):
         return _("Pledge cancelled.")
@@ -220,7 +224,9 @@ class EntryReverseView(ServiceFormView):
         return str(self.object)
 
     def call_service(self, form):
-        return services.entry_reverse(entry=self.object, reason=form.cleaned_data["reason"], actor=self.request.user)
+        return ledger_services.entry_reverse(
+            entry=self.object, reason=form.cleaned_data["reason"], actor=self.request.user
+        )
 
     def success_message(self, reversal):
         return _("Entry #%(entry)s reversed by entry #%(reversal)s.") % {
@@ -248,7 +254,7 @@ class InflowDocumentAddView(ServiceFormView):
         return context
 
     def call_service(self, form):
-        return services.inflow_attach_document(
+        return ledger_services.inflow_attach_document(
             inflow=self.object,
             title=form.cleaned_data["title"],
             file=form.cleaned_data["file"],
@@ -271,9 +277,9 @@ class InflowChargeView(ServiceFormView):
     page_title = _("Record a refund, chargeback or fee")
     submit_button_label = _("Record")
     services_by_kind = {
-        "refund": services.refund_record,
-        "chargeback": services.chargeback_record,
-        "fee": services.fee_record,
+        "refund": ledger_services.refund_record,
+        "chargeback": ledger_services.chargeback_record,
+        "fee": ledger_services.fee_record,
     }
 
     def setup(self, request, *args, **kwargs):
@@ -340,7 +346,7 @@ class InflowInspectView(LocalInspectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["usage"] = selectors.inflow_usage(inflow=self.object)
+        context["usage"] = ledger_selectors.inflow_usage(inflow=self.object)
         context["reversed_by"] = JournalEntry.objects.filter(reversal_of_id=self.object.entry_id).first()
         context["documents"] = self.object.documents.all()
         context["may_add"] = self.request.user.has_perm("fundpool.add_inflow")
@@ -378,6 +384,6 @@ class CommitmentInspectView(LocalInspectView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["balances"] = selectors.commitment_balances(reference=self.object.reference)
-        context["trace"] = selectors.funding_trace(reference=self.object.reference)
+        context["balances"] = ledger_selectors.commitment_balances(reference=self.object.reference)
+        context["trace"] = ledger_selectors.funding_trace(reference=self.object.reference)
         return context

@@ -18,19 +18,27 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from . import services
-from .ledger import Restriction, available_account, income_account, monthly_income_rebuild, system_account
+from fundpool.donations import imports as donation_imports
+from fundpool.donations import services as donation_services
+from fundpool.donations import stripe_events
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import (
+    Draft,
+    Restriction,
+    available_account,
+    income_account,
+    post_many,
+    system_account,
+)
+
 from .models import (
     Account,
     AccountKind,
-    AccountKindTotal,
     Commitment,
     EntryKind,
     Funder,
     Inflow,
-    JournalEntry,
     LotMovement,
-    Posting,
     RestrictionKind,
     SourceType,
     Theme,
@@ -104,28 +112,28 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
     funders = seed_funders()
     gov, tech, pharma, trust, match = (funders[name] for name, _ in FUNDERS)
 
-    allocation = services.pledge_record(
+    allocation = ledger_services.pledge_record(
         funder=gov,
         amount=Decimal("300000.00"),
         pledged_on=date(2026, 1, 10),
         expected_by=date(2026, 12, 31),
         description="2026年度社区公益基金财政拨款",
     )
-    services.pledge_receive(
+    ledger_services.pledge_receive(
         pledge=allocation,
         amount=Decimal("120000.00"),
         received_on=date(2026, 3, 15),
         external_ref="DEMO-GOV-2026-1",
         description="第一笔拨款",
     )
-    services.pledge_receive(
+    ledger_services.pledge_receive(
         pledge=allocation,
         amount=Decimal("60000.00"),
         received_on=date(2026, 7, 1),
         external_ref="DEMO-GOV-2026-2",
         description="第二笔拨款",
     )
-    services.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.CSR,
         funder=tech,
         amount=Decimal("50000.00"),
@@ -133,7 +141,7 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
         external_ref="DEMO-CSR-HX",
         description="华星科技企业社会责任捐赠（非限定）",
     )
-    services.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.CSR,
         funder=pharma,
         amount=Decimal("80000.00"),
@@ -142,7 +150,7 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
         restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["elderly"]),
         description="康泰医药捐赠，限定用于为老服务",
     )
-    services.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.TRUST,
         funder=trust,
         amount=Decimal("100000.00"),
@@ -151,7 +159,7 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
         restriction=Restriction(kind=RestrictionKind.THEME, theme=themes["environment"], expires_on=date(2027, 6, 30)),
         description="明德慈善信托资金，限定环境保护，2027年6月30日前使用",
     )
-    services.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.MATCHING,
         funder=match,
         amount=Decimal("20000.00"),
@@ -165,7 +173,7 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
         amount = _donation_amount(rng)
         anonymous = rng.random() < 0.3
         gifts.append(
-            services.inflow_record(
+            ledger_services.inflow_record(
                 source_type=SourceType.DONATION,
                 amount=amount,
                 fee=_fee(rng, amount) or None,
@@ -176,7 +184,7 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
                 anonymous=anonymous,
             )
         )
-    services.refund_record(
+    ledger_services.refund_record(
         inflow=gifts[0], amount=gifts[0].amount, external_ref=f"DEMO-REFUND-{seed}-1", description="捐赠人申请退款"
     )
     return {"donations": len(gifts)}
@@ -287,31 +295,28 @@ def seed_bulk(
 
     postings_total = donations * 2 + sum(2 for lot in lots if lot.fee) + sum(2 + 2 * len(p[4]) for p in plans)
     progress = Progress(postings_total, "postings", stream)
-    balances = {income.pk: Decimal(0), pool.pk: Decimal(0), fees.pk: Decimal(0)}
     names = random.Random(seed + 1)  # its own sequence: the money above is the same with or without rows
 
     for offset in range(0, len(lots), chunk):
         part = lots[offset : offset + chunk]
         with transaction.atomic():
-            entries = JournalEntry.objects.bulk_create(
-                [
-                    JournalEntry(
-                        kind=EntryKind.INFLOW,
-                        amount=lot.amount,
-                        currency=currency,
-                        effective_at=_at(lot.day, i % 3600),
-                        memo="",
-                    )
-                    for i, lot in enumerate(part)
-                ]
-            )
+            # Through the ledger's one write path, as inflow_record does: the entry first, then
+            # the lot that points at it and the lot's movements.
+            drafts = []
+            for i, lot in enumerate(part):
+                draft = Draft(kind=EntryKind.INFLOW, amount=lot.amount, currency=currency, memo="")
+                draft.transfer(income, pool, lot.amount)
+                if lot.fee:
+                    draft.transfer(pool, fees, lot.fee)
+                drafts.append((draft, _at(lot.day, i % 3600)))
+            entries = post_many(drafts)
             inflows = Inflow.objects.bulk_create(
                 [
                     Inflow(
                         source_type=SourceType.DONATION,
                         amount=lot.amount,
                         currency=currency,
-                        available=lot.available,
+                        available=lot.amount - lot.fee,
                         received_on=lot.day,
                         anonymous=lot.anonymous,
                         entry=entry,
@@ -320,29 +325,20 @@ def seed_bulk(
                     for lot, entry in zip(part, entries, strict=True)
                 ]
             )
-            postings, moves = [], []
+            moves = []
             for lot, entry, inflow in zip(part, entries, inflows, strict=True):
                 lot.pk = inflow.pk
-                postings.append(Posting(entry=entry, account=income, amount=-lot.amount, currency=currency))
-                postings.append(Posting(entry=entry, account=pool, amount=lot.amount, currency=currency))
                 moves.append(
                     LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.RECEIVE, available_delta=lot.amount)
                 )
-                balances[income.pk] -= lot.amount
-                balances[pool.pk] += lot.amount
                 if lot.fee:
-                    postings.append(Posting(entry=entry, account=pool, amount=-lot.fee, currency=currency))
-                    postings.append(Posting(entry=entry, account=fees, amount=lot.fee, currency=currency))
                     moves.append(
                         LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.CHARGE, available_delta=-lot.fee)
                     )
-                    balances[pool.pk] -= lot.fee
-                    balances[fees.pk] += lot.fee
-            Posting.objects.bulk_create(postings, batch_size=5000)
             LotMovement.objects.bulk_create(moves, batch_size=5000)
             if donation_rows:
                 _donation_rows(part, inflows, offset, names)
-        progress.advance(len(postings))
+        progress.advance(sum(len(d.legs) for d, _at in drafts))
 
     for offset in range(0, len(plans), chunk // 5 or 1):
         part = plans[offset : offset + (chunk // 5 or 1)]
@@ -353,28 +349,17 @@ def seed_bulk(
             else:
                 for plan in part:
                     plan[5] = [f"{plan[0]}:pay:{n}" for n in range(1, len(plan[4]) + 1)]
+            # The commitments' accounts start empty; the entries below fill them.
             committed_accounts = Account.objects.bulk_create(
                 [
-                    Account(
-                        code=f"committed:{ref}",
-                        kind=AccountKind.COMMITTED,
-                        currency=currency,
-                        reference=ref,
-                        balance=want - sum(pays, Decimal(0)),
-                    )
-                    for ref, want, _d, _day, pays, _refs in part
+                    Account(code=f"committed:{ref}", kind=AccountKind.COMMITTED, currency=currency, reference=ref)
+                    for ref, *_rest in part
                 ]
             )
             paid_accounts = Account.objects.bulk_create(
                 [
-                    Account(
-                        code=f"paid:{ref}",
-                        kind=AccountKind.PAID,
-                        currency=currency,
-                        reference=ref,
-                        balance=sum(pays, Decimal(0)),
-                    )
-                    for ref, _w, _d, _day, pays, _refs in part
+                    Account(code=f"paid:{ref}", kind=AccountKind.PAID, currency=currency, reference=ref)
+                    for ref, *_rest in part
                 ]
             )
             commitments_ = Commitment.objects.bulk_create(
@@ -383,90 +368,46 @@ def seed_bulk(
                     for (ref, *_rest), ca, pa in zip(part, committed_accounts, paid_accounts, strict=True)
                 ]
             )
-            entries, shapes = [], []
+            drafts = []
             for (ref, want, draws, day, pays, pay_refs), ca, pa, c in zip(
                 part, committed_accounts, paid_accounts, commitments_, strict=True
             ):
-                entries.append(
-                    JournalEntry(
-                        kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref, effective_at=_at(day)
+                commit = Draft(kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref)
+                commit.transfer(pool, ca, want)
+                for idx, take in draws:
+                    commit.move(
+                        Inflow(pk=lots[idx].pk), LotMovement.Kind.DRAW, commitment=c, available=-take, committed=take
                     )
-                )
-                shapes.append(("commit", ref, want, draws, ca, pa, c, Decimal(0)))
+                drafts.append((commit, _at(day)))
                 before = Decimal(0)
                 for n, (paid, pay_ref) in enumerate(zip(pays, pay_refs, strict=True), start=1):
-                    entries.append(
-                        JournalEntry(
-                            kind=EntryKind.DISBURSE,
-                            amount=paid,
-                            currency=currency,
-                            reference=ref,
-                            effective_at=_at(day + timedelta(days=7 if n == 1 else 120)),
-                            external_ref=pay_ref,
-                        )
+                    pay = Draft(
+                        kind=EntryKind.DISBURSE, amount=paid, currency=currency, reference=ref, external_ref=pay_ref
                     )
-                    shapes.append(("pay", ref, paid, draws, ca, pa, c, before))
-                    before += paid
-            entries = JournalEntry.objects.bulk_create(entries)
-            postings, moves = [], []
-            for entry, (what, _ref, amount, draws, ca, pa, c, before) in zip(entries, shapes, strict=True):
-                if what == "commit":
-                    postings.append(Posting(entry=entry, account=pool, amount=-amount, currency=currency))
-                    postings.append(Posting(entry=entry, account=ca, amount=amount, currency=currency))
-                    balances[pool.pk] -= amount
-                    for idx, take in draws:
-                        moves.append(
-                            LotMovement(
-                                entry=entry,
-                                lot_id=lots[idx].pk,
-                                commitment=c,
-                                kind=LotMovement.Kind.DRAW,
-                                available_delta=-take,
-                                committed_delta=take,
-                            )
-                        )
-                else:
-                    postings.append(Posting(entry=entry, account=ca, amount=-amount, currency=currency))
-                    postings.append(Posting(entry=entry, account=pa, amount=amount, currency=currency))
+                    pay.transfer(ca, pa, paid)
                     # Paid from the drawn lots in order, after what earlier payments took.
-                    skip, remaining = before, amount
+                    skip, remaining = before, paid
                     for idx, take in draws:
                         left = take - min(take, skip)
                         skip -= min(take, skip)
                         part_paid = min(left, remaining)
                         if part_paid <= 0:
                             continue
-                        moves.append(
-                            LotMovement(
-                                entry=entry,
-                                lot_id=lots[idx].pk,
-                                commitment=c,
-                                kind=LotMovement.Kind.PAY,
-                                committed_delta=-part_paid,
-                                paid_delta=part_paid,
-                            )
+                        pay.move(
+                            Inflow(pk=lots[idx].pk),
+                            LotMovement.Kind.PAY,
+                            commitment=c,
+                            committed=-part_paid,
+                            paid=part_paid,
                         )
                         remaining -= part_paid
                         if remaining == 0:
                             break
-            Posting.objects.bulk_create(postings, batch_size=5000)
-            LotMovement.objects.bulk_create(moves, batch_size=5000)
-        progress.advance(len(postings))
+                    drafts.append((pay, _at(day + timedelta(days=7 if n == 1 else 120))))
+                    before += paid
+            post_many(drafts)
+        progress.advance(sum(len(d.legs) for d, _at in drafts))
 
-    with transaction.atomic():
-        for pk, delta in balances.items():
-            account = Account.objects.select_for_update(no_key=True).get(pk=pk)
-            account.balance += delta
-            account.save(update_fields=["balance"])
-        paid_total = sum((sum(p[4], Decimal(0)) for p in plans), Decimal(0))
-        committed_total = sum((p[1] for p in plans), Decimal(0)) - paid_total
-        for kind, delta in ((AccountKind.COMMITTED, committed_total), (AccountKind.PAID, paid_total)):
-            total, _ = AccountKindTotal.objects.select_for_update(no_key=True).get_or_create(
-                kind=kind, currency=currency
-            )
-            total.balance += delta
-            total.save(update_fields=["balance"])
-    monthly_income_rebuild()
     if connection.vendor == "postgresql":
         # Fresh planner statistics, as autovacuum would give a real database after such a load.
         with connection.cursor() as cursor:
@@ -545,14 +486,13 @@ def seed_donations(*, staff=None) -> dict:
     """Online gifts confirmed by (demo) Stripe events, one pending, failed, expired and cancelled;
     a refund; a dispute won and one lost; a matching campaign; platform and bank imports; an official
     receipt number. Everything goes through the services, as the webhook and staff would."""
-    from . import donation_services as ds
     from .models import Campaign, Donation, Pledge
 
     if Donation.objects.exists():
         return {"donations": 0}
     themes = {t.code: t for t in Theme.objects.all()}
     match_funder = Funder.objects.get(name="江州市慈善总会")
-    pledge = services.pledge_record(
+    pledge = ledger_services.pledge_record(
         funder=match_funder,
         amount=Decimal("5000.00"),
         pledged_on=timezone.localdate() - timedelta(days=30),
@@ -576,7 +516,7 @@ def seed_donations(*, staff=None) -> dict:
     def online(amount, *, restriction=Restriction(), label="", name="", anonymous=False, campaign=None, email=""):
         nonlocal n
         n += 1
-        donation = ds.donation_start(
+        donation = donation_services.donation_start(
             amount=amount,
             restriction=restriction,
             designation_label=label,
@@ -606,13 +546,13 @@ def seed_donations(*, staff=None) -> dict:
     for amount in ("88.00", "66.00", "500.00"):
         confirmed.append(online(amount, name="邻居"))
     for i, donation in enumerate(confirmed):
-        ds.event_receive(_event("checkout.session.completed", _session(donation), 100 + i))
+        stripe_events.event_receive(_event("checkout.session.completed", _session(donation), 100 + i))
     pending = online("30.00", name="小王")
     failed = online("40.00")
-    ds.event_receive(_event("checkout.session.async_payment_failed", _session(failed, paid=False), 200))
+    stripe_events.event_receive(_event("checkout.session.async_payment_failed", _session(failed, paid=False), 200))
     expired = online("60.00")
-    ds.event_receive(_event("checkout.session.expired", _session(expired, paid=False), 201))
-    ds.donation_cancel(token=online("25.00").token)
+    stripe_events.event_receive(_event("checkout.session.expired", _session(expired, paid=False), 201))
+    donation_services.donation_cancel(token=online("25.00").token)
     # A refund of the 88 gift, a dispute lost on the 66 gift, a dispute won on the 500 gift.
     refunded, lost, won = (Donation.objects.get(pk=d.pk) for d in confirmed[4:7])
     charge = lambda d, **kw: {  # noqa: E731
@@ -623,7 +563,7 @@ def seed_donations(*, staff=None) -> dict:
         "payment_intent": d.stripe_payment_intent,
         **kw,
     }
-    ds.event_receive(
+    stripe_events.event_receive(
         _event(
             "charge.refunded",
             charge(
@@ -655,17 +595,18 @@ def seed_donations(*, staff=None) -> dict:
             "payment_intent": d.stripe_payment_intent,
             "status": "needs_response",
         }
-        ds.event_receive(_event("charge.dispute.created", dispute, k))
-        ds.event_receive(_event("charge.dispute.closed", {**dispute, "status": status}, k + 1))
-    ds.event_receive(_event("customer.created", {"id": "cus_demo", "object": "customer"}, 400))
+        stripe_events.event_receive(_event("charge.dispute.created", dispute, k))
+        stripe_events.event_receive(_event("charge.dispute.closed", {**dispute, "status": status}, k + 1))
+    stripe_events.event_receive(_event("customer.created", {"id": "cus_demo", "object": "customer"}, 400))
     imported = 0
     for channel, text in (("platform", PLATFORM_CSV), ("bank", BANK_CSV)):
-        batch = ds.donations_import(
-            preview=ds.import_preview(channel=channel, data=text.encode("utf-8")), filename=f"demo-{channel}.csv"
+        batch = donation_imports.donations_import(
+            preview=donation_imports.import_preview(channel=channel, data=text.encode("utf-8")),
+            filename=f"demo-{channel}.csv",
         )
         imported += batch.imported
     if staff is not None and staff.has_perm("fundpool.record_receipt_number"):
-        ds.receipt_number_record(
+        donation_services.receipt_number_record(
             donation=Donation.objects.get(pk=confirmed[2].pk), number="赣财0026-000123", actor=staff
         )
     return {

@@ -6,8 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fundpool.ledger.engine import Restriction
+
 from .errors import FundpoolError
-from .ledger import Restriction
 from .models import Funder, RestrictionKind, SourceType, Theme
 from .money import check_currency, parse_amount, pool_currency
 

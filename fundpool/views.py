@@ -8,8 +8,9 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import donation_services, gateway
-from .selectors import pool_summary
+from fundpool.donations import gateway, stripe_events
+from fundpool.donations import services as donation_services
+from fundpool.ledger.selectors import pool_summary
 
 logger = logging.getLogger(__name__)
 
@@ -58,9 +59,9 @@ def stripe_webhook(request):
         return HttpResponse("invalid signature", status=400, content_type="text/plain")
     try:
         if settings.STRIPE_PROCESS_INLINE:
-            event = donation_services.event_receive(payload)
+            event = stripe_events.event_receive(payload)
         else:
-            event = donation_services.event_store(payload)
+            event = stripe_events.event_store(payload)
     except donation_services.DonationError as exc:
         logger.warning("stripe webhook: %s", exc)
         return HttpResponse(str(exc), status=400, content_type="text/plain")

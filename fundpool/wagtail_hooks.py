@@ -16,7 +16,9 @@ from wagtail.admin.ui.tables import BooleanColumn, Column
 from wagtail.admin.views.generic import InspectView
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from . import admin_views, donation_admin, system_reasons
+from fundpool.donations import admin_views as donation_admin
+
+from . import admin_views, system_reasons
 from .models import (
     Account,
     Campaign,

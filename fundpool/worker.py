@@ -21,7 +21,7 @@ def stripe_events(limit: int = 200, *, retry_every: float = 60.0) -> Task:
     """New events at every pass; events that failed before (a bug of ours, a row locked too long)
     again at most every `retry_every` seconds, so that one broken event is not retried, and its
     traceback logged, every second for ever."""
-    from .donation_services import events_process_queue
+    from fundpool.donations.stripe_events import events_process_queue
 
     last_retry: float | None = None
 

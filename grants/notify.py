@@ -10,7 +10,7 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from fundpool.notify import site_url
+from core.site import site_url
 
 from . import system_reasons
 from .lifecycle import reason_for_group

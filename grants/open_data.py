@@ -9,7 +9,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
-from fundpool.selectors import paid_by_reference
+from fundpool.ledger.selectors import paid_by_reference
 
 from .lifecycle import Status
 from .models import Application

@@ -68,10 +68,10 @@ def _progress(job: DocumentJob, value: int) -> None:
 
 
 def annual_context(year: int, step=lambda p: None) -> dict:
+    from fundpool.ledger.selectors import pool_summary
+    from fundpool.ledger.verify import verify
     from fundpool.models import Inflow, SourceType
     from fundpool.money import format_amount
-    from fundpool.selectors import pool_summary
-    from fundpool.verify import verify
     from grants.models import Application, Outcome
     from grants.public.selectors import PUBLIC_STATES
 

@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone, translation
 
-from fundpool import services
-from fundpool.ledger import Restriction
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Restriction
 from fundpool.models import RestrictionKind, SourceType
 
 from .factories import FunderFactory, ThemeFactory, UserFactory
@@ -76,7 +76,7 @@ def receive(db, yesterday):
     def _receive(amount, *, funder=None, source_type=None, restriction=Restriction(), fee=None, on=None, **kw):
         if source_type is None:
             source_type = funder.source_type if funder else SourceType.DONATION
-        return services.inflow_record(
+        return ledger_services.inflow_record(
             source_type=source_type,
             funder=funder,
             amount=Decimal(amount),
@@ -190,7 +190,7 @@ def pytest_sessionfinish(session, exitstatus):
 def stripe_on(settings, monkeypatch):
     """Stripe keys set; Checkout answered locally (no network). Returns the sessions made, as
     {"donation", "success", "cancel"}."""
-    from fundpool import gateway
+    from fundpool.donations import gateway
 
     from .fundpool import stripe_kit as kit
 

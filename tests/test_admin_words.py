@@ -11,7 +11,7 @@ from django.urls import reverse
 from wagtail.models import Page
 
 from cms.models import StandardPage
-from fundpool import services as fund
+from fundpool.ledger import commitments
 from tests.factories import CallFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -93,7 +93,7 @@ def test_a_call_inspected_shows_words_not_python_values(as_staff):
 
 def test_the_commitments_list_says_whether_it_is_capacity_building_in_words(as_staff, receive):
     receive("500.00")
-    fund.commitment_commit(reference="grant:777", amount=Decimal("100.00"))
+    commitments.commitment_commit(reference="grant:777", amount=Decimal("100.00"))
     page = text_of(as_staff.get("/admin/commitment/").content.decode())
     assert "grant:777" in page
     assert "False" not in page and "True" not in page

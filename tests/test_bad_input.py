@@ -24,8 +24,9 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
+from fundpool.donations import services as donation_services
+from fundpool.ledger.verify import verify
 from fundpool.models import Donation, DonationStatus, EventStatus, JournalEntry, StripeEvent
-from fundpool.verify import verify
 from grants import transitions
 from grants.delivery import feedback as delivery_feedback
 from grants.lifecycle import Status
@@ -267,8 +268,6 @@ def test_donate_bad_amount_in_english(client, stripe_on):
 
 @pytest.fixture
 def pending_gift(stripe_on):
-    from fundpool import donation_services
-
     donation = donation_services.donation_start(amount="50.00", display_name="小林")
     Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
     donation.refresh_from_db()

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from fundpool.ledger import commitments
 from fundpool.models import Donation, DonationStatus
 from grants.lifecycle import Status
 
@@ -97,14 +98,12 @@ def test_the_cancel_page_keeps_nothing(client, stripe_on):
 
 
 def test_the_acknowledgement_shows_where_the_gift_went(client, stripe_on, staff):
-    from fundpool import services as ledger
-
     client.post(reverse("donate"), form(preset="200", display_name="小林"))
     donation = Donation.objects.get()
     kit.post(client, kit.event("checkout.session.completed", kit.session_for(donation)))
     project = ApplicationFactory(title="楼道照明改造")
-    ledger.commitment_commit(reference=project.reference, amount="200.00")
-    ledger.commitment_disburse(reference=project.reference, amount="120.00", external_ref="BANK-9")
+    commitments.commitment_commit(reference=project.reference, amount="200.00")
+    commitments.commitment_disburse(reference=project.reference, amount="120.00", external_ref="BANK-9")
     page = client.get(reverse("donation_acknowledgement", args=[donation.token]))
     html = page.content.decode()
     assert page.status_code == 200 and page["X-Robots-Tag"] == "noindex"

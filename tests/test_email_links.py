@@ -16,8 +16,9 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 
-from fundpool import notify as fund_notify
-from fundpool import services as fund
+from core import site
+from fundpool.donations import notify as donation_notify
+from fundpool.ledger import services as ledger_services
 from fundpool.models import Donation, DonationChannel, DonationStatus, SourceType
 from grants import notify
 from grants.delivery.selectors import DeliveryWarning, WarningKind
@@ -56,11 +57,11 @@ def _site_address(settings):
 
 def test_site_url_puts_paths_and_foreign_urls_on_the_site():
     with override_settings(SITE_BASE_URL=BASE):
-        assert fund_notify.site_url("/review/3/") == f"{BASE}/review/3/"
-        assert fund_notify.site_url("http://127.0.0.1:8000/accounts/signup/?next=/x#y") == (
+        assert site.site_url("/review/3/") == f"{BASE}/review/3/"
+        assert site.site_url("http://127.0.0.1:8000/accounts/signup/?next=/x#y") == (
             f"{BASE}/accounts/signup/?next=/x#y"
         )
-        assert fund_notify.site_url() == BASE
+        assert site.site_url() == BASE
 
 
 def test_the_grants_emails_link_to_the_site(staff, roles, mailoutbox):
@@ -93,7 +94,7 @@ def test_the_grants_emails_link_to_the_site(staff, roles, mailoutbox):
 
 
 def test_the_donors_acknowledgement_links_to_the_site(mailoutbox):
-    gift = fund.inflow_record(
+    gift = ledger_services.inflow_record(
         source_type=SourceType.DONATION, amount=Decimal("50.00"), received_on=timezone.localdate()
     )
     donation = Donation.objects.create(
@@ -105,7 +106,7 @@ def test_the_donors_acknowledgement_links_to_the_site(mailoutbox):
         email="donor@example.invalid",
         confirmed_at=timezone.now(),
     )
-    fund_notify.donation_acknowledgement(donation)
+    donation_notify.donation_acknowledgement(donation)
     assert_links_on_the_site(mailoutbox)
     assert reverse("donation_acknowledgement", args=[donation.token]) in mailoutbox[0].body
 

@@ -14,7 +14,7 @@ from django_fsm_log.models import StateLog
 from PIL import Image
 from wagtail.models import ModelLogEntry
 
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from grants import lifecycle, transitions
 from grants.applications import services as application_services
 from grants.lifecycle import Status
@@ -313,10 +313,10 @@ def test_staff_actions_and_transitions_are_in_the_audit_log_with_who_and_why(cli
 
 def test_money_posted_by_a_person_is_logged_and_a_donation_by_webhook_is_not(finance, gov):
     today = timezone.localdate()
-    fund.inflow_record(
+    ledger_services.inflow_record(
         source_type="government", funder=gov, amount="1000.00", received_on=today, external_ref="BANK-1", actor=finance
     )
-    fund.inflow_record(source_type="donation", amount="20.00", received_on=today, external_ref="pi_1")
+    ledger_services.inflow_record(source_type="donation", amount="20.00", received_on=today, external_ref="pi_1")
     logged = ModelLogEntry.objects.filter(action="fund.entry_post")
     assert [(e.user, e.data["amount"], e.data["external_ref"]) for e in logged] == [(finance, "1000.00", "BANK-1")]
 

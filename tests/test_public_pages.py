@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fundpool import donation_services
-from fundpool import services as fund
+from fundpool.donations import services as donation_services
+from fundpool.donations import stripe_events
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from grants import transitions
 from grants.lifecycle import Status
@@ -31,7 +32,7 @@ def funded(staff, **kw):
 
 def test_the_dashboard_agrees_with_the_summary_json(client, staff):
     funded(staff, title="长者助餐点")
-    fund.inflow_record(source_type=SourceType.DONATION, amount="1234.56", received_on=timezone.localdate())
+    ledger_services.inflow_record(source_type=SourceType.DONATION, amount="1234.56", received_on=timezone.localdate())
     html = client.get("/transparency/").content.decode()
     data = client.get("/api/fund/summary.json").json()
     for key in ("available", "committed", "paid"):
@@ -133,7 +134,7 @@ def test_no_public_response_carries_personal_data(client, staff, settings):
     from fundpool.models import Donation
 
     Donation.objects.filter(pk=anonymous.pk).update(stripe_session_id="cs_test_private")
-    donation_services.event_receive(
+    stripe_events.event_receive(
         {
             "id": "evt_test_private",
             "type": "checkout.session.completed",
@@ -206,7 +207,7 @@ def test_the_dashboard_is_cached_until_the_ledger_changes(client, staff):
     with CaptureQueriesContext(connection) as q:
         client.get("/transparency/")
     cached_queries = len(q)
-    fund.inflow_record(source_type=SourceType.DONATION, amount="777.00", received_on=timezone.localdate())
+    ledger_services.inflow_record(source_type=SourceType.DONATION, amount="777.00", received_on=timezone.localdate())
     with CaptureQueriesContext(connection) as q:
         html = client.get("/transparency/").content.decode()
     assert len(q) > cached_queries  # recomputed after the new entry
@@ -222,12 +223,12 @@ def test_on_a_busy_day_ledger_entries_refresh_the_dashboard_at_most_once_a_windo
     cache.clear()
 
     def available():
-        from fundpool.selectors import pool_summary
+        from fundpool.ledger.selectors import pool_summary
 
         return f"¥{pool_summary()['available']:,.2f}"
 
     def gift(amount):
-        fund.inflow_record(source_type=SourceType.DONATION, amount=amount, received_on=timezone.localdate())
+        ledger_services.inflow_record(source_type=SourceType.DONATION, amount=amount, received_on=timezone.localdate())
 
     gift("100.00")  # the first entry after a quiet spell shows at once
     html = client.get("/transparency/").content.decode()

@@ -12,10 +12,11 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from fundpool import services
 from fundpool.demo import seed_bulk, seed_small
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.verify import verify
 from fundpool.models import Inflow, JournalEntry, Posting
-from fundpool.verify import verify
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,9 +32,9 @@ def test_summary_json_has_the_documented_shape_and_no_names(client, receive, gov
     receive("1000", funder=gov)
     receive("500", funder=gov, restriction=theme_restriction(elderly))
     receive("50", payer_name="李小红", anonymous=False)
-    services.pledge_record(funder=gov, amount="2000", pledged_on=today)
-    services.commitment_commit(reference="grant:s", amount="300")
-    services.commitment_disburse(reference="grant:s", amount="100")
+    ledger_services.pledge_record(funder=gov, amount="2000", pledged_on=today)
+    commitments.commitment_commit(reference="grant:s", amount="300")
+    commitments.commitment_disburse(reference="grant:s", amount="100")
     response = client.get("/api/fund/summary.json")
     assert response.status_code == 200 and response["Content-Type"] == "application/json"
     body = response.content.decode()
@@ -180,7 +181,7 @@ def test_bulk_seed_leaves_a_ledger_that_verifies():
     assert Posting.objects.count() == result["postings"]
     report = verify()
     assert report.ok, report.problems
-    services.commitment_commit(reference="after-bulk", amount=Decimal("10.00"))
+    commitments.commitment_commit(reference="after-bulk", amount=Decimal("10.00"))
     assert verify().ok
 
 

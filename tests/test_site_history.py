@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from grants import transitions
 from grants.award import services as award_services
@@ -41,17 +41,19 @@ def logged(staff, finance, gov):
     today = timezone.localdate()
     yesterday = today - timedelta(days=1)
     w = {}
-    w["inflow"] = fund.inflow_record(
+    w["inflow"] = ledger_services.inflow_record(
         source_type=SourceType.GOVERNMENT, funder=gov, amount=Decimal("80000.00"), received_on=yesterday, actor=finance
     )
-    fund.inflow_attach_document(inflow=w["inflow"], title="拨款通知", file=pdf("notice.pdf"), actor=staff)
-    w["pledge"] = fund.pledge_record(funder=gov, amount=Decimal("5000.00"), pledged_on=yesterday, actor=staff)
-    fund.pledge_cancel(pledge=w["pledge"], reason="对方撤回", actor=staff)
-    spare = fund.inflow_record(
+    ledger_services.inflow_attach_document(inflow=w["inflow"], title="拨款通知", file=pdf("notice.pdf"), actor=staff)
+    w["pledge"] = ledger_services.pledge_record(
+        funder=gov, amount=Decimal("5000.00"), pledged_on=yesterday, actor=staff
+    )
+    ledger_services.pledge_cancel(pledge=w["pledge"], reason="对方撤回", actor=staff)
+    spare = ledger_services.inflow_record(
         source_type=SourceType.DONATION, amount=Decimal("10.00"), received_on=yesterday, actor=finance
     )
     w["entry"] = spare.entry
-    fund.entry_reverse(entry=spare.entry, reason="重复录入", actor=finance)
+    ledger_services.entry_reverse(entry=spare.entry, reason="重复录入", actor=finance)
 
     w["group"] = GroupFactory(filing_status="pending", filing_number="", filed_on=None)
     group_services.group_file(group=w["group"], filing_number="HIST-001", filed_on=yesterday, actor=staff)

@@ -11,9 +11,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from fundpool import donation_services as services
+from fundpool.donations import services as donation_services
+from fundpool.donations import stripe_events
+from fundpool.ledger.verify import verify
 from fundpool.models import Donation, DonationStatus, EntryKind, EventStatus, JournalEntry, StripeEvent
-from fundpool.verify import verify
 from reports.models import DocumentJob, JobStatus
 
 from .fundpool import stripe_kit as kit
@@ -32,7 +33,7 @@ def with_worker(settings):
 
 
 def gift(amount="50.00"):
-    donation = services.donation_start(amount=amount, email="donor@example.invalid", display_name="小林")
+    donation = donation_services.donation_start(amount=amount, email="donor@example.invalid", display_name="小林")
     Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
     donation.refresh_from_db()
     return donation
@@ -136,9 +137,9 @@ def test_a_report_cut_off_by_a_stopped_worker_is_marked_failed_and_can_be_asked_
 
 def test_an_event_that_keeps_failing_is_tried_once_per_pass_and_does_not_hold_the_queue(monkeypatch):
     bad, good = gift("20.00"), gift("30.00")
-    bad_event = services.event_store(kit.event("checkout.session.completed", kit.session_for(bad)))
-    good_event = services.event_store(kit.event("checkout.session.completed", kit.session_for(good)))
-    real = services.event_process
+    bad_event = stripe_events.event_store(kit.event("checkout.session.completed", kit.session_for(bad)))
+    good_event = stripe_events.event_store(kit.event("checkout.session.completed", kit.session_for(good)))
+    real = stripe_events.event_process
     tries = []
 
     def flaky(event):
@@ -147,16 +148,16 @@ def test_an_event_that_keeps_failing_is_tried_once_per_pass_and_does_not_hold_th
             raise RuntimeError("a bug of ours")
         return real(event)
 
-    monkeypatch.setattr(services, "event_process", flaky)
-    assert services.events_process_queue(limit=100) == 1  # returns: the bad one is not taken round again
+    monkeypatch.setattr(stripe_events, "event_process", flaky)
+    assert stripe_events.events_process_queue(limit=100) == 1  # returns: the bad one is not taken round again
     assert tries.count(bad_event.event_id) == 1
     assert StripeEvent.objects.get(pk=bad_event.pk).status == EventStatus.FAILED
     assert StripeEvent.objects.get(pk=good_event.pk).status == EventStatus.PROCESSED
     assert Donation.objects.get(pk=good.pk).status == DonationStatus.CONFIRMED
-    assert services.events_process_queue(limit=100) == 0 and tries.count(bad_event.event_id) == 2
+    assert stripe_events.events_process_queue(limit=100) == 0 and tries.count(bad_event.event_id) == 2
 
-    monkeypatch.setattr(services, "event_process", real)  # the bug fixed: the next pass records it
-    assert services.events_process_queue(limit=100) == 1
+    monkeypatch.setattr(stripe_events, "event_process", real)  # the bug fixed: the next pass records it
+    assert stripe_events.events_process_queue(limit=100) == 1
     assert Donation.objects.get(pk=bad.pk).status == DonationStatus.CONFIRMED
     assert verify().ok
 
@@ -239,7 +240,7 @@ def test_the_worker_retries_failed_events_once_a_minute_not_at_every_pass(monkey
     from fundpool import worker as worker_module
 
     calls = []
-    monkeypatch.setattr(services, "events_process_queue", lambda **kw: calls.append(kw["retry_failed"]) or 0)
+    monkeypatch.setattr(stripe_events, "events_process_queue", lambda **kw: calls.append(kw["retry_failed"]) or 0)
     clock = [1000.0]
     monkeypatch.setattr(worker_module.time, "monotonic", lambda: clock[0])
     task = worker_module.stripe_events()

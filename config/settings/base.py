@@ -260,7 +260,7 @@ OPEN_DATA_PREFIX = env("OPEN_DATA_PREFIX", default="cuihu-fund")
 # The shortest public notice a call may set, in days (proposed awards stay on notice this long at least).
 NOTICE_MIN_DAYS = env.int("NOTICE_MIN_DAYS", default=5)
 # The site's address as people reach it: scheme, host and port, no path (e.g. https://fund.example.org).
-# Every link in an email is made from it (fundpool.notify.site_url), allauth's and Wagtail's too.
+# Every link in an email is made from it (core.site.site_url), allauth's and Wagtail's too.
 # The default is where `make run` serves; it passes the address it really uses.
 SITE_BASE_URL = env("SITE_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 def backfill(apps, schema_editor):
     """The monthly totals of what the ledger already holds (the same sums as
-    fundpool.verify.income_by_month, written against the historical models)."""
+    fundpool.ledger.verify.income_by_month, written against the historical models)."""
     Posting = apps.get_model("fundpool", "Posting")
     MonthlyIncome = apps.get_model("fundpool", "MonthlyIncome")
     rows = (

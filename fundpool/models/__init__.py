@@ -2,8 +2,7 @@
 (restrictions), and the double-entry ledger that records every movement.
 
 `fundpool` knows nothing of grants. Other apps commit, disburse and release money under an opaque
-reference string (e.g. "grant:42") and keep the link on their side.
-"""
+reference string (e.g. "grant:42") and keep the link on their side."""
 
 from __future__ import annotations
 
@@ -14,58 +13,20 @@ from django.core.files.storage import storages
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.uploads import GeneratedName
-
-from ..errors import FundpoolError
+from fundpool.errors import FundpoolError
+from fundpool.models.choices import (  # noqa: F401 - re-exported
+    MAY_GO_NEGATIVE,
+    ROLLED_UP,
+    AccountKind,
+    EntryKind,
+    PledgeStatus,
+    RestrictionKind,
+    SourceType,
+)
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
-
-
-class SourceType(models.TextChoices):
-    GOVERNMENT = "government", _("Government allocation")
-    CSR = "csr", _("Corporate social responsibility")
-    DONATION = "donation", _("Public small donation")
-    TRUST = "trust", _("Charitable trust")
-    MATCHING = "matching", _("Matching partner")
-    # Grant money a group paid back (after a termination or an underspend); comes with no funder.
-    RECOVERY = "recovery", _("Grant money returned")
-
-
-class RestrictionKind(models.TextChoices):
-    UNRESTRICTED = "unrestricted", _("Unrestricted")
-    THEME = "theme", _("Restricted to a theme")
-    CALL = "call", _("Restricted to a call")
-    CAPACITY = "capacity", _("Capacity building (组织发展金)")
-
-
-class AccountKind(models.TextChoices):
-    INCOME = "income", _("Income by source")
-    AVAILABLE = "available", _("Available pool")
-    COMMITTED = "committed", _("Committed to a grant")
-    PAID = "paid", _("Paid out")
-    FEES = "fees", _("Processing fees")
-    REFUNDS = "refunds", _("Refunds")
-    CHARGEBACKS = "chargebacks", _("Chargebacks")
-    SHORTFALL = "shortfall", _("Shortfall")
-
-
-# Accounts through which money enters from, or is owed to, the outside world; every other
-# account is part of the pool and can never hold less than nothing.
-MAY_GO_NEGATIVE = (AccountKind.INCOME, AccountKind.SHORTFALL)
-
-
-class EntryKind(models.TextChoices):
-    INFLOW = "inflow", _("Money received")
-    FEE = "fee", _("Processing fee")
-    COMMIT = "commit", _("Commitment")
-    DISBURSE = "disburse", _("Disbursement")
-    RELEASE = "release", _("Release of a commitment")
-    REFUND = "refund", _("Refund")
-    CHARGEBACK = "chargeback", _("Chargeback")
-    COVER = "cover", _("Shortfall covered")
-    REVERSAL = "reversal", _("Reversal")
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -175,12 +136,6 @@ class RestrictionFields(models.Model):
         return str(RestrictionKind(self.restriction_kind).label)
 
 
-class PledgeStatus(models.TextChoices):
-    OPEN = "open", pgettext_lazy("pledge status", "Open")
-    FULFILLED = "fulfilled", _("Fully received")
-    CANCELLED = "cancelled", _("Cancelled")
-
-
 class Pledge(RestrictionFields):
     """Money promised but not yet transferred. Kept outside the ledger: it reaches the pool only
     as inflows, when (and as far as) it is received."""
@@ -257,11 +212,6 @@ class Account(models.Model):
 
     def __str__(self):
         return self.code
-
-
-# Kinds with an account per grant: their totals are also kept in AccountKindTotal, so the pool
-# summary reads a handful of rows however many grants there are.
-ROLLED_UP = (AccountKind.COMMITTED, AccountKind.PAID)
 
 
 class AccountKindTotal(models.Model):
@@ -508,7 +458,7 @@ class LotMovement(AppendOnlyModel):
         return f"{self.get_kind_display()} #{self.lot_id}"
 
 
-from .donations import (  # noqa: E402,F401  (donations, re-exported)
+from fundpool.models.donations import (  # noqa: E402,F401  (donations, re-exported)
     EVENT_REASONS,
     Campaign,
     Donation,

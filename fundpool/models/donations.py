@@ -17,6 +17,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fundpool.models.restrictions import Restriction
+
 from . import MONEY, Inflow, Pledge, RestrictionFields
 
 
@@ -74,7 +76,6 @@ class Campaign(RestrictionFields):
     def clean(self):
         from django.core.exceptions import ValidationError
 
-        from ..ledger import Restriction
         from . import PledgeStatus, SourceType
 
         errors = {}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.ledger import Purpose
+from fundpool.ledger import commitments
+from fundpool.ledger.engine import Purpose
 from fundpool.money import format_amount, parse_amount
 from grants import system_reasons
 from grants.common import GrantsError, acting_user
@@ -53,7 +53,7 @@ def _commit_award(application: Application, amount, user) -> None:
         )
     purpose = Purpose(theme=application.problem.theme if application.problem_id else None, call_ref=call.reference)
     try:
-        fund.commitment_commit(
+        commitments.commitment_commit(
             reference=application.reference,
             amount=amount,
             purpose=purpose,
@@ -61,7 +61,7 @@ def _commit_award(application: Application, amount, user) -> None:
             actor=acting_user(user),
         )
         if call.capacity_building_amount > 0:
-            fund.commitment_commit(
+            commitments.commitment_commit(
                 reference=application.capacity_reference,
                 amount=call.capacity_building_amount,
                 purpose=Purpose(capacity_building=True, unrestricted_allowed=False),
@@ -75,10 +75,10 @@ def _commit_award(application: Application, amount, user) -> None:
 
 
 def _release_money(application: Application, user, reason: str) -> None:
-    from fundpool.selectors import commitment_balances
+    from fundpool.ledger.selectors import commitment_balances
 
     for reference in (application.reference, application.capacity_reference):
         if commitment_balances(reference=reference)["outstanding"] > 0:
-            fund.commitment_release(
+            commitments.commitment_release(
                 reference=reference, description=reason or application.title, actor=acting_user(user)
             )

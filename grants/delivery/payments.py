@@ -11,9 +11,10 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fundpool import services as fund
 from fundpool.errors import FundpoolError
-from fundpool.ledger import Restriction
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Restriction
 from fundpool.models import RestrictionKind, SourceType
 from fundpool.money import ZERO, format_amount, parse_amount
 from grants import lifecycle, system_reasons
@@ -125,7 +126,7 @@ def tranche_pay(*, tranche: Tranche, actor, payment_reference: str, amount=None,
         )
     amount = tranche.amount if amount is None else amount
     try:
-        fund.commitment_disburse(
+        commitments.commitment_disburse(
             reference=tranche.application.reference,
             amount=amount,
             external_ref=payment_reference,
@@ -190,7 +191,7 @@ def recovery_receive(*, recovery: Recovery, actor, amount, received_on: date | N
     theme = application.problem.theme if application.problem_id else None
     restriction = Restriction(kind=RestrictionKind.THEME, theme=theme) if theme else Restriction()
     try:
-        inflow = fund.inflow_record(
+        inflow = ledger_services.inflow_record(
             source_type=SourceType.RECOVERY,
             amount=amount,
             received_on=received_on,

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from fundpool.money import format_amount
 from grants import lifecycle
 from grants.models import (
+    CHARGED,
     Activity,
     Application,
     BudgetLine,
@@ -31,7 +32,6 @@ from grants.models import (
     TrancheStatus,
     TrancheTrigger,
 )
-from grants.models import CHARGED
 
 ZERO = Decimal("0.00")
 

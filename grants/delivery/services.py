@@ -19,6 +19,7 @@ from grants import lifecycle, system_reasons
 from grants.common import GrantsError, acting_user, is_member_of
 from grants.delivery.rules import line_allowance, midterm_required
 from grants.models import (
+    CHARGED,
     Activity,
     Application,
     BudgetLine,
@@ -32,7 +33,6 @@ from grants.models import (
     TrancheStatus,
     TrancheTrigger,
 )
-from grants.models import CHARGED
 from grants.transitions import application_transition
 
 ZERO = Decimal("0.00")

@@ -182,7 +182,7 @@ def call_awarded_total(*, call: Call) -> Decimal:
 
 def _money_for_purposes(call: Call) -> dict:
     """What the pool holds now, per restriction bucket (from the ledger's cached balances)."""
-    from fundpool.selectors import pool_summary
+    from fundpool.ledger.selectors import pool_summary
 
     buckets = {}
     for row in pool_summary()["by_restriction"]:

@@ -8,8 +8,8 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from fundpool.selectors import commitment_balances, pool_summary
-from fundpool.verify import verify
+from fundpool.ledger.selectors import commitment_balances, pool_summary
+from fundpool.ledger.verify import verify
 from grants import transitions
 from grants.lifecycle import Status
 from grants.models import Activity, Application, Expense, Feedback

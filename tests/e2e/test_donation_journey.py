@@ -5,11 +5,11 @@ page shows where the gift went once a grant draws on it."""
 import pytest
 from django.utils import timezone
 
-from fundpool import gateway
-from fundpool import services as ledger
-from fundpool.ledger import Purpose
+from fundpool.donations import gateway
+from fundpool.ledger import commitments
+from fundpool.ledger.engine import Purpose
+from fundpool.ledger.verify import verify
 from fundpool.models import Donation, DonationStatus
-from fundpool.verify import verify
 
 from ..factories import ApplicationFactory, ThemeFactory
 from ..fundpool import stripe_kit as kit
@@ -55,7 +55,7 @@ def test_give_fifty_yuan_to_a_theme_and_follow_it(live_server, phone, shots, set
 
     # A grant for elderly care draws on the gift; the donor's page shows it.
     project = ApplicationFactory(title="长者助餐点", problem__theme=theme)
-    ledger.commitment_commit(reference=project.reference, amount="50.00", purpose=Purpose(theme=theme))
+    commitments.commitment_commit(reference=project.reference, amount="50.00", purpose=Purpose(theme=theme))
     page.reload()
     page.wait_for_selector("text=长者助餐点")
     page.screenshot(path=f"{shots}/g4-donor-view.png", full_page=True)

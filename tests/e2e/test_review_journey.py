@@ -11,7 +11,7 @@ from allauth.account.models import EmailAddress
 from django.core.management import call_command
 from django.utils import timezone
 
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from grants import transitions
 from grants.lifecycle import Status
@@ -26,7 +26,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
 def test_review_award_and_notice(live_server, browser, phone, shots, roles):
-    fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal("50000"), received_on=timezone.localdate())
+    ledger_services.inflow_record(
+        source_type=SourceType.DONATION, amount=Decimal("50000"), received_on=timezone.localdate()
+    )
     call = CallFactory(title="2026年微创投（评审）", reviewers_per_application=1)
     first = ApplicationFactory(call=call, title="长者助餐点")
     second = ApplicationFactory(call=call, title="河道守护行动")

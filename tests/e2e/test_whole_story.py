@@ -20,11 +20,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cms.roles import ensure_roles
-from fundpool import gateway
-from fundpool import services as fund
-from fundpool.ledger import Restriction
+from fundpool.donations import gateway
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Restriction
+from fundpool.ledger.selectors import commitment_balances, funding_trace, pool_summary
 from fundpool.models import Donation, DonationStatus, RestrictionKind, SourceType
-from fundpool.selectors import commitment_balances, funding_trace, pool_summary
 from grants.lifecycle import Status
 from grants.models import Application, Objection, ResidentGroup, Tranche
 
@@ -104,14 +104,14 @@ def story(home_site, monkeypatch, settings, tmp_path):  # noqa: F811
     gov = FunderFactory(name="翠湖街道办事处", source_type=SourceType.GOVERNMENT)
     company = FunderFactory(name="华星科技有限公司", source_type=SourceType.CSR)
     theme = problem.theme
-    fund.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.GOVERNMENT,
         funder=gov,
         amount=Decimal("5000.00"),
         received_on=timezone.localdate() - timedelta(days=20),
         restriction=Restriction(kind=RestrictionKind.THEME, theme=theme),
     )
-    fund.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.CSR,
         funder=company,
         amount=Decimal("20000.00"),

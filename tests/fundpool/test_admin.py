@@ -14,7 +14,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from cms.roles import ensure_roles
-from fundpool import services
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
 from fundpool.models import EntryKind, Inflow, InflowDocument, JournalEntry, Pledge, PledgeStatus
 
 from ..factories import UserFactory
@@ -217,7 +218,7 @@ def test_reference_documents_are_judged_by_their_bytes(staff_client, receive, go
 
 def test_reference_documents_are_not_public(client, receive, gov, settings):
     lot = receive("100", funder=gov)
-    doc = services.inflow_attach_document(
+    doc = ledger_services.inflow_attach_document(
         inflow=lot, title="slip", file=SimpleUploadedFile("slip.pdf", b"%PDF-1.4 test", content_type="application/pdf")
     )
     response = client.get(reverse("inflow:document", args=[doc.pk]))
@@ -237,7 +238,7 @@ def test_a_funder_with_money_cannot_be_deleted(client, receive, gov):
 
 def test_finance_records_a_refund_of_committed_money_as_a_shortfall(finance_client, receive):
     gift = receive("80")
-    services.commitment_commit(reference="grant:r", amount="50")
+    commitments.commitment_commit(reference="grant:r", amount="50")
     url = reverse("inflow:charge", args=[gift.pk])
     too_much = finance_client.post(url, {"kind": "refund", "amount": "80.01", "external_ref": "RF-1"})
     assert "仅剩 80.00 可退款" in too_much.content.decode()
@@ -253,7 +254,9 @@ def test_finance_records_a_refund_of_committed_money_as_a_shortfall(finance_clie
 
 def test_someone_who_recorded_money_is_deactivated_not_deleted(client, gov, yesterday):
     recorder = UserFactory(username="recorder")
-    services.inflow_record(source_type="government", funder=gov, amount="10", received_on=yesterday, actor=recorder)
+    ledger_services.inflow_record(
+        source_type="government", funder=gov, amount="10", received_on=yesterday, actor=recorder
+    )
     client.force_login(UserFactory(username="root", is_superuser=True, is_staff=True))
     response = client.post(f"/admin/users/delete/{recorder.pk}/")
     assert response.status_code == 302 and response["Location"] == f"/admin/users/edit/{recorder.pk}/"
@@ -263,7 +266,7 @@ def test_someone_who_recorded_money_is_deactivated_not_deleted(client, gov, yest
 
 def test_nothing_more_is_charged_against_a_reversed_inflow(finance_client, receive, gov):
     lot = receive("5000", funder=gov)
-    services.entry_reverse(entry=lot.entry, reason="重复录入")
+    ledger_services.entry_reverse(entry=lot.entry, reason="重复录入")
     page = finance_client.get(reverse("inflow:inspect", args=[lot.pk])).content.decode()
     assert "已被冲销" in page and reverse("inflow:charge", args=[lot.pk]) not in page
     response = finance_client.post(reverse("inflow:charge", args=[lot.pk]), {"kind": "refund", "amount": "100"})

@@ -9,10 +9,12 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from fundpool import services
+from fundpool.donations import services as donation_services
 from fundpool.errors import AlreadyReversed, DuplicateReference, FundpoolError, InsufficientFunds
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.verify import verify
 from fundpool.models import Account, EntryKind, JournalEntry
-from fundpool.verify import verify
 
 pytestmark = [
     pytest.mark.postgres,
@@ -45,7 +47,7 @@ def race(n, work):
 
 def test_twenty_commits_racing_for_money_enough_for_seven(receive, gov):
     receive("700.00", funder=gov)
-    results = race(20, lambda i: services.commitment_commit(reference=f"race:{i}", amount="100.00"))
+    results = race(20, lambda i: commitments.commitment_commit(reference=f"race:{i}", amount="100.00"))
     won = [r for r in results if isinstance(r, JournalEntry)]
     lost = [r for r in results if isinstance(r, InsufficientFunds)]
     assert len(won) == 7, results
@@ -58,7 +60,7 @@ def test_twenty_commits_racing_for_money_enough_for_seven(receive, gov):
 
 def test_racing_reversals_of_one_entry_post_exactly_one(receive, gov):
     lot = receive("300.00", funder=gov)
-    results = race(10, lambda i: services.entry_reverse(entry=lot.entry, reason=f"thread {i}"))
+    results = race(10, lambda i: ledger_services.entry_reverse(entry=lot.entry, reason=f"thread {i}"))
     assert sum(isinstance(r, JournalEntry) for r in results) == 1, results
     assert all(isinstance(r, (JournalEntry, AlreadyReversed)) for r in results), results
     assert JournalEntry.objects.filter(kind=EntryKind.REVERSAL).count() == 1
@@ -67,9 +69,9 @@ def test_racing_reversals_of_one_entry_post_exactly_one(receive, gov):
 
 def test_one_payment_reference_pays_once_however_many_send_it(receive, gov):
     receive("1000.00", funder=gov)
-    services.commitment_commit(reference="grant:pay", amount="900.00")
+    commitments.commitment_commit(reference="grant:pay", amount="900.00")
     results = race(
-        10, lambda i: services.commitment_disburse(reference="grant:pay", amount="100.00", external_ref="BANK-PAY-1")
+        10, lambda i: commitments.commitment_disburse(reference="grant:pay", amount="100.00", external_ref="BANK-PAY-1")
     )
     assert sum(isinstance(r, JournalEntry) for r in results) == 1, results
     assert all(isinstance(r, (JournalEntry, DuplicateReference)) for r in results), results
@@ -79,8 +81,8 @@ def test_one_payment_reference_pays_once_however_many_send_it(receive, gov):
 
 def test_disbursements_racing_for_one_commitment_never_overpay(receive, gov):
     receive("1000.00", funder=gov)
-    services.commitment_commit(reference="grant:over", amount="500.00")
-    results = race(8, lambda i: services.commitment_disburse(reference="grant:over", amount="100.00"))
+    commitments.commitment_commit(reference="grant:over", amount="500.00")
+    results = race(8, lambda i: commitments.commitment_disburse(reference="grant:over", amount="100.00"))
     assert sum(isinstance(r, JournalEntry) for r in results) == 5, results
     assert all(isinstance(r, (JournalEntry, FundpoolError)) for r in results), results
     assert Account.objects.get(code="paid:grant:over").balance == Decimal("500.00")
@@ -98,8 +100,8 @@ def test_commits_and_disbursements_interleaved_never_deadlock(receive, gov):
         for n in range(6):
             ref = f"mix:{i}:{n}"
             try:
-                services.commitment_commit(reference=ref, amount="30.00")
-                services.commitment_disburse(reference=ref, amount="18.00")
+                commitments.commitment_commit(reference=ref, amount="30.00")
+                commitments.commitment_disburse(reference=ref, amount="18.00")
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
         return None
@@ -114,7 +116,6 @@ def test_commits_and_disbursements_interleaved_never_deadlock(receive, gov):
 def test_fifty_copies_of_one_stripe_event_at_once_post_one_entry(settings):
     from django.test import Client
 
-    from fundpool import donation_services
     from fundpool.models import Donation, DonationStatus, StripeEvent
 
     from . import stripe_kit as kit
@@ -137,7 +138,6 @@ def test_fifty_copies_of_one_stripe_event_at_once_post_one_entry(settings):
 def test_completed_and_async_succeeded_racing_for_one_session_make_one_gift(settings):
     from django.test import Client
 
-    from fundpool import donation_services
     from fundpool.models import Donation
 
     from . import stripe_kit as kit

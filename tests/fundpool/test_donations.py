@@ -10,10 +10,14 @@ import pytest
 from django.core import mail
 from django.utils import timezone
 
-from fundpool import donation_services as services
 from fundpool import system_reasons
-from fundpool.donation_selectors import campaign_progress, donation_trace
-from fundpool.ledger import Restriction
+from fundpool.donations import services as donation_services
+from fundpool.donations.selectors import campaign_progress, donation_trace
+from fundpool.errors import FundpoolError
+from fundpool.ledger import commitments
+from fundpool.ledger.engine import Restriction
+from fundpool.ledger.selectors import pool_summary
+from fundpool.ledger.verify import verify
 from fundpool.models import (
     Campaign,
     Donation,
@@ -26,8 +30,6 @@ from fundpool.models import (
     SourceType,
     StripeEvent,
 )
-from fundpool.selectors import pool_summary
-from fundpool.verify import verify
 
 from ..factories import FunderFactory, ThemeFactory
 from . import stripe_kit as kit
@@ -44,7 +46,7 @@ def stripe_keys(settings):
 
 
 def start(amount="50.00", **kw):
-    donation = services.donation_start(amount=amount, email="donor@example.invalid", display_name="小林", **kw)
+    donation = donation_services.donation_start(amount=amount, email="donor@example.invalid", display_name="小林", **kw)
     Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
     donation.refresh_from_db()
     return donation
@@ -187,8 +189,8 @@ def test_a_refund_that_arrives_before_the_completed_session_is_booked_after_it(c
 
 @pytest.mark.parametrize("amount", ["0", "-5", "1000000", "12.345", "abc", "0.99"])
 def test_bad_amounts_never_start_a_gift(amount):
-    with pytest.raises(services.FundpoolError):
-        services.donation_start(amount=amount)
+    with pytest.raises(FundpoolError):
+        donation_services.donation_start(amount=amount)
     assert not Donation.objects.exists()
 
 
@@ -255,13 +257,11 @@ def test_a_refund_without_the_refund_list_books_the_difference(client, received)
 
 
 def test_a_refund_of_money_already_committed_books_a_shortfall(client, received):
-    from fundpool import services as ledger
-
-    ledger.commitment_commit(reference="grant:1", amount="80.00")
+    commitments.commitment_commit(reference="grant:1", amount="80.00")
     kit.post(client, kit.event("charge.refunded", kit.charge_for(received, refunded=10000)))
     summary = pool_summary()
     assert (summary["shortfall"], summary["refunds"]) == (D("80.00"), D("100.00"))
-    from fundpool.selectors import commitment_balances
+    from fundpool.ledger.selectors import commitment_balances
 
     assert commitment_balances(reference="grant:1")["outstanding"] == D("80.00")  # the grant keeps its money
     assert verify().ok
@@ -354,12 +354,12 @@ def test_a_matching_campaign_doubles_gifts_up_to_its_cap(client):
 def test_staff_record_an_official_receipt_number_once(received, finance, staff):
     from ..factories import UserFactory
 
-    with pytest.raises(services.DonationError):
-        services.receipt_number_record(donation=received, number="No.1", actor=UserFactory())
-    services.receipt_number_record(donation=received, number="京财0001", actor=finance)
+    with pytest.raises(donation_services.DonationError):
+        donation_services.receipt_number_record(donation=received, number="No.1", actor=UserFactory())
+    donation_services.receipt_number_record(donation=received, number="京财0001", actor=finance)
     other = start()
-    with pytest.raises(services.DonationError):
-        services.receipt_number_record(donation=other, number="京财0002", actor=finance)  # not received
+    with pytest.raises(donation_services.DonationError):
+        donation_services.receipt_number_record(donation=other, number="京财0002", actor=finance)  # not received
     assert Donation.objects.get(pk=received.pk).receipt_number == "京财0001"
 
 
@@ -381,9 +381,9 @@ def test_on_busy_days_the_webhook_queues_and_a_worker_processes_once(client, set
 
 
 def test_a_receipt_number_is_recorded_once(received, finance):
-    services.receipt_number_record(donation=received, number="赣财0001", actor=finance)
-    with pytest.raises(services.DonationError, match="赣财0001"):
-        services.receipt_number_record(donation=received, number="赣财0002", actor=finance)
+    donation_services.receipt_number_record(donation=received, number="赣财0001", actor=finance)
+    with pytest.raises(donation_services.DonationError, match="赣财0001"):
+        donation_services.receipt_number_record(donation=received, number="赣财0002", actor=finance)
     assert Donation.objects.get(pk=received.pk).receipt_number == "赣财0001"
 
 

@@ -8,9 +8,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fundpool import donation_services as services
+from fundpool.donations import imports as donation_imports
+from fundpool.donations import services as donation_services
+from fundpool.ledger.verify import verify
 from fundpool.models import Donation, ImportBatch, Inflow, SourceType
-from fundpool.verify import verify
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ B-3,{Y}.09.10,,1000,赵六,九九公益日
 
 
 def preview(text, channel="platform", encoding="utf-8"):
-    return services.import_preview(channel=channel, data=text.encode(encoding))
+    return donation_imports.import_preview(channel=channel, data=text.encode(encoding))
 
 
 def test_a_platform_export_is_read_with_chinese_formats():
@@ -44,9 +45,9 @@ def test_a_platform_export_is_read_with_chinese_formats():
 
 
 def test_importing_twice_adds_nothing_the_second_time():
-    batch = services.donations_import(preview=preview(PLATFORM))
+    batch = donation_imports.donations_import(preview=preview(PLATFORM))
     assert (batch.imported, batch.total) == (4, Decimal("1437.80"))
-    again = services.donations_import(preview=preview(PLATFORM))
+    again = donation_imports.donations_import(preview=preview(PLATFORM))
     assert (again.imported, again.skipped) == (0, 4)
     assert Inflow.objects.filter(source_type=SourceType.DONATION).count() == 4
     anonymous = Donation.objects.get(import_ref="platform:P-002")
@@ -57,7 +58,7 @@ def test_importing_twice_adds_nothing_the_second_time():
 def test_a_bank_statement_in_gb18030_imports_only_credits():
     p = preview(BANK, channel="bank", encoding="gb18030")
     assert [r.reference for r in p.valid] == ["B-1", "B-3"]
-    services.donations_import(preview=p)
+    donation_imports.donations_import(preview=p)
     assert sorted(d.amount for d in Donation.objects.all()) == [Decimal("300.00"), Decimal("1000.00")]
 
 
@@ -86,13 +87,13 @@ def test_every_bad_row_is_explained_and_nothing_is_written():
     assert "流水号" in errors[9]
     assert "不是日期" in errors[10]
     assert "不是数字" in errors[11]
-    with pytest.raises(services.DonationError, match="行存在错误"):
-        services.donations_import(preview=p)
+    with pytest.raises(donation_services.DonationError, match="行存在错误"):
+        donation_imports.donations_import(preview=p)
     assert not Donation.objects.exists() and not ImportBatch.objects.exists()
 
 
 def test_staff_may_import_only_the_valid_rows():
-    batch = services.donations_import(preview=preview(BAD), only_valid=True)
+    batch = donation_imports.donations_import(preview=preview(BAD), only_valid=True)
     assert batch.imported == 2 and batch.rejected >= 8  # P-1 (first) and P-6 (whose stray column is ignored)
     assert set(Donation.objects.values_list("import_ref", flat=True)) == {"platform:P-1", "platform:P-6"}
 
@@ -102,7 +103,7 @@ def test_staff_may_import_only_the_valid_rows():
     [(b"", "为空"), (b"a,b,c\n1,2,3\n", "找不到以下列"), (b"\xff\xfe\x00\x00garbage\x80\x81", "")],
 )
 def test_files_that_are_not_exports_are_refused(data, message):
-    p = services.import_preview(channel="platform", data=data)
+    p = donation_imports.import_preview(channel="platform", data=data)
     assert p.problems and message in str(p.problems[0])
 
 

@@ -11,10 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fundpool import selectors, services
-from fundpool.ledger import monthly_income_rebuild
+from fundpool.ledger import selectors as ledger_selectors
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.verify import income_by_month, monthly_income_rebuild, verify
 from fundpool.models import Inflow, MonthlyIncome, SourceType
-from fundpool.verify import income_by_month, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -27,14 +27,14 @@ def test_income_is_totalled_by_local_month_and_corrections_count_where_they_are_
     this_month = timezone.localdate().replace(day=1)
     receive("1000", funder=gov, on=date(2026, 1, 15))
     # 00:30 on 1 February in Shanghai is still 31 January in UTC: it belongs to February.
-    services.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.DONATION,
         amount=Decimal("50.00"),
         received_on=date(2026, 2, 1),
         effective_at=datetime(2026, 2, 1, 0, 30, tzinfo=SHANGHAI),
     )
     wrong = receive("200", funder=FunderFactory(name="某公司", source_type=SourceType.CSR))
-    services.entry_reverse(entry=wrong.entry, reason="录错了")
+    ledger_services.entry_reverse(entry=wrong.entry, reason="录错了")
 
     kept = {(m.month, m.source_type): m.amount for m in MonthlyIncome.objects.all()}
     assert kept[(date(2026, 1, 1), SourceType.GOVERNMENT)] == Decimal("1000.00")
@@ -43,7 +43,7 @@ def test_income_is_totalled_by_local_month_and_corrections_count_where_they_are_
     assert verify().ok
 
     with CaptureQueriesContext(connection) as queries:
-        chart = selectors.received_by_month()
+        chart = ledger_selectors.received_by_month()
     assert len(queries) == 1
     assert chart["months"][:2] == ["2026-01", "2026-02"]
     assert chart["series"]["政府财政拨款"][0] == Decimal("1000.00")
@@ -71,7 +71,7 @@ def test_a_refunded_gift_stays_received_in_its_month(receive):
     """Refunds are booked out of the pool, not against income: the month still shows what came in,
     as the income postings do."""
     gift = receive("100", source_type=SourceType.DONATION)
-    services.refund_record(inflow=Inflow.objects.get(pk=gift.pk), amount="40", external_ref="re_test_1")
+    ledger_services.refund_record(inflow=Inflow.objects.get(pk=gift.pk), amount="40", external_ref="re_test_1")
     assert verify().ok
     assert MonthlyIncome.objects.get(source_type=SourceType.DONATION).amount == Decimal("100.00")
     assert sum(income_by_month().values()) == Decimal("100.00")

@@ -3,16 +3,17 @@ from decimal import Decimal
 
 import pytest
 
-from fundpool import services
-from fundpool.ledger import Purpose, Restriction
-from fundpool.models import RestrictionKind, SourceType
-from fundpool.selectors import (
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Purpose, Restriction
+from fundpool.ledger.selectors import (
     account_balances_as_of,
     funding_trace,
     inflow_usage,
     pool_summary,
     pool_summary_as_of,
 )
+from fundpool.models import RestrictionKind, SourceType
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +25,8 @@ def pool(receive, gov, company, elderly, theme_restriction, today):
     csr_lot = receive("500", funder=company, restriction=theme_restriction(elderly))
     gift = receive("50", fee="1.50", payer_name="张三")
     receive("20", anonymous=True)
-    pledge = services.pledge_record(funder=gov, amount="2000", pledged_on=today - timedelta(days=10))
-    services.pledge_receive(pledge=pledge, amount="1000", received_on=today)
+    pledge = ledger_services.pledge_record(funder=gov, amount="2000", pledged_on=today - timedelta(days=10))
+    ledger_services.pledge_receive(pledge=pledge, amount="1000", received_on=today)
     return {"gov": gov_lot, "csr": csr_lot, "gift": gift}
 
 
@@ -42,8 +43,8 @@ def test_pool_summary_adds_up(pool):
     assert s["pledged_outstanding"] == Decimal("1000.00")
     assert s["available"] == Decimal("2568.50")
     assert s["fees"] == Decimal("1.50")
-    services.commitment_commit(reference="grant:a", amount="600", purpose=Purpose(theme=pool["csr"].theme))
-    services.commitment_disburse(reference="grant:a", amount="200")
+    commitments.commitment_commit(reference="grant:a", amount="600", purpose=Purpose(theme=pool["csr"].theme))
+    commitments.commitment_disburse(reference="grant:a", amount="200")
     s = pool_summary()
     assert (s["available"], s["committed"], s["paid"]) == (Decimal("1968.50"), Decimal("400.00"), Decimal("200.00"))
     # Every yuan received is somewhere: available, committed, paid or charged.
@@ -53,7 +54,7 @@ def test_pool_summary_adds_up(pool):
 
 
 def test_funding_trace_shows_sources_in_amounts_and_shares(pool, elderly):
-    services.commitment_commit(reference="grant:b", amount="800", purpose=Purpose(theme=elderly))
+    commitments.commitment_commit(reference="grant:b", amount="800", purpose=Purpose(theme=elderly))
     trace = funding_trace(reference="grant:b")
     assert trace["total"] == Decimal("800.00")
     by_source = {r["source_type"]: (r["amount"], r["share"]) for r in trace["by_source"]}
@@ -65,7 +66,7 @@ def test_funding_trace_shows_sources_in_amounts_and_shares(pool, elderly):
 
 
 def test_funding_trace_never_names_a_donor(pool):
-    services.commitment_commit(reference="grant:c", amount="2068.50")
+    commitments.commitment_commit(reference="grant:c", amount="2068.50")
     trace = funding_trace(reference="grant:c")
     donations = [lot for lot in trace["lots"] if lot["source_type"] == SourceType.DONATION]
     assert donations and all(lot["funder"] is None for lot in donations)
@@ -73,17 +74,17 @@ def test_funding_trace_never_names_a_donor(pool):
 
 
 def test_funding_trace_counts_paid_money_and_drops_released_money(pool):
-    services.commitment_commit(reference="grant:d", amount="1500")
-    services.commitment_disburse(reference="grant:d", amount="900")
-    services.commitment_release(reference="grant:d", amount="100")
+    commitments.commitment_commit(reference="grant:d", amount="1500")
+    commitments.commitment_disburse(reference="grant:d", amount="900")
+    commitments.commitment_release(reference="grant:d", amount="100")
     trace = funding_trace(reference="grant:d")
     assert trace["total"] == Decimal("1400.00")
     assert sum(lot["paid"] for lot in trace["lots"]) == Decimal("900.00")
 
 
 def test_inflow_usage_lists_the_references_it_reached(pool):
-    services.commitment_commit(reference="grant:e", amount="700")
-    services.commitment_commit(reference="grant:f", amount="500")
+    commitments.commitment_commit(reference="grant:e", amount="700")
+    commitments.commitment_commit(reference="grant:f", amount="500")
     usage = inflow_usage(inflow=pool["gov"])
     assert {r["reference"]: r["amount"] for r in usage["reached"]} == {
         "grant:e": Decimal("700.00"),
@@ -105,8 +106,8 @@ def test_balances_as_of_a_date_ignore_later_movements(receive, gov, today):
 
 
 def test_as_of_summary_counts_pledges_as_they_stood(gov, today):
-    pledge = services.pledge_record(funder=gov, amount="900", pledged_on=today - timedelta(days=20))
-    services.pledge_receive(pledge=pledge, amount="300", received_on=today - timedelta(days=5))
+    pledge = ledger_services.pledge_record(funder=gov, amount="900", pledged_on=today - timedelta(days=20))
+    ledger_services.pledge_receive(pledge=pledge, amount="300", received_on=today - timedelta(days=5))
     assert pool_summary_as_of(today - timedelta(days=10))["pledged_outstanding"] == Decimal("900.00")
     assert pool_summary_as_of(today)["pledged_outstanding"] == Decimal("600.00")
 
@@ -122,12 +123,12 @@ def test_pool_summary_reads_the_same_rows_however_many_grants(pool):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    services.commitment_commit(reference="grant:q0", amount="10")
+    commitments.commitment_commit(reference="grant:q0", amount="10")
     with CaptureQueriesContext(connection) as one_grant:
         pool_summary()
     for i in range(1, 25):
-        services.commitment_commit(reference=f"grant:q{i}", amount="10")
-        services.commitment_disburse(reference=f"grant:q{i}", amount="4")
+        commitments.commitment_commit(reference=f"grant:q{i}", amount="10")
+        commitments.commitment_disburse(reference=f"grant:q{i}", amount="4")
     with CaptureQueriesContext(connection) as many_grants:
         s = pool_summary()
     assert len(many_grants) == len(one_grant)

@@ -18,12 +18,13 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from fundpool import services
 from fundpool.errors import FundpoolError
-from fundpool.ledger import Purpose, Restriction
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Purpose, Restriction
+from fundpool.ledger.selectors import commitment_balances, pool_summary
+from fundpool.ledger.verify import verify
 from fundpool.models import Funder, Inflow, JournalEntry, RestrictionKind, SourceType, Theme
-from fundpool.selectors import commitment_balances, pool_summary
-from fundpool.verify import verify
 
 AMOUNTS = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("3000"), places=2)
 SMALL = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("200"), places=2)
@@ -39,7 +40,7 @@ class LedgerMachine(RuleBasedStateMachine):
         self._atomic.__enter__()
         self.themes = [Theme.objects.create(code=f"st-{i}", name=f"主题{i}") for i in range(2)]
         self.funder = Funder.objects.create(name="状态机资助方", source_type=SourceType.GOVERNMENT)
-        self.pledge = services.pledge_record(funder=self.funder, amount="50000", pledged_on=timezone.localdate())
+        self.pledge = ledger_services.pledge_record(funder=self.funder, amount="50000", pledged_on=timezone.localdate())
         self.day = timezone.localdate() - timedelta(days=1)
         self.lots: list[int] = []
         self.refs: list[str] = []
@@ -89,7 +90,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def receive(self, amount, choice, fee):
         source = SourceType.DONATION if fee else SourceType.GOVERNMENT
         self._try(
-            services.inflow_record,
+            ledger_services.inflow_record,
             source_type=source,
             funder=None if fee else self.funder,
             amount=amount,
@@ -100,7 +101,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(amount=AMOUNTS)
     def receive_pledge(self, amount):
-        self._try(services.pledge_receive, pledge=self.pledge, amount=amount, received_on=timezone.localdate())
+        self._try(ledger_services.pledge_receive, pledge=self.pledge, amount=amount, received_on=timezone.localdate())
 
     @rule(amount=SMALL, choice=st.integers(0, 3), new=st.booleans(), pick=st.integers(0, 1000))
     def commit(self, amount, choice, new, pick):
@@ -110,7 +111,7 @@ class LedgerMachine(RuleBasedStateMachine):
         else:
             ref = self.refs[pick % len(self.refs)]
             choice = int(ref.rsplit(":", 1)[1])
-        self._try(services.commitment_commit, reference=ref, amount=amount, purpose=self._purpose(choice))
+        self._try(commitments.commitment_commit, reference=ref, amount=amount, purpose=self._purpose(choice))
 
     def _part_of_outstanding(self, ref, share, over):
         """Mostly a share of what is still committed; sometimes a little more, to be refused."""
@@ -126,7 +127,7 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def disburse(self, share, over, pick):
         ref = self.refs[pick % len(self.refs)]
-        self._try(services.commitment_disburse, reference=ref, amount=self._part_of_outstanding(ref, share, over))
+        self._try(commitments.commitment_disburse, reference=ref, amount=self._part_of_outstanding(ref, share, over))
 
     @precondition(lambda self: self.refs)
     @rule(
@@ -137,24 +138,24 @@ class LedgerMachine(RuleBasedStateMachine):
     def release(self, share, over, pick):
         ref = self.refs[pick % len(self.refs)]
         amount = None if share is None else self._part_of_outstanding(ref, share, over)
-        self._try(services.commitment_release, reference=ref, amount=amount)
+        self._try(commitments.commitment_release, reference=ref, amount=amount)
 
     @precondition(lambda self: self.entries)
     @rule(pick=st.integers(0, 1000))
     def reverse(self, pick):
         entry = JournalEntry.objects.get(pk=self.entries[pick % len(self.entries)])
-        self._try(services.entry_reverse, entry=entry, reason="状态机冲销")
+        self._try(ledger_services.entry_reverse, entry=entry, reason="状态机冲销")
 
     @precondition(lambda self: self.lots)
     @rule(amount=SMALL, pick=st.integers(0, 1000), chargeback=st.booleans())
     def refund(self, amount, pick, chargeback):
         lot = Inflow.objects.get(pk=self.lots[pick % len(self.lots)])
-        fn = services.chargeback_record if chargeback else services.refund_record
+        fn = ledger_services.chargeback_record if chargeback else ledger_services.refund_record
         self._try(fn, inflow=lot, amount=amount)
 
     @rule()
     def cover_shortfall(self):
-        self._try(services.shortfall_cover)
+        self._try(ledger_services.shortfall_cover)
 
     @invariant()
     def every_invariant_holds(self):

@@ -13,8 +13,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from fundpool import donation_services as services
-from fundpool import gateway
+from fundpool.donations import gateway
+from fundpool.donations import services as donation_services
 from fundpool.models import Donation, DonationStatus, EntryKind, JournalEntry, StripeEvent
 
 from . import stripe_kit as kit
@@ -86,8 +86,8 @@ def stub(settings):
 
 
 def test_checkout_goes_through_the_sdk_with_our_idempotency_key(stub):
-    donation = services.donation_start(amount="50.00", email="donor@example.invalid")
-    session = services.donation_checkout(
+    donation = donation_services.donation_start(amount="50.00", email="donor@example.invalid")
+    session = donation_services.donation_checkout(
         donation=donation, success_url="http://testserver/ok", cancel_url="http://testserver/cancel"
     )
     assert session.url.startswith("https://checkout.stripe.test/pay/")
@@ -103,7 +103,7 @@ def test_checkout_goes_through_the_sdk_with_our_idempotency_key(stub):
 
 
 def test_a_retried_checkout_does_not_create_a_second_session(stub):
-    donation = services.donation_start(amount="20.00")
+    donation = donation_services.donation_start(amount="20.00")
     first = gateway.checkout_create(donation, success_url="http://t/ok", cancel_url="http://t/no", product_name="x")
     again = gateway.checkout_create(donation, success_url="http://t/ok", cancel_url="http://t/no", product_name="x")
     assert first.id == again.id and len(stub.sessions) == 1
@@ -112,14 +112,14 @@ def test_a_retried_checkout_does_not_create_a_second_session(stub):
 def test_when_stripe_is_unreachable_the_donor_is_told_and_nothing_is_charged(settings):
     settings.STRIPE_SECRET_KEY = "sk_test_stub"
     settings.STRIPE_API_BASE = "http://127.0.0.1:9"  # nothing listens here
-    donation = services.donation_start(amount="20.00")
-    with pytest.raises(services.DonationError, match="无法连接|could not be reached"):
-        services.donation_checkout(donation=donation, success_url="http://t/ok", cancel_url="http://t/no")
+    donation = donation_services.donation_start(amount="20.00")
+    with pytest.raises(donation_services.DonationError, match="无法连接|could not be reached"):
+        donation_services.donation_checkout(donation=donation, success_url="http://t/ok", cancel_url="http://t/no")
     assert Donation.objects.get(pk=donation.pk).stripe_session_id is None
 
 
 def test_reconcile_processes_missed_events_once(stub, capsys, client):
-    donation = services.donation_start(amount="100.00")
+    donation = donation_services.donation_start(amount="100.00")
     Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
     donation.refresh_from_db()
     missed = kit.event("checkout.session.completed", kit.session_for(donation))

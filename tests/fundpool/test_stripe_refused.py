@@ -12,9 +12,10 @@ from django.core import mail
 from django.core.management import call_command
 from django.urls import reverse
 
-from fundpool import donation_services as services
+from fundpool.donations import services as donation_services
+from fundpool.donations import stripe_events
+from fundpool.ledger.verify import verify
 from fundpool.models import Account, Donation, EntryKind, EventStatus, JournalEntry, StripeEvent
-from fundpool.verify import verify
 
 from . import stripe_kit as kit
 
@@ -42,7 +43,7 @@ def gift(client, settings):
     """A received ¥100.00 gift (processed inline whatever the mode under test)."""
     inline = settings.STRIPE_PROCESS_INLINE
     settings.STRIPE_PROCESS_INLINE = True
-    donation = services.donation_start(amount="100.00", email="donor@example.invalid", display_name="小林")
+    donation = donation_services.donation_start(amount="100.00", email="donor@example.invalid", display_name="小林")
     Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
     donation.refresh_from_db()
     assert kit.post(client, kit.event("checkout.session.completed", kit.session_for(donation))).status_code == 200
@@ -245,7 +246,7 @@ def test_an_impossible_amount_is_refused_for_good_and_answered_200(
         run_worker()
         assert deliver(client, ev, literal).status_code == 200
     assert StripeEvent.objects.get(event_id=ev["id"]).status == EventStatus.REFUSED
-    assert services.events_process_queue() == 0
+    assert stripe_events.events_process_queue() == 0
     assert ledger() == before and not mail.outbox
 
 
@@ -268,7 +269,7 @@ def test_an_impossible_amount_on_a_payment_not_received_yet_is_refused_at_once(c
 
 
 def test_a_session_paid_with_a_float_amount_is_refused_and_no_gift_is_recorded(client):
-    donation = services.donation_start(amount="50.00")
+    donation = donation_services.donation_start(amount="50.00")
     Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
     donation.refresh_from_db()
     ev = kit.event("checkout.session.completed", kit.session_for(donation, amount_total=5000.0))

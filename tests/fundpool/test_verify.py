@@ -7,9 +7,9 @@ import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
-from fundpool import services
+from fundpool.ledger import commitments
+from fundpool.ledger.verify import verify
 from fundpool.models import Account, Inflow
-from fundpool.verify import verify
 
 pytestmark = pytest.mark.django_db
 
@@ -18,8 +18,8 @@ pytestmark = pytest.mark.django_db
 def ledger(receive, gov):
     receive("1000", funder=gov)
     receive("50", fee="0.30")
-    services.commitment_commit(reference="grant:v", amount="600")
-    services.commitment_disburse(reference="grant:v", amount="200")
+    commitments.commitment_commit(reference="grant:v", amount="600")
+    commitments.commitment_disburse(reference="grant:v", amount="200")
 
 
 def test_a_clean_ledger_verifies_with_a_one_line_summary(ledger):

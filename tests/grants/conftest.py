@@ -4,7 +4,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from fundpool import services as fund
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from grants.lifecycle import HOLDING_MONEY, Status
 from grants.models import Application, ReviewAssignment
@@ -17,13 +18,13 @@ def put_in_state(application: Application, state: str) -> Application:
     (the protected field is written with a queryset update, which the lifecycle never does)."""
     updates = {"status": state}
     if state in HOLDING_MONEY:
-        fund.inflow_record(
+        ledger_services.inflow_record(
             source_type=SourceType.DONATION,
             amount=Decimal("9000.00"),
             received_on=timezone.localdate(),
             description="set-up",
         )
-        fund.commitment_commit(reference=application.reference, amount=Decimal("9000.00"))
+        commitments.commitment_commit(reference=application.reference, amount=Decimal("9000.00"))
         updates["awarded_amount"] = Decimal("9000.00")
     if state == Status.ON_NOTICE:
         updates["notice_ends_at"] = timezone.now() - timedelta(minutes=1)
@@ -50,7 +51,7 @@ def with_reviewers(application):
 
 @pytest.fixture
 def pool_money(db):
-    fund.inflow_record(
+    ledger_services.inflow_record(
         source_type=SourceType.DONATION,
         amount=Decimal("100000.00"),
         received_on=timezone.localdate(),

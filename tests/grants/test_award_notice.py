@@ -9,10 +9,11 @@ from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Restriction
+from fundpool.ledger.selectors import commitment_balances, funding_trace
+from fundpool.ledger.verify import verify
 from fundpool.models import SourceType
-from fundpool.selectors import commitment_balances, funding_trace
-from fundpool.verify import verify
 from grants import transitions
 from grants.award import agreement as award_agreement
 from grants.award import services as award_services
@@ -27,7 +28,9 @@ pytestmark = pytest.mark.django_db
 
 
 def money(amount, **kw):
-    fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal(amount), received_on=timezone.localdate(), **kw)
+    ledger_services.inflow_record(
+        source_type=SourceType.DONATION, amount=Decimal(amount), received_on=timezone.localdate(), **kw
+    )
 
 
 def propose(application, staff, amount="8000", reason="评审通过"):
@@ -62,7 +65,7 @@ def test_an_award_above_what_is_left_of_the_calls_budget_is_refused(staff):
 
 def test_the_capacity_building_sum_is_committed_apart_from_capacity_money(staff):
     money("50000")
-    money("3000", restriction=fund.Restriction(kind="capacity"))
+    money("3000", restriction=Restriction(kind="capacity"))
     call = CallFactory(capacity_building_amount=Decimal("1000"))
     application = put_in_state(ApplicationFactory(call=call), Status.REVIEWED)
     propose(application, staff)

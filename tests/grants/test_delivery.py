@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
 
+from fundpool.ledger.selectors import commitment_balances, pool_summary
+from fundpool.ledger.verify import verify
 from fundpool.models import Inflow, SourceType
-from fundpool.selectors import commitment_balances, pool_summary
-from fundpool.verify import verify
 from grants import transitions
 from grants.common import GrantsError
 from grants.delivery import payments as delivery_payments

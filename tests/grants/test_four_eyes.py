@@ -14,8 +14,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from fundpool.ledger.selectors import commitment_balances
 from fundpool.models import EntryKind, JournalEntry
-from fundpool.selectors import commitment_balances
 from grants import transitions
 from grants.award import services as award_services
 from grants.common import GrantsError

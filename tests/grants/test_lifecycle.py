@@ -10,7 +10,7 @@ from django.db import transaction
 from django_fsm import ConcurrentTransition
 from django_fsm_log.models import StateLog
 
-from fundpool.selectors import commitment_balances
+from fundpool.ledger.selectors import commitment_balances
 from grants import lifecycle, transitions
 from grants.applications import services as application_services
 from grants.common import GrantsError

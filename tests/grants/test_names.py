@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core.text import clean_name, name_key
+from fundpool.donations import services as donation_services
 from grants.common import GrantsError
 from grants.groups import services as group_services
 from grants.models import ResidentGroup
@@ -137,8 +138,6 @@ def test_an_application_title_is_cleaned_when_saved(client):
 
 
 def test_a_donors_display_name_is_cleaned():
-    from fundpool import donation_services
-
     donation = donation_services.donation_start(amount="50.00", display_name=RLO + "王" + ZWSP + "先生")
     assert donation.display_name == "王先生"
 

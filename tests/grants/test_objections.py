@@ -16,7 +16,7 @@ from django.utils import timezone
 from wagtail.models import ModelLogEntry
 
 from core import ratelimit
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from grants import transitions
 from grants.award import services as award_services
@@ -34,7 +34,9 @@ OBJECTIONS = ratelimit.LIMITS["objection"]
 
 @pytest.fixture
 def on_notice(staff):
-    fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal("50000"), received_on=timezone.localdate())
+    ledger_services.inflow_record(
+        source_type=SourceType.DONATION, amount=Decimal("50000"), received_on=timezone.localdate()
+    )
     application = put_in_state(ApplicationFactory(), Status.REVIEWED)
     return transitions.application_transition(
         application=application, name="propose_award", user=staff, amount="8000", reason="评审通过"

@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 
+from fundpool.ledger import services as ledger_services
 from grants import transitions
 from grants.common import GrantsError
 from grants.delivery import payments as delivery_payments
@@ -47,15 +48,16 @@ def test_two_staff_racing_to_award_the_last_money_exactly_one_wins(roles):
 
     from django.utils import timezone
 
-    from fundpool import services as fund
+    from fundpool.ledger.verify import verify
     from fundpool.models import SourceType
-    from fundpool.verify import verify
     from grants.lifecycle import Status
 
     from ..factories import UserFactory
     from .conftest import put_in_state
 
-    fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal("8000.00"), received_on=timezone.localdate())
+    ledger_services.inflow_record(
+        source_type=SourceType.DONATION, amount=Decimal("8000.00"), received_on=timezone.localdate()
+    )
     first, second = (put_in_state(ApplicationFactory(), Status.REVIEWED) for _ in range(2))
     deciders = [UserFactory(username=f"decider-{i}") for i in range(2)]
     for user in deciders:
@@ -79,8 +81,8 @@ def test_two_finance_officers_paying_one_tranche_at_once_pay_it_once(roles):
 
     from django.utils import timezone
 
-    from fundpool.selectors import commitment_balances
-    from fundpool.verify import verify
+    from fundpool.ledger.selectors import commitment_balances
+    from fundpool.ledger.verify import verify
     from grants.lifecycle import Status
     from grants.models import Tranche, TrancheStatus
 

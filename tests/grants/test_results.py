@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from grants.lifecycle import Status
 from grants.models import Application, Review, ReviewAssignment
@@ -78,7 +78,9 @@ def test_results_rank_by_normalised_mean_flag_disagreement_and_tier(db):
 
 
 def pool(amount):
-    fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal(amount), received_on=timezone.localdate())
+    ledger_services.inflow_record(
+        source_type=SourceType.DONATION, amount=Decimal(amount), received_on=timezone.localdate()
+    )
 
 
 def test_the_suggestion_funds_down_the_ranking_within_the_budget(db):

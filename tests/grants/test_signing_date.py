@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from fundpool.selectors import commitment_balances
+from fundpool.ledger.selectors import commitment_balances
 from grants import common, transitions
 from grants.award import services as award_services
 from grants.delivery import services as delivery_services

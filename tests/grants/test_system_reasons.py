@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from django_fsm_log.models import StateLog
 
 from core import audit
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from fundpool.models import SourceType
 from fundpool.system_reasons import display, encode
 from grants.applications import selectors as application_selectors
@@ -95,7 +95,7 @@ def test_the_history_report_reads_a_system_reason_in_the_readers_language():
 def test_an_inflow_booked_by_the_system_is_described_in_the_readers_language(client, staff):
     from wagtail.users.models import UserProfile
 
-    inflow = fund.inflow_record(
+    inflow = ledger_services.inflow_record(
         source_type=SourceType.DONATION,
         amount=Decimal("50.00"),
         received_on=timezone.localdate(),

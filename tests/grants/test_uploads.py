@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image
 
-from fundpool import services as fund
+from fundpool.ledger import services as ledger_services
 from grants.applications import services as application_services
 from grants.delivery import services as delivery_services
 from grants.groups import services as group_services
@@ -222,7 +222,7 @@ def test_an_activity_photo_named_svg_is_stored_and_shown_as_the_jpeg_we_drew(cli
 
 def test_an_inflow_document_is_stored_and_served_as_what_it_is(client, finance, receive, gov):
     inflow = receive("1000.00", funder=gov)
-    document = fund.inflow_attach_document(inflow=inflow, title="", file=poly_html(), actor=finance)
+    document = ledger_services.inflow_attach_document(inflow=inflow, title="", file=poly_html(), actor=finance)
     assert generated("fundpool/inflows/", "pdf").fullmatch(document.file.name), document.file.name
     assert document.title == "poly.html"
     client.force_login(finance)

@@ -17,10 +17,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
-from fundpool import services
-from fundpool.ledger import Purpose
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Purpose
+from fundpool.ledger.selectors import pool_summary
 from fundpool.models import Inflow
-from fundpool.selectors import pool_summary
 
 from .harness import ROOT, database_url
 
@@ -37,7 +38,7 @@ pytestmark = [
 
 LEDGER_TABLES = ["fundpool_journalentry", "fundpool_posting", "fundpool_lotmovement", "fundpool_account"]
 SUMMARY = (
-    "import json; from fundpool.selectors import pool_summary; s = pool_summary(); s.pop('as_of'); "
+    "import json; from fundpool.ledger.selectors import pool_summary; s = pool_summary(); s.pop('as_of'); "
     "print(json.dumps(s, default=str, sort_keys=True))"
 )
 
@@ -66,10 +67,10 @@ def ledger_activity(receive, gov, trust, elderly, theme_restriction):
     grant_money = receive("5000.00", funder=gov)
     receive("2000.00", funder=trust, restriction=theme_restriction(elderly))
     gift = receive("300.00")
-    services.commitment_commit(reference="grant:bk-1", amount="2600.00", purpose=Purpose(theme=elderly))
-    services.commitment_disburse(reference="grant:bk-1", amount="1000.00", external_ref="BANK-BK-1")
-    services.refund_record(inflow=gift, amount="50.00", external_ref="re_test_backup_1")
-    document = services.inflow_attach_document(
+    commitments.commitment_commit(reference="grant:bk-1", amount="2600.00", purpose=Purpose(theme=elderly))
+    commitments.commitment_disburse(reference="grant:bk-1", amount="1000.00", external_ref="BANK-BK-1")
+    ledger_services.refund_record(inflow=gift, amount="50.00", external_ref="re_test_backup_1")
+    document = ledger_services.inflow_attach_document(
         inflow=grant_money,
         title="拨款通知",
         file=SimpleUploadedFile(

@@ -10,9 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from django.db import connection
 
-from fundpool import donation_services
+from fundpool.donations import services as donation_services
+from fundpool.ledger.verify import verify
 from fundpool.models import Donation, DonationStatus, EntryKind, JournalEntry, StripeEvent
-from fundpool.verify import verify
 
 from ..fundpool import stripe_kit as kit
 

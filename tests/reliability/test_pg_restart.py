@@ -15,9 +15,9 @@ from django.core.management import call_command
 from django.db import connection, connections
 from django.db.models import Count
 
-from fundpool import donation_services
+from fundpool.donations import services as donation_services
+from fundpool.ledger.verify import verify
 from fundpool.models import Donation, DonationStatus, EntryKind, EventStatus, JournalEntry, StripeEvent
-from fundpool.verify import verify
 
 from ..fundpool import stripe_kit as kit
 from .harness import (

@@ -9,7 +9,8 @@ import uuid
 import pytest
 from django.db import connection
 
-from fundpool import donation_services
+from fundpool.donations import services as donation_services
+from fundpool.donations import stripe_events
 from fundpool.models import Donation, DonationStatus, EventStatus, StripeEvent
 
 from ..fundpool import stripe_kit as kit
@@ -44,7 +45,7 @@ def test_the_queue_worker_reconnects_after_its_database_session_is_ended(tmp_pat
         donation = donation_services.donation_start(amount="30.00")
         Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
         donation.refresh_from_db()
-        event = donation_services.event_store(kit.event("checkout.session.completed", kit.session_for(donation)))
+        event = stripe_events.event_store(kit.event("checkout.session.completed", kit.session_for(donation)))
 
         processed = wait_until(lambda: StripeEvent.objects.get(pk=event.pk).status == EventStatus.PROCESSED, timeout=30)
         alive = worker.poll() is None

@@ -10,7 +10,8 @@ import sys
 import pytest
 from django.db import connection
 
-from fundpool import services
+from fundpool.ledger import commitments
+from fundpool.ledger import services as ledger_services
 from fundpool.models import JournalEntry, Posting
 
 from .harness import ROOT
@@ -29,9 +30,9 @@ def test_an_online_sqlite_backup_is_the_same_ledger(transactional_db, receive, g
     # suite's SQLite clean-up of ledger rows (tests/conftest.py) looks for the fixture by name.
     gift = receive("300.00")
     receive("1000.00", funder=gov)
-    services.commitment_commit(reference="grant:sqlite-1", amount="800.00")
-    services.commitment_disburse(reference="grant:sqlite-1", amount="200.00")
-    services.refund_record(inflow=gift, amount="30.00")
+    commitments.commitment_commit(reference="grant:sqlite-1", amount="800.00")
+    commitments.commitment_disburse(reference="grant:sqlite-1", amount="200.00")
+    ledger_services.refund_record(inflow=gift, amount="30.00")
     copy_path = tmp_path / "backup.sqlite3"
 
     with sqlite3.connect(connection.settings_dict["NAME"]) as source, sqlite3.connect(copy_path) as copy:

@@ -10,7 +10,8 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from core.pdf import safe_fetcher
-from fundpool import donation_services
+from fundpool.donations import services as donation_services
+from fundpool.ledger import services as ledger_services
 from fundpool.models import Donation
 from grants import transitions
 from grants.delivery import services as delivery_services
@@ -198,15 +199,14 @@ def test_the_review_summary_pdf_lists_the_ranking_for_staff(client, staff):
 
 
 def test_the_annual_report_is_generated_in_the_background_and_published(client, staff, settings):
-    from fundpool import services as fund
+    from fundpool.ledger.selectors import pool_summary
     from fundpool.models import SourceType
-    from fundpool.selectors import pool_summary
     from reports.annual import run_job
     from reports.models import DocumentJob
 
     from ..factories import UserFactory
 
-    fund.inflow_record(source_type=SourceType.DONATION, amount="1234.56", received_on=timezone.localdate())
+    ledger_services.inflow_record(source_type=SourceType.DONATION, amount="1234.56", received_on=timezone.localdate())
     year = timezone.localdate().year
     client.force_login(UserFactory())
     assert client.post("/admin/documents/", {"year": year}).status_code in (302, 403)

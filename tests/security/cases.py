@@ -18,6 +18,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLResolver, get_resolver
 from django.utils import timezone
 
+from fundpool.ledger import services as ledger_services
 from grants import transitions
 from grants.applications import services as application_services
 from grants.delivery import services as delivery_services
@@ -110,7 +111,6 @@ def build_world() -> SimpleNamespace:
     Built once per test module; every test runs in a savepoint rolled back after it."""
     from cms.models import OutcomeIndexPage, OutcomePage
     from cms.roles import ensure_roles
-    from fundpool import services as fund
     from fundpool.models import (
         Account,
         Campaign,
@@ -165,11 +165,13 @@ def build_world() -> SimpleNamespace:
     owner, staff, assigned = w.users[OWNER], w.users[STAFF], w.users[ASSIGNED]
 
     w.funder = FunderFactory(name="安全测试街道办", source_type=SourceType.GOVERNMENT)
-    w.inflow = fund.inflow_record(
+    w.inflow = ledger_services.inflow_record(
         source_type=SourceType.GOVERNMENT, funder=w.funder, amount=Decimal("100000.00"), received_on=yesterday
     )
-    w.inflow_document = fund.inflow_attach_document(inflow=w.inflow, title="拨款通知", file=pdf("notice.pdf"))
-    w.pledge = fund.pledge_record(funder=w.funder, amount=Decimal("5000.00"), pledged_on=yesterday)
+    w.inflow_document = ledger_services.inflow_attach_document(
+        inflow=w.inflow, title="拨款通知", file=pdf("notice.pdf")
+    )
+    w.pledge = ledger_services.pledge_record(funder=w.funder, amount=Decimal("5000.00"), pledged_on=yesterday)
 
     # The owner's group is awaiting filing, so its members may still edit it.
     w.group = GroupFactory(
@@ -290,7 +292,9 @@ def build_world() -> SimpleNamespace:
 
     w.invitation = GroupInvitation.objects.create(group=w.group, email=w.users[APPLICANT].email, invited_by=owner)
 
-    gift = fund.inflow_record(source_type=SourceType.DONATION, amount=Decimal("50.00"), received_on=yesterday)
+    gift = ledger_services.inflow_record(
+        source_type=SourceType.DONATION, amount=Decimal("50.00"), received_on=yesterday
+    )
     w.donation = Donation.objects.create(
         channel=DonationChannel.PLATFORM,
         status=DonationStatus.CONFIRMED,
@@ -312,7 +316,7 @@ def build_world() -> SimpleNamespace:
     w.commitment = Commitment.objects.get(reference=w.project.reference)
     w.account = Account.objects.order_by("pk").first()
     # Recorded after every commitment, so no grant drew on it and it can be reversed.
-    w.entry = fund.inflow_record(
+    w.entry = ledger_services.inflow_record(
         source_type=SourceType.DONATION, amount=Decimal("10.00"), received_on=yesterday, description="spare"
     ).entry
 

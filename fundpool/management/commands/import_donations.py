@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fundpool import donation_services as services
+from fundpool.donations import imports as donation_imports
+from fundpool.errors import FundpoolError
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {file}")
-        preview = services.import_preview(channel=channel, data=path.read_bytes())
+        preview = donation_imports.import_preview(channel=channel, data=path.read_bytes())
         for problem in preview.problems:
             self.stderr.write(str(problem))
         if preview.problems:
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         if dry_run:
             return
         try:
-            batch = services.donations_import(preview=preview, only_valid=only_valid, filename=path.name)
-        except services.FundpoolError as exc:
+            batch = donation_imports.donations_import(preview=preview, only_valid=only_valid, filename=path.name)
+        except FundpoolError as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"imported {batch.imported} gift(s), {batch.total}; skipped {batch.skipped}")

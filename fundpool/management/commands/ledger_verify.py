@@ -3,7 +3,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from fundpool.verify import verify
+from fundpool.ledger.verify import verify
 
 
 class Command(BaseCommand):

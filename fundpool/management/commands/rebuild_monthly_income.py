@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from fundpool.ledger import monthly_income_rebuild
-from fundpool.verify import Report, check_monthly_income
+from fundpool.ledger.verify import Report, check_monthly_income, monthly_income_rebuild
 
 
 class Command(BaseCommand):

@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Round
 
-from .models import (
+from fundpool.models import (
     MAY_GO_NEGATIVE,
     MONEY,
     ROLLED_UP,
@@ -332,3 +333,15 @@ def verify(limit: int = LIMIT) -> Report:
         "commitments": Commitment.objects.count(),
     }
     return report
+
+
+def monthly_income_rebuild() -> int:
+    """Recompute every monthly income total from the postings, should `ledger_verify` find them out
+    of step (after a rolling deploy with older code, say). Returns the number of rows."""
+    with transaction.atomic():
+        MonthlyIncome.objects.all().delete()
+        rows = MonthlyIncome.objects.bulk_create(
+            MonthlyIncome(month=month, source_type=source_type, currency=currency, amount=amount)
+            for (month, source_type, currency), amount in income_by_month().items()
+        )
+    return len(rows)

@@ -1,18 +1,11 @@
-"""Writes for donations: starting an online gift, Stripe's events (fulfilment exactly once, refunds,
-disputes, fees), matching, official receipt numbers, and imports from platforms and banks.
-
-Exactly once: every event is stored once by its id and processed under a row lock on it; a gift is
-fulfilled under a row lock on its donation, and its inflow carries the session id as the ledger's
-unique external reference. Refunds, disputes and fees carry Stripe's own ids the same way. So 50
-copies of one event delivered at once post one entry; an event about a payment we have not seen yet
-(a refund before the completed session) waits, and runs when the payment is fulfilled."""
+"""Stripe's events: stored once on arrival (the inbox and the exactly-once record), then processed: a paid session books the gift, refunds and disputes are booked as reversing entries, an event in the wrong currency is held, an impossible one refused."""
 
 from __future__ import annotations
 
 import logging
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -21,35 +14,26 @@ from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from core.text import clean_name
-
-from . import gateway, system_reasons
-from . import services as ledger_services
-from .errors import FundpoolError, InvalidAmount, NotReversible
-from .ledger import Restriction
-from .models import (
-    Campaign,
+from fundpool import system_reasons
+from fundpool.donations import gateway
+from fundpool.donations.services import DonationError, _alert_staff, _match, _send_acknowledgement
+from fundpool.errors import FundpoolError, InvalidAmount, NotReversible
+from fundpool.ledger import services as ledger_services
+from fundpool.ledger.engine import Restriction
+from fundpool.ledger.selectors import inflow_taken_back
+from fundpool.models import (
     Donation,
     DonationChannel,
     DonationStatus,
     EntryKind,
     EventStatus,
     JournalEntry,
-    PledgeStatus,
-    RestrictionKind,
     SourceType,
     StripeEvent,
 )
-from .money import MAX_DIGITS, check_currency, format_amount, from_minor_units, parse_amount
-from .selectors import inflow_taken_back
+from fundpool.money import MAX_DIGITS, ZERO, format_amount, from_minor_units
 
 logger = logging.getLogger(__name__)
-ZERO = Decimal("0.00")
-MIN_DONATION = Decimal("1.00")
-
-
-class DonationError(FundpoolError):
-    default_message = _("The donation could not be taken.")
 
 
 class Deferred(Exception):
@@ -77,129 +61,6 @@ class Held(Unbookable):
     suspense for staff to record by hand."""
 
     status = EventStatus.SUSPENSE
-
-
-def max_donation() -> Decimal:
-    return parse_amount(settings.DONATION_MAX_AMOUNT)
-
-
-# --- starting a gift -------------------------------------------------------------------------------
-
-
-def gift_amount(value) -> Decimal:
-    """An online gift's amount: an exact amount from ¥1 to DONATION_MAX_AMOUNT, or a clear refusal."""
-    amount = parse_amount(value)
-    if amount < MIN_DONATION:
-        raise DonationError(_("The smallest gift is %(min)s."), min=format_amount(MIN_DONATION))
-    if amount > max_donation():
-        raise DonationError(
-            _("Online gifts are at most %(max)s; for a larger gift please contact the fund."),
-            max=format_amount(max_donation()),
-        )
-    return amount
-
-
-@transaction.atomic
-def donation_start(
-    *,
-    amount,
-    restriction: Restriction = Restriction(),
-    designation_label: str = "",
-    designation_ref: str = "",
-    display_name: str = "",
-    anonymous: bool = False,
-    message: str = "",
-    email: str = "",
-    campaign: Campaign | None = None,
-) -> Donation:
-    """Our own row for an online gift, before the donor pays: outside every balance until Stripe
-    confirms the payment."""
-    amount = gift_amount(amount)
-    restriction.validate()
-    if restriction.kind == RestrictionKind.CAPACITY or restriction.expires_on:
-        raise DonationError(_("Choose the pool, a theme, a call or a project."))
-    if campaign is not None and not campaign.active:
-        raise DonationError(_("This campaign has ended."))
-    return Donation.objects.create(
-        channel=DonationChannel.STRIPE,
-        amount=amount,
-        currency=check_currency(None),
-        designation_label=(
-            designation_label
-            or (system_reasons.encode("fund.general_pool") if restriction.kind == RestrictionKind.UNRESTRICTED else "")
-        )[:200],
-        designation_ref=designation_ref[:120],
-        display_name=clean_name(display_name)[:60],
-        anonymous=anonymous,
-        message=(message or "").strip()[:300],
-        email=(email or "").strip()[:254],
-        campaign=campaign,
-        **restriction.as_fields(),
-    )
-
-
-def donation_checkout(*, donation: Donation, success_url: str, cancel_url: str) -> gateway.CheckoutSession:
-    """Create the Checkout Session (outside any transaction: it is a call over the network) and
-    remember its id on the donation."""
-    if not gateway.configured():
-        raise DonationError(_("Online giving is not configured on this site."))
-    if donation.status != DonationStatus.PENDING or donation.stripe_session_id:
-        raise DonationError(_("This gift has already gone to payment."))
-    try:
-        session = gateway.checkout_create(
-            donation,
-            success_url=success_url,
-            cancel_url=cancel_url,
-            product_name=str(_("Gift to the community fund pool")),
-        )
-    except gateway.GatewayError:
-        logger.exception("could not create a Checkout Session for donation %s", donation.pk)
-        raise DonationError(
-            _("The payment service could not be reached; nothing was charged. Please try again.")
-        ) from None
-    Donation.objects.filter(pk=donation.pk, stripe_session_id__isnull=True).update(stripe_session_id=session.id)
-    return session
-
-
-@transaction.atomic
-def donation_cancel(*, token: str) -> Donation | None:
-    """The donor came back from Checkout without paying: the gift is closed (a payment that still
-    arrives later is fulfilled all the same)."""
-    if "\x00" in token:  # no token has one, and PostgreSQL refuses to compare with it
-        return None
-    donation = Donation.objects.select_for_update().filter(token=token).first()
-    if donation is not None and donation.status == DonationStatus.PENDING:
-        # Nothing kept: the donor's name, email and message go; the bare row stays so that a payment
-        # that still arrives is recognised.
-        donation.status = DonationStatus.CANCELLED
-        donation.display_name, donation.email, donation.message = "", "", ""
-        donation.save(update_fields=["status", "display_name", "email", "message"])
-    return donation
-
-
-@transaction.atomic
-def receipt_number_record(*, donation: Donation, number: str, actor) -> Donation:
-    if not actor.has_perm("fundpool.record_receipt_number"):
-        raise DonationError(_("You may not record receipt numbers."))
-    number = (number or "").strip()
-    if not number or len(number) > 60:
-        raise DonationError(_("Give the receipt number (at most 60 characters)."))
-    donation = Donation.objects.select_for_update().get(pk=donation.pk)
-    if donation.status != DonationStatus.CONFIRMED:
-        raise DonationError(_("Only a received gift gets an official receipt."))
-    if donation.receipt_number:
-        raise DonationError(
-            _("This gift already has receipt number %(number)s; a receipt number is recorded once."),
-            number=donation.receipt_number,
-        )
-    if Donation.objects.filter(receipt_number__iexact=number).exclude(pk=donation.pk).exists():
-        raise DonationError(_("Receipt number %(number)s is already on another gift."), number=number)
-    donation.receipt_number = number
-    donation.save(update_fields=["receipt_number"])
-    return donation
-
-
-# --- Stripe events ----------------------------------------------------------------------------------
 
 
 def _created(payload: dict) -> datetime:
@@ -291,6 +152,8 @@ def event_receive(payload: dict) -> StripeEvent:
 
 
 FULFILLING = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
+
+
 # Decided for good: never processed again, whoever delivers or queues the event.
 FINAL = (EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.SUSPENSE, EventStatus.REFUSED)
 
@@ -372,26 +235,6 @@ def _session_donation(session: dict) -> Donation | None:
     return found
 
 
-def _alert_staff(donation: Donation) -> None:
-    from django.core.mail import mail_managers
-
-    with translation.override(settings.LANGUAGE_CODE):  # staff read the site's language
-        subject = _("Donation #%(pk)s held in suspense") % {"pk": donation.pk}
-        body = _("Donation #%(pk)s is held in suspense: %(reason)s") % {
-            "pk": donation.pk,
-            "reason": system_reasons.display(donation.suspense_reason),
-        }
-
-    def send():
-        try:
-            mail_managers(subject, body)
-        except Exception:  # noqa: BLE001 - an alert must not undo the booking
-            logger.exception("could not alert staff about donation %s", donation.pk)
-
-    logger.warning("donation %s held in suspense: %s", donation.pk, donation.suspense_reason)
-    transaction.on_commit(send)
-
-
 def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
     if session.get("payment_status") != "paid":
         return "not paid yet (an asynchronous payment method); waiting for its outcome"
@@ -452,12 +295,6 @@ def _fulfil(session: dict, paid_at: datetime | None = None) -> str:
     return f"donation #{donation.pk} received as inflow #{inflow.pk}"
 
 
-def _send_acknowledgement(donation_id: int) -> None:
-    from .notify import donation_acknowledgement
-
-    donation_acknowledgement(Donation.objects.select_related("theme").get(pk=donation_id))
-
-
 def replay_deferred(*, payment_intent: str) -> int:
     """Events that waited for this payment (a refund or dispute that came first) run now."""
     done = 0
@@ -499,8 +336,6 @@ def _charge_donation(obj: dict, charge_id: str | None) -> Donation:
 def _booked(external_ref: str) -> JournalEntry | None:
     return JournalEntry.objects.filter(external_ref=external_ref).first()
 
-
-# --- amounts as Stripe sends them ----------------------------------------------------------------------
 
 # More minor units than any amount the ledger holds (money.MAX_DIGITS digits in all).
 MINOR_UNITS_BOUND = 10**MAX_DIGITS
@@ -810,159 +645,3 @@ def stripe_reconcile(*, since: datetime) -> ReconcileResult:
         result.new += not existed
         result.processed += event.status == EventStatus.PROCESSED and not existed
     return result
-
-
-# --- matching ---------------------------------------------------------------------------------------
-
-
-def matched_so_far(campaign: Campaign) -> Decimal:
-    return (
-        Donation.objects.filter(
-            campaign=campaign, channel=DonationChannel.MATCH, status=DonationStatus.CONFIRMED
-        ).aggregate(t=Sum("amount"))["t"]
-        or ZERO
-    )
-
-
-def _match(donation: Donation, *, received_on: date) -> Donation | None:
-    """A matching campaign's partner doubles the gift (1:1) from its pledge, up to the cap."""
-    campaign = donation.campaign
-    if campaign is None or campaign.match_pledge_id is None:
-        return None
-    pledge = campaign.match_pledge
-    if pledge.status != PledgeStatus.OPEN:
-        return None
-    cap = campaign.match_cap if campaign.match_cap is not None else pledge.amount
-    amount = min(donation.amount, cap - matched_so_far(campaign), pledge.outstanding)
-    if amount <= 0:
-        return None
-    inflow = ledger_services.pledge_receive(
-        pledge=pledge,
-        amount=amount,
-        received_on=received_on,
-        external_ref=f"match:{donation.pk}",
-        description=system_reasons.encode("fund.match", n=donation.pk, campaign=campaign.title),
-    )
-    return Donation.objects.create(
-        channel=DonationChannel.MATCH,
-        status=DonationStatus.CONFIRMED,
-        amount=amount,
-        currency=donation.currency,
-        campaign=campaign,
-        matched_by=donation,
-        display_name=pledge.funder.name,
-        inflow=inflow,
-        confirmed_at=timezone.now(),
-        designation_label=donation.designation_label,
-        designation_ref=donation.designation_ref,
-        **Restriction.of(inflow).as_fields(),
-    )
-
-
-# --- imports ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class ImportRow:
-    line: int
-    reference: str = ""
-    received_on: date | None = None
-    amount: Decimal | None = None
-    name: str = ""
-    anonymous: bool = False
-    message: str = ""
-    errors: list = None
-    duplicate: bool = False  # already imported (skipped, not an error)
-
-    def __post_init__(self):
-        self.errors = self.errors or []
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-@dataclass
-class ImportPreview:
-    channel: str
-    rows: list
-    problems: list  # problems with the file as a whole
-
-    @property
-    def valid(self) -> list:
-        return [r for r in self.rows if r.ok and not r.duplicate]
-
-    @property
-    def invalid(self) -> list:
-        return [r for r in self.rows if not r.ok]
-
-    @property
-    def duplicates(self) -> list:
-        return [r for r in self.rows if r.duplicate]
-
-    @property
-    def total(self) -> Decimal:
-        return sum((r.amount for r in self.valid), ZERO)
-
-
-def import_preview(*, channel: str, data: bytes) -> ImportPreview:
-    """Read a platform or bank CSV and check every row, writing nothing."""
-    from .imports import read_rows
-
-    return read_rows(channel=channel, data=data)
-
-
-@transaction.atomic
-def donations_import(*, preview: ImportPreview, only_valid: bool = False, filename: str = "", actor=None):
-    """Write the rows of a checked file: all of them, or (if staff choose) only the valid ones.
-    Rows already imported are skipped, so importing the same file twice adds nothing."""
-    from .models import ImportBatch
-
-    if preview.problems:
-        raise DonationError(str(preview.problems[0]))
-    if preview.invalid and not only_valid:
-        raise DonationError(
-            _("%(n)s row(s) have errors; nothing was imported. Fix them, or choose to import only the valid rows."),
-            n=len(preview.invalid),
-        )
-    batch = ImportBatch.objects.create(
-        channel=preview.channel,
-        filename=filename[:200],
-        rows=len(preview.rows),
-        rejected=len(preview.invalid),
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-    )
-    imported, skipped, total = 0, len(preview.duplicates), ZERO
-    for row in preview.valid:
-        import_ref = f"{preview.channel}:{row.reference}"
-        if Donation.objects.filter(import_ref=import_ref).exists():
-            skipped += 1  # imported meanwhile
-            continue
-        inflow = ledger_services.inflow_record(
-            source_type=SourceType.DONATION,
-            amount=row.amount,
-            received_on=row.received_on,
-            external_ref=f"import:{import_ref}",
-            description=(row.message or system_reasons.encode("fund.imported_gift"))[:300],
-            payer_name=row.name,
-            anonymous=row.anonymous or not row.name,
-            actor=actor,
-        )
-        Donation.objects.create(
-            channel=preview.channel,
-            status=DonationStatus.CONFIRMED,
-            amount=row.amount,
-            currency=inflow.currency,
-            display_name=row.name[:60],
-            anonymous=row.anonymous,
-            message=row.message[:300],
-            import_ref=import_ref,
-            designation_label=system_reasons.encode("fund.general_pool"),
-            inflow=inflow,
-            confirmed_at=timezone.now(),
-        )
-        imported += 1
-        total += row.amount
-    batch.imported, batch.skipped, batch.total = imported, skipped, total
-    batch.save(update_fields=["imported", "skipped", "total"])
-    return batch

@@ -15,11 +15,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from . import donation_services as services
-from .admin_views import LocalInspectView, ServiceFormView
-from .imports import MAX_BYTES
-from .models import Donation, DonationChannel
-from .money import format_amount
+from fundpool.admin_views import LocalInspectView, ServiceFormView
+from fundpool.donations import imports as donation_imports
+from fundpool.donations import services as donation_services
+from fundpool.donations.imports import MAX_BYTES
+from fundpool.errors import FundpoolError
+from fundpool.models import Donation, DonationChannel
+from fundpool.money import format_amount
 
 
 class ReceiptNumberForm(forms.Form):
@@ -50,7 +52,7 @@ class ReceiptNumberView(ServiceFormView):
         return super().get(request, *args, **kwargs)
 
     def call_service(self, form):
-        return services.receipt_number_record(
+        return donation_services.receipt_number_record(
             donation=self.object, number=form.cleaned_data["number"], actor=self.request.user
         )
 
@@ -107,16 +109,16 @@ class DonationImportView(View):
         if not data:
             form.add_error("file", _("Choose a CSV file."))
             return render(request, self.template_name, {"form": form, "preview": None}, status=400)
-        preview = services.import_preview(channel=form.cleaned_data["channel"], data=data)
+        preview = donation_imports.import_preview(channel=form.cleaned_data["channel"], data=data)
         if request.POST.get("action") == "import":
             try:
-                batch = services.donations_import(
+                batch = donation_imports.donations_import(
                     preview=preview,
                     only_valid=form.cleaned_data["only_valid"],
                     filename=filename,
                     actor=request.user,
                 )
-            except services.FundpoolError as exc:
+            except FundpoolError as exc:
                 messages.error(request, str(exc))
             else:
                 messages.success(

@@ -12,7 +12,7 @@ from datetime import datetime
 import stripe
 from django.conf import settings
 
-from .money import to_minor_units
+from fundpool.money import to_minor_units
 
 
 class GatewayError(Exception):

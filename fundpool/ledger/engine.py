@@ -1,8 +1,7 @@
 """The ledger engine: accounts by role, row locks, and posting one balanced entry.
 
 Services call this; nothing else should. Every function here expects to run inside the caller's
-transaction, with the accounts it changes already locked.
-"""
+transaction, with the accounts it changes already locked."""
 
 from __future__ import annotations
 
@@ -17,8 +16,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .errors import CurrencyMismatch, InsufficientFunds, InvalidRestriction, RestrictionExpired
-from .models import (
+from fundpool.errors import CurrencyMismatch, InsufficientFunds
+from fundpool.models import (
     MAY_GO_NEGATIVE,
     ROLLED_UP,
     Account,
@@ -32,90 +31,7 @@ from .models import (
     RestrictionKind,
     Theme,
 )
-
-
-@dataclass(frozen=True)
-class Restriction:
-    """What a sum of money may be used for, and until when."""
-
-    kind: str = RestrictionKind.UNRESTRICTED
-    theme: Theme | None = None
-    call_ref: str = ""
-    expires_on: date | None = None
-
-    def validate(self, *, received_on: date | None = None) -> None:
-        if self.kind not in RestrictionKind.values:
-            raise InvalidRestriction(_("Unknown restriction “%(kind)s”."), kind=str(self.kind)[:40])
-        if self.kind == RestrictionKind.THEME and self.theme is None:
-            raise InvalidRestriction(_("Choose the theme this money is restricted to."))
-        if self.kind == RestrictionKind.CALL and not self.call_ref.strip():
-            raise InvalidRestriction(_("Give the call this money is restricted to."))
-        if self.kind != RestrictionKind.THEME and self.theme is not None:
-            raise InvalidRestriction(_("Only theme-restricted money names a theme."))
-        if self.kind != RestrictionKind.CALL and self.call_ref:
-            raise InvalidRestriction(_("Only call-restricted money names a call."))
-        if self.expires_on is not None:
-            if received_on is not None and self.expires_on < received_on:
-                raise RestrictionExpired(
-                    _("The restriction expires on %(expires)s, before the money was received (%(received)s)."),
-                    expires=self.expires_on.isoformat(),
-                    received=received_on.isoformat(),
-                )
-            if self.expires_on < timezone.localdate():
-                raise RestrictionExpired(
-                    _("The restriction expired on %(expires)s; expired money can no longer be committed."),
-                    expires=self.expires_on.isoformat(),
-                )
-
-    def as_fields(self) -> dict:
-        return {
-            "restriction_kind": self.kind,
-            "theme": self.theme,
-            "call_ref": self.call_ref,
-            "expires_on": self.expires_on,
-        }
-
-    @classmethod
-    def of(cls, obj) -> Restriction:
-        return cls(kind=obj.restriction_kind, theme=obj.theme, call_ref=obj.call_ref, expires_on=obj.expires_on)
-
-
-@dataclass(frozen=True)
-class Purpose:
-    """What a commitment is for. Decides which restricted money it may draw."""
-
-    theme: Theme | None = None
-    call_ref: str = ""
-    capacity_building: bool = False
-    # False: only the restricted money named above (e.g. a capacity-building sum that must come
-    # out of capacity-building money), never unrestricted money.
-    unrestricted_allowed: bool = True
-
-    def bucket_filter(self, prefix: str = "") -> Q:
-        """Matches available accounts (prefix "") or lots whose restriction this purpose may use."""
-        p = prefix
-        q = Q(**{f"{p}restriction_kind": RestrictionKind.UNRESTRICTED}) if self.unrestricted_allowed else Q(pk__in=[])
-        if self.capacity_building:
-            return q | Q(**{f"{p}restriction_kind": RestrictionKind.CAPACITY})
-        if self.theme is not None:
-            q |= Q(**{f"{p}restriction_kind": RestrictionKind.THEME, f"{p}theme": self.theme})
-        if self.call_ref:
-            q |= Q(**{f"{p}restriction_kind": RestrictionKind.CALL, f"{p}call_ref": self.call_ref})
-        return q
-
-    def allows(self, kind: str, theme_id: int | None, call_ref: str) -> bool:
-        if kind == RestrictionKind.UNRESTRICTED:
-            return self.unrestricted_allowed
-        if self.capacity_building:
-            return kind == RestrictionKind.CAPACITY
-        if kind == RestrictionKind.THEME:
-            return self.theme is not None and theme_id == self.theme.pk
-        if kind == RestrictionKind.CALL:
-            return bool(self.call_ref) and call_ref == self.call_ref
-        return False
-
-
-# --- accounts by role -------------------------------------------------------------------------
+from fundpool.models.restrictions import Purpose, Restriction  # noqa: F401 - the ledger's callers take them from here
 
 
 def account_for(code: str, **fields) -> Account:
@@ -160,9 +76,6 @@ def available_account_for_lot(lot: Inflow) -> Account:
 
 def system_account(kind: str, currency: str) -> Account:
     return account_for(kind, kind=kind, currency=currency)
-
-
-# --- locks ------------------------------------------------------------------------------------
 
 
 def lock_accounts(accounts: Iterable[Account]) -> dict[int, Account]:
@@ -235,20 +148,6 @@ def lock_monthly_income(months_and_sources, currency: str) -> dict[tuple[date, s
     )
 
 
-def monthly_income_rebuild() -> int:
-    """Recompute every monthly income total from the postings: for a bulk load that wrote postings
-    without `post` (the demo's large data set). Returns the number of rows."""
-    from .verify import income_by_month
-
-    with transaction.atomic():
-        MonthlyIncome.objects.all().delete()
-        rows = MonthlyIncome.objects.bulk_create(
-            MonthlyIncome(month=month, source_type=source_type, currency=currency, amount=amount)
-            for (month, source_type, currency), amount in income_by_month().items()
-        )
-    return len(rows)
-
-
 def drawing_order(purpose: Purpose, currency: str, today: date) -> list:
     """The lots this purpose may draw, as querysets to take from in turn: matching restricted
     money first (soonest expiry first), then unrestricted money (soonest expiry, then oldest
@@ -300,9 +199,6 @@ def take_in_order(querysets, amount: Decimal, *, first_batch: int = 8) -> list[t
     return takes
 
 
-# --- posting ----------------------------------------------------------------------------------
-
-
 @dataclass
 class Draft:
     """An entry being assembled: transfers between accounts and changes to lots."""
@@ -340,21 +236,36 @@ class Draft:
 
 
 def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> JournalEntry:
-    """Write one balanced entry, its postings and lot movements, and move the cached balances.
+    """Write one balanced entry (`post_many` with one draft)."""
+    return post_many([(draft, effective_at)], actor=actor)[0]
+
+
+def post_many(items, *, actor=None) -> list[JournalEntry]:
+    """The one way postings are written: each (draft, effective_at) becomes one balanced entry,
+    with its postings and lot movements, and the cached balances, running totals and monthly
+    income move with them, in the caller's transaction.
 
     The rows are locked here (again, if the caller already did: that costs one query and makes
     the balances read below the current ones whatever the caller did); a pool account or lot that
-    would go below zero refuses the whole entry."""
-    total_by_currency: dict[str, Decimal] = defaultdict(Decimal)
+    would go below zero refuses the whole call. With many drafts (the demo's bulk load) the
+    balances are judged after all of them, not after each."""
+    items = [(draft, effective_at or timezone.now()) for draft, effective_at in items]
+    if not items:
+        return []
+    currency = items[0][0].currency
     delta_by_account: dict[int, Decimal] = defaultdict(Decimal)
-    for account, amount in draft.legs:
-        if account.currency != draft.currency:
-            raise CurrencyMismatch(_("Accounts in another currency cannot take part in this entry."))
-        total_by_currency[account.currency] += amount
-        delta_by_account[account.pk] += amount
-    accounts = lock_accounts(account for account, _amount in draft.legs)
-    if len(draft.legs) < 2 or any(total != 0 for total in total_by_currency.values()):
-        raise AssertionError("an entry must have two or more postings that sum to zero")
+    seen: dict[int, Account] = {}
+    for draft, _at in items:
+        total_by_currency: dict[str, Decimal] = defaultdict(Decimal)
+        for account, amount in draft.legs:
+            if account.currency != draft.currency or draft.currency != currency:
+                raise CurrencyMismatch(_("Accounts in another currency cannot take part in this entry."))
+            total_by_currency[account.currency] += amount
+            delta_by_account[account.pk] += amount
+            seen[account.pk] = account
+        if len(draft.legs) < 2 or any(total != 0 for total in total_by_currency.values()):
+            raise AssertionError("an entry must have two or more postings that sum to zero")
+    accounts = lock_accounts(seen.values())
 
     for pk, delta in delta_by_account.items():
         account = accounts[pk]
@@ -366,8 +277,9 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
             )
 
     lot_delta: dict[int, Decimal] = defaultdict(Decimal)
-    for move in draft.lot_moves:
-        lot_delta[move.lot.pk] += move.available_delta
+    for draft, _at in items:
+        for move in draft.lot_moves:
+            lot_delta[move.lot.pk] += move.available_delta
     lots = lock_lots(pk for pk, delta in lot_delta.items() if delta) if lot_delta else {}
     for pk, delta in lot_delta.items():
         if delta and lots[pk].available + delta < 0:
@@ -379,50 +291,73 @@ def post(draft: Draft, *, actor=None, effective_at: datetime | None = None) -> J
     for pk, delta in delta_by_account.items():
         if accounts[pk].kind in ROLLED_UP:
             kind_delta[accounts[pk].kind] += delta
-    totals = lock_kind_totals(kind_delta, draft.currency) if any(kind_delta.values()) else {}
+    totals = lock_kind_totals(kind_delta, currency) if any(kind_delta.values()) else {}
 
-    effective_at = effective_at or timezone.now()
     income_delta: dict[tuple[date, str], Decimal] = defaultdict(Decimal)
-    for account, amount in draft.legs:
-        if account.kind == AccountKind.INCOME:
-            income_delta[(month_of(effective_at), account.source_type)] -= amount  # credits are negative
+    for draft, effective_at in items:
+        for account, amount in draft.legs:
+            if account.kind == AccountKind.INCOME:
+                income_delta[(month_of(effective_at), account.source_type)] -= amount  # credits are negative
     income_delta = {key: delta for key, delta in income_delta.items() if delta}
-    monthly = lock_monthly_income(income_delta, draft.currency) if income_delta else {}
+    monthly = lock_monthly_income(income_delta, currency) if income_delta else {}
 
-    entry = JournalEntry(
-        kind=draft.kind,
-        amount=draft.amount,
-        currency=draft.currency,
-        memo=draft.memo[:500],
-        reference=draft.reference,
-        external_ref=draft.external_ref,
-        inflow=draft.inflow,
-        reversal_of=draft.reversal_of,
-        effective_at=effective_at,
-        created_by=actor if actor is not None and actor.is_authenticated else None,
-    )
-    entry.save()
+    by = actor if actor is not None and actor.is_authenticated else None
+    entries = [
+        JournalEntry(
+            kind=draft.kind,
+            amount=draft.amount,
+            currency=draft.currency,
+            memo=draft.memo[:500],
+            reference=draft.reference,
+            external_ref=draft.external_ref,
+            inflow=draft.inflow,
+            reversal_of=draft.reversal_of,
+            effective_at=effective_at,
+            created_by=by,
+        )
+        for draft, effective_at in items
+    ]
+    if len(entries) == 1:
+        entries[0].save()
+    else:
+        entries = JournalEntry.objects.bulk_create(entries, batch_size=2000)
     Posting.objects.bulk_create(
         [
             Posting(entry=entry, account=account, amount=amount, currency=account.currency)
+            for (draft, _at), entry in zip(items, entries, strict=True)
             for account, amount in draft.legs
-        ]
+        ],
+        batch_size=5000,
     )
-    for pk, delta in delta_by_account.items():
-        if delta:
-            # The row is locked and its balance fresh, so write the new figure itself rather than
-            # "balance + delta": exact on every database (SQLite would add in floating point).
-            Account.objects.filter(pk=pk).update(balance=accounts[pk].balance + delta)
+    # The rows are locked and their figures fresh, so write each new figure itself rather than
+    # "balance + delta": exact on every database (SQLite would add in floating point).
+    changed = [accounts[pk] for pk, delta in delta_by_account.items() if delta]
+    for account in changed:
+        account.balance += delta_by_account[account.pk]
+    _write_figures(Account, changed, "balance")
     for kind, delta in kind_delta.items():
         if delta:
             AccountKindTotal.objects.filter(pk=totals[kind].pk).update(balance=totals[kind].balance + delta)
     for key, delta in income_delta.items():
         MonthlyIncome.objects.filter(pk=monthly[key].pk).update(amount=monthly[key].amount + delta)
-    if draft.lot_moves:
+    moves = []
+    for (draft, _at), entry in zip(items, entries, strict=True):
         for move in draft.lot_moves:
             move.entry = entry
-        LotMovement.objects.bulk_create(draft.lot_moves)
-        for pk, delta in lot_delta.items():
-            if delta:
-                Inflow.objects.filter(pk=pk).update(available=lots[pk].available + delta)
-    return entry
+            moves.append(move)
+    if moves:
+        LotMovement.objects.bulk_create(moves, batch_size=5000)
+        touched = [lots[pk] for pk, delta in lot_delta.items() if delta]
+        for lot in touched:
+            lot.available += lot_delta[lot.pk]
+        _write_figures(Inflow, touched, "available")
+    return entries
+
+
+def _write_figures(model, rows, field: str) -> None:
+    """Store each row's new figure: one UPDATE per row for a few, bulk updates for many."""
+    if len(rows) <= 20:
+        for row in rows:
+            model.objects.filter(pk=row.pk).update(**{field: getattr(row, field)})
+    else:
+        model.objects.bulk_update(rows, [field], batch_size=1000)

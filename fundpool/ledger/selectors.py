@@ -1,4 +1,4 @@
-"""Reads of the fund pool. Public ones carry no personal data (donor names never leave here)."""
+"""Reads of the ledger: the pool's summary (now or as of a day), balances, the funding trace of a reference, income by month and theme."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from .models import (
+from fundpool.models import (
     ROLLED_UP,
     Account,
     AccountKind,
@@ -28,9 +28,11 @@ from .models import (
     SourceType,
     Theme,
 )
-from .money import pool_currency, q
+from fundpool.money import pool_currency, q
 
 ZERO = Decimal("0.00")
+
+
 SHARE = Decimal("0.0001")
 
 
@@ -309,9 +311,6 @@ def paid_by_reference(references) -> dict[str, Decimal]:
         return {}
     rows = Commitment.objects.filter(reference__in=references).values_list("reference", "paid_account__balance")
     return {ref: q(balance) for ref, balance in rows}
-
-
-# --- for the transparency dashboard ------------------------------------------------------------------
 
 
 def received_by_month(*, currency: str | None = None) -> dict:

@@ -1,5 +1,5 @@
 """Reading donation exports from a fundraising platform or a bank statement (CSV). Every row is
-checked and explained; nothing is written here (see `donation_services.donations_import`).
+checked and explained; nothing is written here (`donations_import`, below, writes).
 
 Columns are found by their header, in Chinese or English (see HEADERS). Text is UTF-8 (with or
 without BOM) or GB 18030 (what Chinese banks export). Amounts take full-width digits, thousands
@@ -12,16 +12,136 @@ import csv
 import io
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
+from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _
 
-from .errors import FundpoolError
-from .money import parse_amount
+from fundpool import system_reasons
+from fundpool.donations.services import DonationError
+from fundpool.errors import FundpoolError
+from fundpool.ledger import services as ledger_services
+from fundpool.models import (
+    Donation,
+    DonationStatus,
+    SourceType,
+)
+from fundpool.money import ZERO, parse_amount
+
+
+@dataclass
+class ImportRow:
+    line: int
+    reference: str = ""
+    received_on: date | None = None
+    amount: Decimal | None = None
+    name: str = ""
+    anonymous: bool = False
+    message: str = ""
+    errors: list = None
+    duplicate: bool = False  # already imported (skipped, not an error)
+
+    def __post_init__(self):
+        self.errors = self.errors or []
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class ImportPreview:
+    channel: str
+    rows: list
+    problems: list  # problems with the file as a whole
+
+    @property
+    def valid(self) -> list:
+        return [r for r in self.rows if r.ok and not r.duplicate]
+
+    @property
+    def invalid(self) -> list:
+        return [r for r in self.rows if not r.ok]
+
+    @property
+    def duplicates(self) -> list:
+        return [r for r in self.rows if r.duplicate]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((r.amount for r in self.valid), ZERO)
+
+
+def import_preview(*, channel: str, data: bytes) -> ImportPreview:
+    """Read a platform or bank CSV and check every row, writing nothing."""
+
+    return read_rows(channel=channel, data=data)
+
+
+@transaction.atomic
+def donations_import(*, preview: ImportPreview, only_valid: bool = False, filename: str = "", actor=None):
+    """Write the rows of a checked file: all of them, or (if staff choose) only the valid ones.
+    Rows already imported are skipped, so importing the same file twice adds nothing."""
+    from fundpool.models import ImportBatch
+
+    if preview.problems:
+        raise DonationError(str(preview.problems[0]))
+    if preview.invalid and not only_valid:
+        raise DonationError(
+            _("%(n)s row(s) have errors; nothing was imported. Fix them, or choose to import only the valid rows."),
+            n=len(preview.invalid),
+        )
+    batch = ImportBatch.objects.create(
+        channel=preview.channel,
+        filename=filename[:200],
+        rows=len(preview.rows),
+        rejected=len(preview.invalid),
+        created_by=actor if actor is not None and actor.is_authenticated else None,
+    )
+    imported, skipped, total = 0, len(preview.duplicates), ZERO
+    for row in preview.valid:
+        import_ref = f"{preview.channel}:{row.reference}"
+        if Donation.objects.filter(import_ref=import_ref).exists():
+            skipped += 1  # imported meanwhile
+            continue
+        inflow = ledger_services.inflow_record(
+            source_type=SourceType.DONATION,
+            amount=row.amount,
+            received_on=row.received_on,
+            external_ref=f"import:{import_ref}",
+            description=(row.message or system_reasons.encode("fund.imported_gift"))[:300],
+            payer_name=row.name,
+            anonymous=row.anonymous or not row.name,
+            actor=actor,
+        )
+        Donation.objects.create(
+            channel=preview.channel,
+            status=DonationStatus.CONFIRMED,
+            amount=row.amount,
+            currency=inflow.currency,
+            display_name=row.name[:60],
+            anonymous=row.anonymous,
+            message=row.message[:300],
+            import_ref=import_ref,
+            designation_label=system_reasons.encode("fund.general_pool"),
+            inflow=inflow,
+            confirmed_at=timezone.now(),
+        )
+        imported += 1
+        total += row.amount
+    batch.imported, batch.skipped, batch.total = imported, skipped, total
+    batch.save(update_fields=["imported", "skipped", "total"])
+    return batch
+
 
 MAX_BYTES = 5 * 1024 * 1024
+
+
 MAX_ROWS = 20_000
+
 
 HEADERS = {
     "platform": {
@@ -40,10 +160,17 @@ HEADERS = {
         "message": ["摘要", "附言", "用途", "备注", "memo"],
     },
 }
+
+
 REQUIRED = ("reference", "date", "amount")
+
+
 YES = {"是", "y", "yes", "true", "1", "匿名", "√"}
 
+
 _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT].*)?$")
+
+
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:\s.*)?$")
 
 
@@ -97,8 +224,7 @@ def _columns(header: list[str], channel: str) -> dict[str, int]:
 
 
 def read_rows(*, channel: str, data: bytes):
-    from .donation_services import ImportPreview, ImportRow
-    from .models import Donation
+    from fundpool.models import Donation
 
     if channel not in HEADERS:
         return ImportPreview(channel=channel, rows=[], problems=[_("Unknown format “%(f)s”.") % {"f": channel[:20]}])

@@ -10,7 +10,8 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404
 from django.utils import timezone
 
-from .models import (
+from fundpool.ledger.selectors import inflow_usage
+from fundpool.models import (
     Campaign,
     Donation,
     DonationChannel,
@@ -20,7 +21,6 @@ from .models import (
     JournalEntry,
     StripeEvent,
 )
-from .selectors import inflow_usage
 
 ZERO = Decimal("0.00")
 
