@@ -95,14 +95,16 @@ def main():
     gift = Donation(
         amount=Decimal("50.00"), display_name="小林", designation_label="为老服务", confirmed_at=timezone.now()
     )
-    cjk = median_seconds(lambda: render_pdf("reports/acknowledgement.html", {"donation": gift}, title="捐赠确认书"))
+    cjk = median_seconds(
+        lambda: render_pdf("cms/documents/acknowledgement.html", {"donation": gift}, title="捐赠确认书")
+    )
     latin_gift = Donation(
         amount=Decimal("50.00"), display_name="Lin", designation_label="Elderly care", confirmed_at=timezone.now()
     )
 
     def latin():
         html = render_to_string(
-            "reports/acknowledgement.html",
+            "cms/documents/acknowledgement.html",
             {"donation": latin_gift, "doc_title": "Acknowledgement", "cjk_family": "DejaVu Sans"},
         )
         return HTML(

@@ -25,7 +25,7 @@ class CmsConfig(AppConfig):
         from grants.models import Outcome
         from grants.signals import outcome_recorded
 
-        from .outcomes import draft_outcome_page
+        from .outcome_drafts import draft_outcome_page
 
         outcome_recorded.connect(draft_outcome_page, sender=Outcome, dispatch_uid="cms-draft-outcome")
         from .cache import connect

@@ -293,7 +293,7 @@ def acknowledgement_pdf(request, token):
         raise Http404
     response = pdf_response(
         lambda: render_pdf(
-            "reports/acknowledgement.html", {"donation": donation}, title=_("Acknowledgement of a gift")
+            "cms/documents/acknowledgement.html", {"donation": donation}, title=_("Acknowledgement of a gift")
         ),
         filename=f"acknowledgement-{donation.confirmed_at:%Y%m%d}.pdf",
     )

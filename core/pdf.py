@@ -58,7 +58,7 @@ def safe_fetcher():
 
 
 def render_pdf(template: str, context: dict, *, title: str) -> bytes:
-    """Render `template` (which extends reports/base.html) to PDF bytes."""
+    """Render `template` (which extends core/pdf_base.html) to PDF bytes."""
     if not cjk_font_available():
         raise DocumentError(
             _(

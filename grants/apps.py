@@ -11,6 +11,10 @@ class GrantsConfig(AppConfig):
 
         from . import system_reasons  # noqa: F401 - registers the codes grants' services store
 
+        # The stages register the implementations of the lifecycle table's effects with the runner.
+        from .award import effects as award_effects  # noqa: F401
+        from .delivery import effects as delivery_effects  # noqa: F401
+
         audit.register_actions(
             {
                 "grants.group_file": _("Group filed"),

@@ -24,7 +24,7 @@ class ReasonForm(forms.Form):
     )
 
     def __init__(self, *args, label=None, **kwargs):
-        # Every reason box says who will read it (e.g. lifecycle.TransitionInfo.reason_label).
+        # Every reason box says who will read it (e.g. lifecycle.Step.reason_label).
         super().__init__(*args, **kwargs)
         if label:
             self.fields["reason"].label = label

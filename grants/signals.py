@@ -5,6 +5,3 @@ from django.dispatch import Signal
 
 # Sent after the transaction commits, with `outcome` (grants.models.Outcome).
 outcome_recorded = Signal()
-
-# Sent after the transaction commits, with `agreement` (grants.models.Agreement): documents freeze its PDF.
-agreement_signed = Signal()

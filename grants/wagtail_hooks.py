@@ -8,11 +8,11 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.admin_url_finder import register_admin_url_finder
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.menu import MenuItem
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
+from core.admin import PermissionMenuItem
 from fundpool.admin_views import LocalInspectView
 
 from . import admin_urls
@@ -208,18 +208,9 @@ def register_grants_admin_urls():
     return [path("grants/", include((admin_urls.urlpatterns, "grants_admin"), namespace="grants_admin"))]
 
 
-class _PermissionMenuItem(MenuItem):
-    def __init__(self, *args, perm, **kwargs):
-        self.perm = perm
-        super().__init__(*args, **kwargs)
-
-    def is_shown(self, request):
-        return request.user.has_perm(self.perm)
-
-
 @hooks.register("register_admin_menu_item")
 def applications_menu_item():
-    return _PermissionMenuItem(
+    return PermissionMenuItem(
         _("Applications"),
         reverse("grants_admin:calls"),
         icon_name="doc-full",
@@ -230,14 +221,14 @@ def applications_menu_item():
 
 @hooks.register("register_admin_menu_item")
 def lifecycle_menu_item():
-    return _PermissionMenuItem(
+    return PermissionMenuItem(
         _("Lifecycle"), reverse("grants_admin:lifecycle"), icon_name="cogs", order=160, perm="grants.view_application"
     )
 
 
 @hooks.register("register_admin_menu_item")
 def delivery_menu_item():
-    return _PermissionMenuItem(
+    return PermissionMenuItem(
         _("Delivery warnings"),
         reverse("grants_admin:warnings"),
         icon_name="warning",
@@ -275,6 +266,6 @@ def describe_lifecycle_in_the_audit_log(actions):
     outcomes = {**dict(ExpenseStatus.choices), **dict(ObjectionStatus.choices), **dict(FeedbackStatus.choices)}
     audit.display("outcome", lambda v: str(outcomes.get(v, v)))
     audit.display("report", lambda v: str(dict(ReportKind.choices).get(v, v)))
-    audit.display("step", lambda v: str(lifecycle.TRANSITIONS[v].label) if v in lifecycle.TRANSITIONS else v)
+    audit.display("step", lambda v: str(lifecycle.STEPS[v].label) if v in lifecycle.STEPS else v)
     for key in ("before", "after"):
         audit.display(key, lambda v: str(lifecycle.STATE[v].staff_label) if v in lifecycle.STATE else v)

@@ -2,7 +2,7 @@ from django.urls import include, path, reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
-from grants.wagtail_hooks import _PermissionMenuItem
+from core.admin import PermissionMenuItem
 
 from . import views
 
@@ -18,7 +18,7 @@ def register_reports_admin_urls():
 
 @hooks.register("register_admin_menu_item")
 def annual_report_menu_item():
-    return _PermissionMenuItem(
+    return PermissionMenuItem(
         _("Annual report"),
         reverse("reports_admin:jobs"),
         icon_name="doc-full",

@@ -305,7 +305,7 @@ def test_staff_actions_and_transitions_are_in_the_audit_log_with_who_and_why(cli
     page = client.get("/admin/reports/site-history/").content.decode()
     assert "小组已备案" in page and "申报状态已变更" in page
     with translation.override("zh-hans"):
-        step = str(lifecycle.TRANSITIONS["return_for_changes"].label)
+        step = str(lifecycle.STEPS["return_for_changes"].label)
         states = [str(lifecycle.STATE[s].staff_label) for s in ("submitted", "returned")]
     assert f"步骤: {step}; 原状态: {states[0]}; 新状态: {states[1]}; 原因: 补充预算" in page
     assert "return_for_changes" not in page

@@ -220,7 +220,7 @@ def test_staff_sign_in_to_the_admin_by_username(client, roles):
 def test_the_demo_finance_account_signs_in_with_the_secret_in_the_readme(client):
     from pathlib import Path
 
-    from cms.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_users
+    from demo.site import DEMO_PASSWORD, DEMO_TOTP_SECRET, seed_users
 
     seed_users()
     seed_users()  # twice, as `make run` does on every start: still one authenticator

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from fundpool.demo import seed_bulk, seed_small
+from demo.money import seed_bulk, seed_small
 from fundpool.ledger import commitments
 from fundpool.ledger import services as ledger_services
 from fundpool.ledger.verify import verify
@@ -187,10 +187,10 @@ def test_bulk_seed_leaves_a_ledger_that_verifies():
 
 @pytest.mark.django_db
 def test_bulk_seed_writes_the_grants_and_donation_rows_behind_its_money():
-    from cms.demo import bulk_outcome_pages
     from cms.models import OutcomePage
+    from demo.programme import bulk_grant_writer
+    from demo.site import bulk_outcome_pages
     from fundpool.models import Account, AccountKind, Commitment, Donation
-    from grants.demo import bulk_grant_writer
     from grants.models import Application, Tranche
 
     result = seed_bulk(seed=5, donations=600, commitments=12, chunk=100, donation_rows=True, grants=bulk_grant_writer())

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "fundpool",
     "reports",
     "core",
+    "demo",
     "django_fsm_log",
     "allauth",
     "allauth.account",

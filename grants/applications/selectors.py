@@ -142,7 +142,7 @@ class TimelineEvent:
     label: str
     reason: str
     by_staff: bool
-    # The reason is a note for fund staff only (lifecycle.TransitionInfo.reason_audience).
+    # The reason is a note for fund staff only (lifecycle.Step.reason_audience).
     internal: bool = False
 
 

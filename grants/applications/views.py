@@ -20,9 +20,9 @@ from grants.applications import services as application_services
 from grants.applications.forms import ApplicationForm, AttachmentForm, BudgetLineFormSet, MilestoneFormSet
 from grants.applications.services import LineInput, MilestoneInput
 from grants.common import GrantsError
-from grants.delivery.selectors import DELIVERY_STATES
 from grants.fields import ReasonForm
 from grants.groups import selectors as group_selectors
+from grants.lifecycle import DELIVERY_STATES
 from grants.models import Call
 
 
@@ -270,7 +270,7 @@ def application_detail(request, pk):
             "next_steps": application_selectors.application_next_steps(application=application),
             "can_withdraw": application.status in lifecycle.BEFORE_DELIVERY,
             "is_project": application.status in DELIVERY_STATES,
-            "withdraw_form": ReasonForm(label=lifecycle.TRANSITIONS["withdraw"].applicant_reason_label),
+            "withdraw_form": ReasonForm(label=lifecycle.STEPS["withdraw"].applicant_reason_label),
         },
     )
 

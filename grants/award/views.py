@@ -12,9 +12,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from core import ratelimit
+from core.pdf import pdf_response
 from grants.applications import selectors as application_selectors
 from grants.award import selectors as award_selectors
 from grants.award import services as award_services
+from grants.award.documents import agreement_pdf as frozen
 from grants.award.forms import ObjectionForm
 from grants.common import GrantsError
 from grants.models import Application, Objection, ObjectionStatus
@@ -120,8 +122,5 @@ def agreement_detail(request, pk):
 @require_GET
 def agreement_pdf(request, pk):
     """The agreement exactly as issued at signing (rendered once, stored, served unchanged)."""
-    from core.pdf import pdf_response
-    from reports.documents import agreement_pdf as frozen
-
     _application, agreement = _agreement_for(request, pk)
     return pdf_response(lambda: frozen(agreement), filename=f"{agreement.number}.pdf")

@@ -1,4 +1,6 @@
-"""What signing does: freeze the agreement, plan the tranches and pay those due on signing."""
+"""The effects of the lifecycle table (grants/lifecycle/steps.py) that the delivery stage owns:
+signing (the agreement frozen, its tranches planned, those due on signing paid, report dates set),
+the final settlement, and winding up a terminated project. Registered with the runner by name."""
 
 from __future__ import annotations
 
@@ -9,13 +11,36 @@ from django.db import transaction
 from django.utils import timezone
 
 from grants.award.agreement import agreement_terms, terms_hash
+from grants.award.documents import freeze_on_signing
 from grants.common import GrantsError, acting_user
-from grants.models import (
-    Agreement,
-    Application,
-    Tranche,
-    TrancheStatus,
-)
+from grants.delivery.payments import settle_final, termination_recovery, tranche_pay
+from grants.lifecycle import Effect
+from grants.models import Agreement, Application, Tranche, TrancheStatus
+from grants.transitions import effect
+
+
+@effect(Effect.SIGN)
+def sign(application: Application, *, user, reason: str, params: dict) -> None:
+    _make_agreement(application, user, params.get("conditions", ""), params.get("signed_on"))
+
+
+@effect(Effect.SETTLE)
+def settle(application: Application, *, user, reason: str, params: dict) -> None:
+    """What the group spent is paid from the remaining tranches; the rest of the commitment goes
+    back to the pool (the RELEASE effect), and money paid beyond the spending is owed back."""
+    settle_final(application, user)
+
+
+@effect(Effect.CANCEL_TRANCHES)
+def cancel_tranches(application: Application, *, user, reason: str, params: dict) -> None:
+    application.tranches.filter(status__in=[TrancheStatus.PLANNED, TrancheStatus.DUE]).update(
+        status=TrancheStatus.CANCELLED
+    )
+
+
+@effect(Effect.RECORD_RECOVERY)
+def record_recovery(application: Application, *, user, reason: str, params: dict) -> None:
+    termination_recovery(application, user, reason, params.get("recovery_amount"))
 
 
 def _make_agreement(application: Application, user, conditions: str, signed_on) -> Agreement:
@@ -46,8 +71,6 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
             status=TrancheStatus.DUE if t["trigger"] == "signing" else TrancheStatus.PLANNED,
         )
         if tranche.status == TrancheStatus.DUE:
-            from grants.delivery.payments import tranche_pay
-
             tranche_pay(
                 tranche=tranche,
                 actor=user,
@@ -63,7 +86,5 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
     Application.objects.filter(pk=application.pk).update(
         midterm_due_on=application.midterm_due_on, final_due_on=application.final_due_on
     )
-    from grants.signals import agreement_signed
-
-    transaction.on_commit(lambda: agreement_signed.send(sender=Agreement, agreement=agreement))
+    transaction.on_commit(lambda: freeze_on_signing(agreement))
     return agreement

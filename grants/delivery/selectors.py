@@ -36,12 +36,7 @@ from grants.models import (
 ZERO = Decimal("0.00")
 
 
-DELIVERY_STATES = [
-    lifecycle.Status.IN_DELIVERY,
-    lifecycle.Status.REPORTING,
-    lifecycle.Status.COMPLETED,
-    lifecycle.Status.TERMINATED,
-]
+DELIVERY_STATES = lifecycle.DELIVERY_STATES
 
 
 # Spending counts as far behind when less than this share of the time elapsed has been spent,

@@ -292,7 +292,7 @@ def final_report_pdf(request, pk):
         raise Http404
     return pdf_response(
         lambda: render_pdf(
-            "reports/final_report.html",
+            "grants/documents/final_report.html",
             {
                 "project": application,
                 "report": report,

@@ -9,7 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from grants import diagram, lifecycle, transitions
+from grants import lifecycle, transitions
 from grants.applications import selectors as application_selectors
 from grants.award import selectors as award_selectors
 from grants.award.forms import AwardForm, SignForm
@@ -17,6 +17,7 @@ from grants.common import GrantsError, require_perm
 from grants.delivery import selectors as delivery_selectors
 from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
 from grants.fields import ReasonForm
+from grants.lifecycle import diagram
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
 
@@ -103,7 +104,7 @@ def application_step(request, pk, name):
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("Done: %(step)s.") % {"step": lifecycle.TRANSITIONS[name].label})
+        messages.success(request, _("Done: %(step)s.") % {"step": lifecycle.STEPS[name].label})
     return redirect("grants_admin:application", pk=application.pk)
 
 
@@ -117,6 +118,6 @@ def lifecycle_page(request):
             "svg": mark_safe(svg) if svg else None,  # noqa: S308 - drawn by Graphviz from our own labels
             "dot": diagram.to_dot(),
             "states": lifecycle.STATES,
-            "transitions": lifecycle.TRANSITIONS.values(),
+            "transitions": lifecycle.STEPS.values(),
         },
     )

@@ -1,4 +1,5 @@
-"""Pages that show every stage at once: the group's dashboard."""
+"""Pages that show every stage at once: the group's dashboard, and the reviewer's list (the
+applications to review and the projects' reports to evaluate)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from grants.applications import selectors as application_selectors
-from grants.delivery.selectors import DELIVERY_STATES
+from grants.delivery.selectors import reports_for_trustee
 from grants.groups import selectors as group_selectors
+from grants.lifecycle import DELIVERY_STATES
+from grants.review import selectors as review_selectors
 
 
 @login_required
@@ -25,5 +28,17 @@ def dashboard(request):
             "groups": group_selectors.group_list_for_user(user=request.user),
             "applications": applications,
             "open_calls": application_selectors.call_list_open(),
+        },
+    )
+
+
+@login_required
+def review_list(request):
+    return render(
+        request,
+        "grants/review_list.html",
+        {
+            "assignments": review_selectors.assignments_for_reviewer(user=request.user),
+            "reports": reports_for_trustee(user=request.user),
         },
     )

@@ -38,7 +38,7 @@ def call_results_pdf(request, pk):
     call = get_object_or_404(Call.objects.prefetch_related("criteria"), pk=pk)
     return pdf_response(
         lambda: render_pdf(
-            "reports/review_summary.html",
+            "grants/documents/review_summary.html",
             {
                 "call": call,
                 "rows": review_selectors.call_results(call=call),

@@ -12,22 +12,9 @@ from django.views.decorators.http import require_GET
 from core.uploads import private_file_response
 from grants import lifecycle
 from grants.common import GrantsError
-from grants.delivery.selectors import reports_for_trustee
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
 from grants.review.forms import DeclarationForm, ReviewerProfileForm, ReviewForm
-
-
-@login_required
-def review_list(request):
-    return render(
-        request,
-        "grants/review_list.html",
-        {
-            "assignments": review_selectors.assignments_for_reviewer(user=request.user),
-            "reports": reports_for_trustee(user=request.user),
-        },
-    )
 
 
 @login_required

@@ -56,7 +56,7 @@ ALL_STATES = [s.value for s in lifecycle.STATES]
 
 def test_the_table_covers_all_fourteen_states_and_every_transition():
     assert len(ALL_STATES) == 14
-    assert set(ALLOWED) == set(lifecycle.TRANSITIONS)
+    assert set(ALLOWED) == set(lifecycle.STEPS)
 
 
 def logs_for(application):
@@ -95,7 +95,7 @@ def test_each_transition_from_each_state(state, name, application, leader, staff
         assert logs_for(application).count() == before_logs
 
 
-@pytest.mark.parametrize("name", [n for n, info in lifecycle.TRANSITIONS.items() if info.reason_required])
+@pytest.mark.parametrize("name", [n for n, info in lifecycle.STEPS.items() if info.reason_required])
 def test_steps_that_need_a_reason_refuse_without_one(name, application, staff, pool_money):
     state = next(iter(ALLOWED[name]))
     application = put_in_state(application, state)
@@ -213,7 +213,7 @@ def test_a_stale_copy_cannot_overwrite_a_newer_transition(application, leader, s
 def test_the_lifecycle_diagram_in_docs_is_drawn_from_the_current_code(settings):
     from pathlib import Path
 
-    from grants import diagram
+    from grants.lifecycle import diagram
 
     docs = Path(settings.BASE_DIR) / "docs"
     assert (docs / "lifecycle.dot").read_text(
@@ -223,3 +223,35 @@ def test_the_lifecycle_diagram_in_docs_is_drawn_from_the_current_code(settings):
     for name, targets in ALLOWED.items():
         for source, target in targets.items():
             assert f"  {source} -> {target} [label=" in diagram.to_dot(), (name, source)
+
+
+# --- the table is the one source ---------------------------------------------------------------
+
+
+def test_every_effect_the_table_names_has_one_implementation_and_none_is_unused():
+    from grants.transitions import EFFECTS
+
+    named = {effect for step in lifecycle.STEPS.values() for effect in step.effects}
+    assert named == set(EFFECTS), "an effect of the table without an implementation, or one no step uses"
+
+
+def test_the_state_machine_is_the_table():
+    """Each transition of the model's state machine has the table's sources, target, conditions and
+    permission, and there is no transition the table does not declare."""
+    field = Application._meta.get_field("status")
+    machine = {}
+    for t in field.get_all_transitions(Application):
+        machine.setdefault(t.name, set()).add((t.source, t.target, tuple(t.conditions), t.permission))
+    table = {
+        name: {(source, step.target, step.conditions, step.permission) for source in step.source}
+        for name, step in lifecycle.STEPS.items()
+    }
+    assert machine == table
+
+
+def test_the_runner_takes_no_step_by_its_name():
+    """Effects and checks come from the table: the runner never asks which step it is running."""
+    from pathlib import Path
+
+    source = Path(__file__).resolve().parents[2].joinpath("grants", "transitions.py").read_text(encoding="utf-8")
+    assert 'name == "' not in source and "name in (" not in source and "name in {" not in source

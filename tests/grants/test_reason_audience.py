@@ -20,8 +20,8 @@ GROUP_NOTE = "请补充预算明细，并说明活动场地"
 
 
 def test_every_step_declares_who_reads_its_reason():
-    assert {t.reason_audience for t in lifecycle.TRANSITIONS.values()} <= {Audience.GROUP, Audience.INTERNAL}
-    audience = {name: t.reason_audience for name, t in lifecycle.TRANSITIONS.items()}
+    assert {t.reason_audience for t in lifecycle.STEPS.values()} <= {Audience.GROUP, Audience.INTERNAL}
+    audience = {name: t.reason_audience for name, t in lifecycle.STEPS.items()}
     assert audience["propose_award"] == Audience.INTERNAL
     for name in ("return_for_changes", "reject_eligibility", "decline", "return_report", "terminate"):
         assert audience[name] == Audience.GROUP, name
@@ -148,7 +148,7 @@ def test_a_missing_internal_reason_is_not_said_to_reach_the_group(application, s
 def test_docs_list_who_reads_each_steps_reason_as_the_code_says(settings):
     from pathlib import Path
 
-    from grants import diagram
+    from grants.lifecycle import diagram
 
     text = (Path(settings.BASE_DIR) / "docs" / "lifecycle.md").read_text(encoding="utf-8")
     assert diagram.to_steps_table() in text, "docs/lifecycle.md is stale: run `python manage.py lifecycle_diagram`"

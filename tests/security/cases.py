@@ -122,6 +122,7 @@ def build_world() -> SimpleNamespace:
         SourceType,
         StripeEvent,
     )
+    from grants.award.documents import agreement_pdf
     from grants.lifecycle import Status
     from grants.models import (
         Expense,
@@ -137,7 +138,6 @@ def build_world() -> SimpleNamespace:
         Tranche,
         TrancheStatus,
     )
-    from reports.documents import agreement_pdf
     from reports.models import DocumentJob, JobStatus
     from tests.factories import ApplicationFactory, CallFactory, FunderFactory, GroupFactory, UserFactory
     from tests.grants.conftest import put_in_state

@@ -16,7 +16,7 @@ def world(django_db_setup, django_db_blocker):
     rolled back at the end; each test's own savepoint keeps the tests apart. Rendering PDFs is
     replaced by a stub: these tests are about who gets a document, not how it looks."""
     with pytest.MonkeyPatch.context() as mp:
-        for module in ("core.pdf", "reports.documents", "reports.annual"):
+        for module in ("core.pdf", "grants.award.documents", "reports.annual"):
             mp.setattr(f"{module}.render_pdf", _stub_pdf)
         with django_db_blocker.unblock():
             with transaction.atomic():

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from grants import diagram
+from grants.lifecycle import diagram
 
 STEPS_NOTE = """
 A reason marked internal is for the fund's staff: it shows on the admin page's history (marked as
@@ -27,7 +27,7 @@ class Command(BaseCommand):
         out.mkdir(parents=True, exist_ok=True)
         (out / "lifecycle.dot").write_text(diagram.to_dot(), encoding="utf-8")
         (out / "lifecycle.md").write_text(
-            "# The application lifecycle\n\nGenerated from `grants/lifecycle.py` by "
+            "# The application lifecycle\n\nGenerated from the lifecycle table (`grants/lifecycle/steps.py`) by "
             "`python manage.py lifecycle_diagram`; do not edit by hand.\n\n```mermaid\n"
             + diagram.to_mermaid()
             + "```\n\n![lifecycle](lifecycle.svg)\n\n## The steps\n\n"

@@ -11,14 +11,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.pdf import render_pdf
+from grants.models import Agreement
 
 logger = logging.getLogger(__name__)
 
 
 def agreement_pdf(agreement) -> bytes:
     """The agreement's PDF: the stored one, or rendered now from the frozen terms and stored."""
-    from grants.models import Agreement
-
     if agreement.pdf:
         with agreement.pdf.open("rb") as handle:
             return handle.read()
@@ -28,7 +27,7 @@ def agreement_pdf(agreement) -> bytes:
             with agreement.pdf.open("rb") as handle:
                 return handle.read()
         pdf = render_pdf(
-            "reports/agreement.html",
+            "grants/documents/agreement.html",
             {"agreement": agreement, "terms": agreement.terms},
             title=f"{_('Grant agreement')} {agreement.number}",
         )
@@ -38,7 +37,7 @@ def agreement_pdf(agreement) -> bytes:
     return pdf
 
 
-def freeze_on_signing(sender, agreement, **kwargs) -> None:
+def freeze_on_signing(agreement) -> None:
     try:
         agreement_pdf(agreement)
     except Exception:  # noqa: BLE001 - signing stands; the PDF is frozen on first request instead

@@ -21,10 +21,8 @@ from grants.award import services as award_services
 from grants.delivery import feedback as delivery_feedback
 from grants.delivery import services as delivery_services
 from grants.groups import services as group_services
-from grants.review import services as review_services
-
-from .lifecycle import Status
-from .models import (
+from grants.lifecycle import Status
+from grants.models import (
     Application,
     Call,
     CallCriterion,
@@ -35,7 +33,8 @@ from .models import (
     ResidentGroup,
     SubDistrict,
 )
-from .validators import credit_code_check_char
+from grants.review import services as review_services
+from grants.validators import credit_code_check_char
 
 SUB_DISTRICT = ("翠湖街道", "江州市", "明湖区")
 COMMUNITIES = [
@@ -458,7 +457,7 @@ def _demo_photo(rng):
 
 def _deliver(application, *, stage: str, staff, rng) -> None:
     """Activities, expenses, reports and feedback, as the group and staff would record them."""
-    from .models import ReportKind
+    from grants.models import ReportKind
 
     leader = application.group.memberships.get(role="leader").user
     signed = application.agreement.signed_on
@@ -558,7 +557,7 @@ BULK_KINDS = ["互助队", "志愿队", "读书会", "合唱团", "巡逻队", "
 
 
 def bulk_grant_writer(*, seed: int = 2026):
-    """For `fundpool.demo.seed_bulk(grants=...)`: the applications whose money the bulk commitments
+    """For `demo.money.seed_bulk(grants=...)`: the applications whose money the bulk commitments
     are. Each chunk of planned commitments becomes awarded, in-delivery or completed applications
     (bulk inserts) with their signed agreements and tranches, and the commitment references
     `grant:<application id>` the lifecycle uses. Deterministic for a seed."""
@@ -608,7 +607,7 @@ def bulk_grant_writer(*, seed: int = 2026):
         return calls[year]
 
     def write(part):
-        from .models import Agreement, Tranche, TrancheStatus
+        from grants.models import Agreement, Tranche, TrancheStatus
 
         rows = []
         for amount, day, pays in part:

@@ -5,10 +5,10 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from cms.demo import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USER, bulk_outcome_pages, seed_users
-from fundpool.demo import seed_bulk, seed_donations, seed_small
+from demo.money import seed_bulk, seed_donations, seed_small
+from demo.programme import bulk_grant_writer, seed_grants, seed_places
+from demo.site import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USER, bulk_outcome_pages, seed_users
 from fundpool.models import Inflow
-from grants.demo import bulk_grant_writer, seed_grants, seed_places
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
         """The completed demo project's outcome page was drafted when its final report was accepted;
         staff have since written it up and published it."""
         from cms.models import OutcomePage
-        from cms.outcomes import draft_outcome_page
+        from cms.outcome_drafts import draft_outcome_page
         from grants.models import Outcome
 
         for outcome in Outcome.objects.exclude(application__outcome_page__isnull=False):

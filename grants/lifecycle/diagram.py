@@ -1,4 +1,4 @@
-"""The lifecycle drawn from the code itself: DOT for Graphviz, Mermaid for Markdown, SVG via `dot`."""
+"""The lifecycle drawn from its table (steps.py): DOT for Graphviz, Mermaid for Markdown, SVG via `dot`."""
 
 from __future__ import annotations
 
@@ -8,17 +8,13 @@ from functools import lru_cache
 
 from django.utils import translation
 
-from . import lifecycle
+from .states import STATES, Status
+from .steps import STEPS
 
 
 def _edges() -> list[tuple[str, str, str]]:
-    from .models import Application
-
-    field = Application._meta.get_field("status")
-    edges = set()
-    for t in field.get_all_transitions(Application):
-        edges.add((t.source, t.target, t.name))
-    return sorted(edges)
+    """(source, target, step) for every step of the table, as the state machine has them."""
+    return sorted({(source, step.target, step.name) for step in STEPS.values() for source in step.source})
 
 
 PHASE_COLOURS = {
@@ -38,12 +34,12 @@ def to_dot() -> str:
             '  node [shape=box, style="rounded,filled", fontname="WenQuanYi Micro Hei", fontsize=11];',
             '  edge [fontname="WenQuanYi Micro Hei", fontsize=9, color="#52606d"];',
         ]
-        for state in lifecycle.STATES:
+        for state in STATES:
             label = f"{state.staff_label}\\n{state.value}"
             shape = ", peripheries=2" if state.final else ""
             lines.append(f'  {state.value} [label="{label}", fillcolor="{PHASE_COLOURS[state.phase]}"{shape}];')
         for source, target, name in _edges():
-            info = lifecycle.TRANSITIONS[name]
+            info = STEPS[name]
             lines.append(f'  {source} -> {target} [label="{info.label}"];')
         lines.append("}")
     return "\n".join(lines) + "\n"
@@ -52,41 +48,36 @@ def to_dot() -> str:
 def to_mermaid() -> str:
     with translation.override("zh-hans"):
         lines = ["stateDiagram-v2"]
-        for state in lifecycle.STATES:
+        for state in STATES:
             lines.append(f"    {state.value}: {state.staff_label} ({state.value})")
-        lines.append(f"    [*] --> {lifecycle.Status.DRAFT}")
+        lines.append(f"    [*] --> {Status.DRAFT}")
         for source, target, name in _edges():
-            lines.append(f"    {source} --> {target}: {lifecycle.TRANSITIONS[name].label}")
-        for state in lifecycle.STATES:
+            lines.append(f"    {source} --> {target}: {STEPS[name].label}")
+        for state in STATES:
             if state.final:
                 lines.append(f"    {state.value} --> [*]")
     return "\n".join(lines) + "\n"
 
 
-def _permissions() -> dict[str, str]:
-    from .models import Application
-
-    field = Application._meta.get_field("status")
-    return {t.name: getattr(t.permission, "__name__", "") for t in field.get_all_transitions(Application)}
-
-
 def to_steps_table() -> str:
     """Each step as Markdown: who may take it (its permission), whether it needs a reason, and who
     reads that reason (the lifecycle table's `reason_audience`)."""
-    who = _permissions()
     with translation.override("zh-hans"):
         lines = [
-            "| step | 中文 | who (permission) | reason | who reads the reason |",
-            "|---|---|---|---|---|",
+            "| step | 中文 | who (permission) | reason | who reads the reason | effects |",
+            "|---|---|---|---|---|---|",
         ]
-        for info in lifecycle.TRANSITIONS.values():
+        for info in STEPS.values():
             reason = "required" if info.reason_required else "optional"
             readers = (
                 "the group (its timeline and the status email) and fund staff"
                 if info.reason_for_group
                 else "fund staff only (internal: never on the group's pages or in its emails)"
             )
-            lines.append(f"| `{info.name}` | {info.label} | `{who.get(info.name, '')}` | {reason} | {readers} |")
+            effects = ", ".join(f"`{e}`" for e in info.effects) or "—"
+            lines.append(
+                f"| `{info.name}` | {info.label} | `{info.permission.__name__}` | {reason} | {readers} | {effects} |"
+            )
     return "\n".join(lines) + "\n"
 
 

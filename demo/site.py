@@ -3,7 +3,7 @@
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 
-from .roles import ensure_roles
+from cms.roles import ensure_roles
 
 DEMO_PASSWORD = "demo-pass-2026"
 # The demo finance account signs in with a second factor: this secret, typed into any authenticator
@@ -69,9 +69,8 @@ def bulk_outcome_pages(*, count: int = 300, stream=None) -> int:
 
     from django.utils import timezone
 
+    from cms.models import OutcomeIndexPage, OutcomePage
     from grants.models import Application
-
-    from .models import OutcomeIndexPage, OutcomePage
 
     index = OutcomeIndexPage.objects.first()
     if index is None:

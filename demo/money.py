@@ -30,8 +30,7 @@ from fundpool.ledger.engine import (
     post_many,
     system_account,
 )
-
-from .models import (
+from fundpool.models import (
     Account,
     AccountKind,
     Commitment,
@@ -418,7 +417,7 @@ def seed_bulk(
 def _donation_rows(part: list[_Lot], inflows: list[Inflow], offset: int, names: random.Random) -> None:
     """The `Donation` row of each bulk gift: confirmed, tied to its inflow. Six in seven came online
     (Stripe Checkout: session, payment intent and charge ids, unique); the rest from a platform import."""
-    from .models import Donation, DonationChannel, DonationStatus
+    from fundpool.models import Donation, DonationChannel, DonationStatus
 
     rows = []
     for i, (lot, inflow) in enumerate(zip(part, inflows, strict=True)):
@@ -486,7 +485,7 @@ def seed_donations(*, staff=None) -> dict:
     """Online gifts confirmed by (demo) Stripe events, one pending, failed, expired and cancelled;
     a refund; a dispute won and one lost; a matching campaign; platform and bank imports; an official
     receipt number. Everything goes through the services, as the webhook and staff would."""
-    from .models import Campaign, Donation, Pledge
+    from fundpool.models import Campaign, Donation, Pledge
 
     if Donation.objects.exists():
         return {"donations": 0}
