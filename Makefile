@@ -15,7 +15,7 @@ setup:
 run: setup
 	$(PY) manage.py migrate --noinput -v 0
 	SITE_BASE_URL=$(SITE_BASE_URL) $(PY) manage.py seed_demo
-	SITE_BASE_URL=$(SITE_BASE_URL) $(PY) manage.py runserver $(HOST):$(PORT)
+	SITE_BASE_URL=$(SITE_BASE_URL) scripts/run-dev $(HOST):$(PORT)
 
 test: setup pytest
 
@@ -38,3 +38,4 @@ bench: setup
 lint: setup
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports

@@ -1,6 +1,6 @@
 """Webhook ingest on PostgreSQL under gunicorn (2 sync workers): N distinct signed
 `checkout.session.completed` events fired by a load client, beside a trivial one-row-insert view
-served the same way. As production runs it: the webhook queues, and one `run_worker` beside the
+served the same way. As production runs it: the webhook queues, and one job cluster beside the
 site records the gifts while the stream goes on (how far behind it falls is measured). Then N more
 with no worker, processed inline (development), for comparison; then a check that every event was
 counted exactly once.
@@ -99,7 +99,7 @@ def main():
     ]
 
     def serve(inline: bool):
-        mode = {"STRIPE_PROCESS_INLINE": "1", "BACKGROUND_WORKER": "0"} if inline else {"BACKGROUND_WORKER": "1"}
+        mode = {"STRIPE_PROCESS_INLINE": "1"} if inline else {"STRIPE_PROCESS_INLINE": "0"}
         server, port, env = _common.gunicorn(NAME, **mode)
         fire(port, "/bench/insert/", bodies[:50], args.clients, signed=False)  # warm both workers
         return server, port, env
@@ -110,14 +110,16 @@ def main():
     half = args.events
     queued_bodies, inline_bodies = bodies[:half], bodies[half:]
 
-    # As production runs: the webhook stores the event and answers; one run_worker beside the two
-    # web workers (on the same two cores) records the gifts while the stream goes on.
+    # As production runs: the webhook stores the event, queues its job and answers; one job cluster
+    # (manage.py qcluster, one worker) beside the two web workers (on the same two cores) books the
+    # gifts while the stream goes on.
     server, port, env = serve(inline=False)
     worker = subprocess.Popen(
-        ["nice", "-n", "10", sys.executable, "manage.py", "run_worker", "--only", "stripe"],  # as serve-production
+        ["nice", "-n", "10", sys.executable, "manage.py", "qcluster"],  # as serve-production
         cwd=_common.ROOT,
-        env=env,
+        env={**env, "JOB_WORKERS": "1"},
         stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         base_s, base_status = fire(port, "/bench/insert/", queued_bodies, args.clients, signed=False)
@@ -161,13 +163,13 @@ def main():
     base = n / base_s
     for label, count, secs, statuses in (
         ("baseline: insert one row", n, base_s, base_status),
-        ("webhook, production: queued, run_worker beside", n, queue_s, queue_status),
+        ("webhook, production: queued, a job worker beside", n, queue_s, queue_status),
         ("webhook, production: repeats", len(dup_status), dup_s, dup_status),
         ("webhook, no worker: processed inline", n, hook_s, hook_status),
     ):
         print(f"{label:<52} {count:>9} {count / secs:>9.1f} {bad(statuses):>8} {count / secs / base:>6.2f}")
     print(
-        f"run_worker recorded {n} gifts at {drained:.1f}/s while they arrived; {backlog_at_end} were waiting "
+        f"the job worker booked {n} gifts at {drained:.1f}/s while they arrived; {backlog_at_end} were waiting "
         f"when the stream ended, the queue was empty {lag_s:.1f} s later"
     )
     print(
@@ -201,7 +203,7 @@ def main():
                 peak_mib=queue_peak,
             ),
             _common.row(
-                "gifts recorded by run_worker (during the stream)",
+                "gifts booked by the job worker (during the stream)",
                 drained,
                 "events/s",
                 peak_mib=worker_peak,

@@ -10,7 +10,7 @@ def _ensure_roles(sender, using="default", **kwargs):
     from .roles import ensure_roles
 
     # Our handler can run before Django has made the other apps' permissions: make them first.
-    for label in ("auth", "wagtailadmin", "fundpool", "grants", "reports"):
+    for label in ("auth", "wagtailadmin", "fundpool", "grants", "reports", "core"):
         create_permissions(apps.get_app_config(label), verbosity=0, using=using)
     ensure_roles()
 

@@ -68,6 +68,9 @@ ROLES = {
             # fund's own roles are the superusers' to give (FUND_ROLES below).
             "auth.view_user",
             "auth.change_user",
+            # The outbox and the background jobs: "was the group told?", and a job to try again.
+            "core.view_outboundemail",
+            "core.manage_jobs",
         ],
     ),
     "finance": (

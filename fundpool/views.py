@@ -8,9 +8,11 @@ from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from core import jobs
 from fundpool.donations import gateway, stripe_events
 from fundpool.donations import services as donation_services
 from fundpool.ledger.selectors import pool_summary
+from fundpool.models import EventStatus
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ def stripe_webhook(request):
             event = stripe_events.event_receive(payload)
         else:
             event = stripe_events.event_store(payload)
+            if event.status == EventStatus.RECEIVED:
+                # A worker books it (fundpool/jobs.py); the schedule's sweep takes any job lost here.
+                jobs.enqueue("fundpool.jobs.process_event", event.event_id)
     except donation_services.DonationError as exc:
         logger.warning("stripe webhook: %s", exc)
         return HttpResponse(str(exc), status=400, content_type="text/plain")

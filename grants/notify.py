@@ -6,10 +6,11 @@ import logging
 import unicodedata
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.outbox import KIND_HEADER, REF_HEADER
 from core.site import site_url
 
 from . import system_reasons
@@ -18,16 +19,19 @@ from .lifecycle import reason_for_group
 logger = logging.getLogger(__name__)
 
 
-def _send(subject: str, template: str, context: dict, recipients: list[str]) -> None:
+def _send(subject: str, template: str, context: dict, recipients: list[str], *, ref: str = "", kind: str = "") -> None:
+    """One email through the outbox (core/outbox.py), kept there with what it is about (`ref`, e.g.
+    an application's reference) and its `kind`, so that staff can see who was told what."""
     recipients = sorted({r for r in recipients if r})
     if not recipients:
         return
     with translation.override(settings.LANGUAGE_CODE):
         # Templates write their links as {{ site_url }}{% url … %}: the site's address, SITE_BASE_URL.
         body = render_to_string(template, {"site_url": site_url(), **context})
+        headers = {REF_HEADER: ref, KIND_HEADER: kind or template.rsplit("/", 1)[-1].removesuffix(".txt")}
         try:
-            send_mail(str(subject), body, None, recipients)
-        except Exception:  # noqa: BLE001 - a mail server hiccup must not undo a committed change
+            EmailMessage(str(subject), body, None, recipients, headers=headers).send()
+        except Exception:  # noqa: BLE001 - a failure to queue must not undo a committed change
             logger.exception("could not send %s to %s", template, recipients)
 
 
@@ -44,6 +48,7 @@ def group_registered(group) -> None:
             "grants/email/group_registered.txt",
             {"group": group},
             _member_emails(group),
+            ref=f"group:{group.pk}",
         )
 
 
@@ -56,6 +61,7 @@ def group_filing_changed(group) -> None:
             "grants/email/group_filing.txt",
             {"group": group},
             _member_emails(group),
+            ref=f"group:{group.pk}",
         )
 
 
@@ -68,6 +74,7 @@ def group_invitation(invitation) -> None:
             "grants/email/invitation.txt",
             {"invitation": invitation},
             [invitation.email],
+            ref=f"group:{invitation.group_id}",
         )
 
 
@@ -84,6 +91,7 @@ def application_status_changed(application, reason: str, *, step: str) -> None:
             "grants/email/status_changed.txt",
             {"application": application, "reason": system_reasons.display(reason)},
             _member_emails(application.group),
+            ref=application.reference,
         )
 
 
@@ -114,6 +122,7 @@ def objection_confirm_link(objection) -> None:
             {"objection": objection, "path": reverse("grants:objection_confirm", args=[objection.confirm_token()])},
             # As typed, with full-width characters (＠, ．) made plain.
             [unicodedata.normalize("NFKC", objection.contact).strip()],
+            ref=objection.application.reference,
         )
 
 
@@ -144,6 +153,7 @@ def reviewer_reinstated(assignment) -> None:
             "grants/email/reviewer_reinstated.txt",
             {"assignment": assignment},
             [assignment.reviewer.email],
+            ref=assignment.application.reference,
         )
 
 
@@ -162,4 +172,5 @@ def delivery_reminder(email: str, scope: str, context: dict, today) -> None:
             "grants/email/delivery_reminder.txt",
             {**context, "scope": scope, "today": today, "for_group": scope.startswith("group:")},
             [email],
+            ref=scope if scope.startswith("group:") else "",
         )

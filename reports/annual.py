@@ -6,19 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import close_old_connections, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from core import charts
+from core import charts, jobs
 from core.pdf import render_pdf
 
 from .models import DocumentJob, JobStatus
@@ -30,16 +28,14 @@ def annual_report_request(*, year: int, actor) -> DocumentJob:
     if not actor.has_perm("reports.generate_annual_report"):
         raise PermissionError
     job = DocumentJob.objects.create(year=year, requested_by=actor if actor.is_authenticated else None)
-    if not settings.BACKGROUND_WORKER:
-        # No worker process (development): generate it in a thread of this process.
-        transaction.on_commit(lambda: threading.Thread(target=_run_in_thread, args=(job.pk,), daemon=True).start())
+    # Queued with the row (the broker is this database): the job runs once the request commits.
+    jobs.enqueue("reports.jobs.generate_annual_report", job.pk, kind="documents")
     return job
 
 
 def run_queued_jobs() -> int:
-    """The worker's part (fundpool.worker): mark jobs cut off by a stopped worker as failed, then
-    generate the oldest queued document, if any. Returns how many were generated (0 or 1), so the
-    worker goes back to the Stripe queue between two long documents."""
+    """The schedule's safety net (reports/jobs.py): mark jobs cut off long ago as failed, then
+    generate the oldest queued document no job took, if any. Returns how many were generated (0 or 1)."""
     cutoff = timezone.now() - timedelta(seconds=settings.DOCUMENT_JOB_TIMEOUT)
     with translation.override(settings.LANGUAGE_CODE):  # staff read it in the site's language
         interrupted = _("Generation was interrupted; please request it again.")
@@ -54,13 +50,6 @@ def run_queued_jobs() -> int:
             _generate(DocumentJob.objects.get(pk=job_id))
             return 1
     return 0
-
-
-def _run_in_thread(job_id: int) -> None:
-    try:
-        run_job(job_id)
-    finally:
-        close_old_connections()
 
 
 def _progress(job: DocumentJob, value: int) -> None:
@@ -118,12 +107,15 @@ def annual_context(year: int, step=lambda p: None) -> dict:
 
 
 def _take(job_id: int) -> bool:
-    """Mark a queued (or failed) job as running, by one conditional update: two workers (or a
-    worker and a thread) never generate one document twice. False if someone else has it."""
+    """Mark a queued (or failed) job as running, by one conditional update: two workers never
+    generate one document twice. A job "running" for longer than a job may run (JOB_TIMEOUT) lost
+    its worker (killed, say) and is taken again. False if someone else has it."""
+    lost = timezone.now() - timedelta(seconds=settings.JOB_DOCUMENTS_TIMEOUT)
     return bool(
-        DocumentJob.objects.filter(pk=job_id, status__in=(JobStatus.QUEUED, JobStatus.FAILED)).update(
-            status=JobStatus.RUNNING, progress=5, started_at=timezone.now(), error=""
-        )
+        DocumentJob.objects.filter(
+            Q(status__in=(JobStatus.QUEUED, JobStatus.FAILED)) | Q(status=JobStatus.RUNNING, started_at__lt=lost),
+            pk=job_id,
+        ).update(status=JobStatus.RUNNING, progress=5, started_at=timezone.now(), error="")
     )
 
 

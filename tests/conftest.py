@@ -22,6 +22,13 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _emails_through_the_outbox(settings):
+    """Django's test set-up swaps EMAIL_BACKEND for its in-memory one; as the site runs, every email
+    goes through the outbox (core/outbox.py), which then delivers it to that in-memory outbox."""
+    settings.EMAIL_BACKEND = "core.outbox.OutboxBackend"
+
+
+@pytest.fixture(autouse=True)
 def _chinese_first():
     """The site speaks Chinese unless told otherwise; tests start each time from that default."""
     translation.activate("zh-hans")
@@ -206,3 +213,12 @@ def stripe_on(settings, monkeypatch):
 
     monkeypatch.setattr(gateway, "checkout_create", fake_checkout)
     return made
+
+
+@pytest.fixture
+def queued_jobs(monkeypatch):
+    """Jobs wait in the queue (the broker table) instead of running as they are queued; run them
+    with tests.jobs.run_queued, as a worker would."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", False)

@@ -69,7 +69,7 @@ def production(db):
         "STRIPE_SECRET_KEY": "sk_test_fundpool",
         "STRIPE_WEBHOOK_SECRET": kit.SECRET,
     }
-    for name in ("BACKGROUND_WORKER", "STRIPE_PROCESS_INLINE", "RUN_WORKER"):
+    for name in ("STRIPE_PROCESS_INLINE", "RUN_WORKER", "OUTBOX_DELIVERY_BACKEND"):
         env.pop(name, None)  # the profile's own defaults
     log = open(ROOT / ".test-media" / f"production-{os.getpid()}.log", "w+")  # noqa: SIM115
     server = subprocess.Popen(

@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "reports",
     "core",
     "demo",
+    "django_q",
     "django_fsm_log",
     "allauth",
     "allauth.account",
@@ -281,16 +282,49 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 # Payment method types offered in Checkout (comma-separated): card, alipay, wechat_pay.
 STRIPE_PAYMENT_METHODS = env.list("STRIPE_PAYMENT_METHODS", default=["card", "alipay", "wechat_pay"])
-# BACKGROUND_WORKER: a `manage.py run_worker` process runs beside the site (the production profile
-# starts one). Work that should not hold a web request then goes to it: Stripe events are stored
-# and answered at once and processed by the worker, and annual reports are generated there. Without
-# it (development, `make run`) events are processed before they are answered and reports in a
-# thread of the web process.
-BACKGROUND_WORKER = env.bool("BACKGROUND_WORKER", default=False)
-STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=not BACKGROUND_WORKER)
-# A document still "being generated" this long after it started was cut off (its worker stopped);
-# the worker marks it failed so that staff see it and ask again.
+# Stripe events are stored and answered at once, and booked by a background job (fundpool/jobs.py).
+# STRIPE_PROCESS_INLINE books them before answering instead (a comparison for the benchmarks).
+STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=False)
+# A document still "being generated" this long after it started was cut off; the schedule's sweep
+# marks it failed so that staff see it and ask again.
 DOCUMENT_JOB_TIMEOUT = env.int("DOCUMENT_JOB_TIMEOUT", default=3600)
+
+# Background jobs (core/jobs.py): django-q2, with this database as its broker, so a job is queued
+# in the same transaction as the change that asks for it, and a job whose worker died is taken again
+# (docs/operations.md). `manage.py qcluster` runs the workers and the scheduler.
+JOB_WORKERS = env.int("JOB_WORKERS", default=2)
+JOB_TIMEOUT = env.int("JOB_TIMEOUT", default=900)  # seconds a job may run before it is stopped
+# A job taken this long ago and not acknowledged lost its worker (killed, say): it is taken again.
+JOB_RETRY_MARGIN = env.int("JOB_RETRY_MARGIN", default=60)
+# Documents (PDFs, the annual report) may run longer; a cluster of their own in production.
+JOB_DOCUMENTS_TIMEOUT = env.int("JOB_DOCUMENTS_TIMEOUT", default=JOB_TIMEOUT)
+JOB_RETRIES = env.int("JOB_RETRIES", default=5)  # tries before a job is given up and staff are told
+JOB_RETRY_BASE = env.int("JOB_RETRY_BASE", default=30)  # seconds before the 2nd try; doubles each time
+# How often, in minutes, the scheduled jobs run (core/jobs.py SCHEDULES).
+JOB_CLOSE_NOTICES_EVERY = env.int("JOB_CLOSE_NOTICES_EVERY", default=60)
+JOB_REMINDERS_EVERY = env.int("JOB_REMINDERS_EVERY", default=24 * 60)
+JOB_STRIPE_SWEEP_EVERY = env.int("JOB_STRIPE_SWEEP_EVERY", default=1)
+JOB_DOCUMENTS_SWEEP_EVERY = env.int("JOB_DOCUMENTS_SWEEP_EVERY", default=5)
+# Which cluster takes which kind of job; a kind not named goes to the one cluster (development).
+JOB_CLUSTERS: dict[str, str] = {}
+Q_CLUSTER = {
+    "name": "fundpool",
+    "orm": "default",
+    "workers": JOB_WORKERS,
+    "timeout": JOB_TIMEOUT,
+    # A job not acknowledged this long after it was taken (its worker was killed) is taken again.
+    "retry": JOB_TIMEOUT + JOB_RETRY_MARGIN,
+    "max_attempts": JOB_RETRIES,
+    # A job that raised is acknowledged; core/jobs.py schedules its next try with backoff.
+    "ack_failures": True,
+    "catch_up": False,
+    "save_limit": 1000,
+    "poll": 1,
+    "label": "后台任务 Background jobs",
+}
+# Every email goes through the outbox (core/outbox.py), which sends it with this backend.
+EMAIL_BACKEND = "core.outbox.OutboxBackend"
+OUTBOX_DELIVERY_BACKEND = env("OUTBOX_DELIVERY_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 DONATION_MAX_AMOUNT = env("DONATION_MAX_AMOUNT", default="50000")
 DONATION_PRESETS = ["20", "50", "100", "200"]
 

@@ -3,7 +3,12 @@ from .base import SILENCED_SYSTEM_CHECKS, STORAGES, env
 
 DEBUG = env.bool("DEBUG", default=True)
 SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me")
-EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+# Emails go through the outbox and are printed by the worker (make run shows them).
+OUTBOX_DELIVERY_BACKEND = env("OUTBOX_DELIVERY_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+# A newcomer's demo sees a public notice close within a minute of its end.
+JOB_CLOSE_NOTICES_EVERY = env.int("JOB_CLOSE_NOTICES_EVERY", default=1)
+JOB_WORKERS = env.int("JOB_WORKERS", default=1)
+Q_CLUSTER = {**Q_CLUSTER, "workers": JOB_WORKERS}  # noqa: F405
 STORAGES = {**STORAGES}
 # No manifest in development: runserver serves files straight from the apps.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}

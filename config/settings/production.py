@@ -7,9 +7,20 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 # No default: links in emails must name the address people use, not a guess.
 SITE_BASE_URL = env("SITE_BASE_URL").rstrip("/")
 WAGTAILADMIN_BASE_URL = SITE_BASE_URL
-# The production profile runs `manage.py run_worker` beside gunicorn (scripts/serve-production).
-BACKGROUND_WORKER = env.bool("BACKGROUND_WORKER", default=True)
-STRIPE_PROCESS_INLINE = env.bool("STRIPE_PROCESS_INLINE", default=not BACKGROUND_WORKER)
+# The production profile runs two job clusters beside gunicorn (scripts/serve-production): the
+# default one (gifts, emails, schedules) and "documents", so that a long report never holds up gifts.
+JOB_CLUSTERS = {"documents": "documents"}
+JOB_DOCUMENTS_TIMEOUT = env.int("JOB_DOCUMENTS_TIMEOUT", default=3600)
+Q_CLUSTER = {
+    **Q_CLUSTER,  # noqa: F405
+    "ALT_CLUSTERS": {
+        "documents": {
+            "workers": 1,
+            "timeout": JOB_DOCUMENTS_TIMEOUT,
+            "retry": JOB_DOCUMENTS_TIMEOUT + JOB_RETRY_MARGIN,  # noqa: F405
+        }
+    },
+}
 # The people who move money sign in with a second factor (cms/mfa.py).
 MFA_REQUIRED_ROLES = env.list("MFA_REQUIRED_ROLES", default=["finance", "superuser"])
 CACHES = {"default": env.cache_url("CACHE_URL", default="rediscache://127.0.0.1:6379/1")}
@@ -25,4 +36,4 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+OUTBOX_DELIVERY_BACKEND = env("OUTBOX_DELIVERY_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

@@ -8,7 +8,12 @@ SECRET_KEY = "test-only-key"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 PUBLIC_LEDGER_WINDOW = 0  # each test sees its own entries at once; tests/test_public_pages.py tries the window
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Emails go through the outbox, delivered to Django's test outbox (mail.outbox).
+OUTBOX_DELIVERY_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Jobs run as they are queued, in the test's own process; JOBS_SYNC=0 makes a real queue for the
+# tests that start a worker (tests/reliability/).
+Q_CLUSTER = {**Q_CLUSTER, "sync": env.bool("JOBS_SYNC", default=True)}  # noqa: F405
+
 
 _TEST_FILES = BASE_DIR / ".test-media"
 STATIC_ROOT = _TEST_FILES / "static"

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import translation
 
+from core.outbox import KIND_HEADER, REF_HEADER
 from core.site import site_url
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,12 @@ def donation_acknowledgement(donation) -> None:
             {"donation": donation, "link": site_url(path) if path else ""},
         )
         try:
-            send_mail(_("Thank you for your gift to the community fund"), body, None, [donation.email])
+            EmailMessage(
+                _("Thank you for your gift to the community fund"),
+                body,
+                None,
+                [donation.email],
+                headers={REF_HEADER: f"donation:{donation.pk}", KIND_HEADER: "acknowledgement"},
+            ).send()
         except Exception:  # noqa: BLE001
             logger.exception("could not send the acknowledgement for donation %s", donation.pk)

@@ -141,12 +141,16 @@ def _insert_or_find(event: StripeEvent) -> StripeEvent | None:
 
 def event_receive(payload: dict) -> StripeEvent:
     """Store and process one verified event. Safe to call any number of times, concurrently."""
-    event = event_store(payload)
+    return event_settle(event_store(payload))
+
+
+def event_settle(event: StripeEvent) -> StripeEvent:
+    """Process a stored event, then any refund or dispute that came before its payment and waited
+    for it. Safe to call any number of times, concurrently (the webhook, a job, the sweep)."""
     if event.status in FINAL:
         return event  # done before: nothing to lock, nothing to do
     event = event_process(event)
     if event.type in FULFILLING and event.status == EventStatus.PROCESSED and event.payment_intent:
-        # A refund or dispute that came before this payment was waiting for it.
         replay_deferred(payment_intent=event.payment_intent)
     return event
 
@@ -617,13 +621,11 @@ def events_process_queue(*, limit: int = 200, retry_failed: bool = True) -> int:
         for event in batch:
             tried.add(event.pk)
             try:
-                event = event_process(event)
+                event_settle(event)
             except Exception:  # noqa: BLE001 - one bad event must not stop the queue
                 logger.exception("stripe event %s failed", event.event_id)
                 StripeEvent.objects.filter(pk=event.pk, status=EventStatus.RECEIVED).update(status=EventStatus.FAILED)
                 continue
-            if event.type in FULFILLING and event.status == EventStatus.PROCESSED and event.payment_intent:
-                replay_deferred(payment_intent=event.payment_intent)
             done += 1
     return done
 

@@ -35,10 +35,3 @@ def agreement_pdf(agreement) -> bytes:
         agreement.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         agreement.save(update_fields=["pdf", "pdf_sha256"])
     return pdf
-
-
-def freeze_on_signing(agreement) -> None:
-    try:
-        agreement_pdf(agreement)
-    except Exception:  # noqa: BLE001 - signing stands; the PDF is frozen on first request instead
-        logger.exception("could not render agreement %s at signing", agreement.pk)

@@ -10,8 +10,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from core import jobs
 from grants.award.agreement import agreement_terms, terms_hash
-from grants.award.documents import freeze_on_signing
 from grants.common import GrantsError, acting_user
 from grants.delivery.payments import settle_final, termination_recovery, tranche_pay
 from grants.lifecycle import Effect
@@ -86,5 +86,6 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
     Application.objects.filter(pk=application.pk).update(
         midterm_due_on=application.midterm_due_on, final_due_on=application.final_due_on
     )
-    transaction.on_commit(lambda: freeze_on_signing(agreement))
+    # Rendered by a documents worker once the signing commits (grants/jobs.py).
+    transaction.on_commit(lambda: jobs.enqueue("grants.jobs.freeze_agreement", agreement.pk, kind="documents"))
     return agreement

@@ -9,6 +9,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core import selectors as core_selectors
 from grants import lifecycle, transitions
 from grants.applications import selectors as application_selectors
 from grants.award import selectors as award_selectors
@@ -32,6 +33,8 @@ def application_detail(request, pk):
         {
             "application": application,
             "timeline": application_selectors.application_timeline(application=application, for_applicant=False),
+            # "Was the group told?": every email about this application, from the outbox.
+            "emails": list(core_selectors.messages_about(ref=application.reference)[:50]),
             "same_group": list(application_selectors.same_group_applications(application=application)),
             "steps": steps,
             "reason_form": ReasonForm(),

@@ -363,7 +363,7 @@ def test_staff_record_an_official_receipt_number_once(received, finance, staff):
     assert Donation.objects.get(pk=received.pk).receipt_number == "京财0001"
 
 
-def test_on_busy_days_the_webhook_queues_and_a_worker_processes_once(client, settings):
+def test_on_busy_days_the_webhook_queues_and_a_worker_processes_once(client, settings, queued_jobs):
     from django.core.management import call_command
 
     settings.STRIPE_PROCESS_INLINE = False

@@ -75,7 +75,8 @@ def deliver(client, ev: dict, amount_literal: str | None = None):
 
 
 def run_worker():
-    call_command("run_worker", "--once", "--only", "stripe")
+    """A worker's pass over the events waiting (what the jobs and the sweep do)."""
+    call_command("process_stripe_events")
 
 
 def settle(mode):

@@ -128,7 +128,7 @@ def production_env(database: str, **overrides: str) -> dict[str, str]:
         # Redis, as production runs: the rate limiter refuses a cache its processes do not share.
         "CACHE_URL": "rediscache://127.0.0.1:6379/9",
         "SECURE_SSL_REDIRECT": "0",
-        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+        "OUTBOX_DELIVERY_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
         "STRIPE_SECRET_KEY": "sk_test_fundpool",
         "STRIPE_WEBHOOK_SECRET": kit.SECRET,
         "LOG_LEVEL": "WARNING",
@@ -196,13 +196,25 @@ def wait_for_site(process: subprocess.Popen, port: int, log: Path, timeout: floa
         time.sleep(0.2)
 
 
-def start_queue_worker(database: str, log: Path, *, app_name: str = "fundpool-queue-worker") -> subprocess.Popen:
-    """`manage.py run_worker` (what the production profile runs beside the site) on `database`;
-    its sessions carry `app_name`."""
-    command = [sys.executable, "manage.py", "run_worker"]
+def start_queue_worker(
+    database: str, log: Path, *, app_name: str = "fundpool-queue-worker", **overrides: str
+) -> subprocess.Popen:
+    """`manage.py qcluster` (the job workers and scheduler the production profile runs beside the
+    site) on `database`, in a process group of its own (so that the whole cluster can be killed at
+    once); its sessions carry `app_name`. Jobs are signed with SECRET_KEY: the worker has this
+    process's, so that it can read the jobs the test queues."""
+    from django.conf import settings
+
+    overrides.setdefault("SECRET_KEY", settings.SECRET_KEY)
+    command = [sys.executable, "manage.py", "qcluster"]
     with log.open("ab") as out:
         return subprocess.Popen(
-            command, cwd=ROOT, env=production_env(database, PGAPPNAME=app_name), stdout=out, stderr=out
+            command,
+            cwd=ROOT,
+            env=production_env(database, PGAPPNAME=app_name, **overrides),
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
         )
 
 

@@ -1,4 +1,4 @@
-"""The worker (`run_worker`, which the production profile runs) outlives a lost database connection (a restart, a failover, an
+"""The job workers (`manage.py qcluster`, which the production profile runs) outlive a lost database connection (a restart, a failover, an
 administrator ending sessions): it drops the dead connection, reconnects and goes on draining the
 queue. It used to exit with the first OperationalError, leaving queued gifts unprocessed until
 someone restarted it. The session is ended with pg_terminate_backend, so no other user of the
@@ -9,6 +9,7 @@ import uuid
 import pytest
 from django.db import connection
 
+from core import jobs
 from fundpool.donations import services as donation_services
 from fundpool.donations import stripe_events
 from fundpool.models import Donation, DonationStatus, EventStatus, StripeEvent
@@ -32,7 +33,7 @@ def sessions_of(app_name: str) -> list[int]:
         return [pid for (pid,) in cursor.fetchall()]
 
 
-def test_the_queue_worker_reconnects_after_its_database_session_is_ended(tmp_path):
+def test_the_queue_worker_reconnects_after_its_database_session_is_ended(tmp_path, queued_jobs):
     app_name = f"queue-worker-{uuid.uuid4().hex[:12]}"
     log = tmp_path / "worker.log"
     worker = start_queue_worker(database_url(), log, app_name=app_name)
@@ -46,6 +47,7 @@ def test_the_queue_worker_reconnects_after_its_database_session_is_ended(tmp_pat
         Donation.objects.filter(pk=donation.pk).update(stripe_session_id=f"cs_test_{donation.pk:08d}")
         donation.refresh_from_db()
         event = stripe_events.event_store(kit.event("checkout.session.completed", kit.session_for(donation)))
+        jobs.enqueue("fundpool.jobs.process_event", event.event_id)  # as the webhook does
 
         processed = wait_until(lambda: StripeEvent.objects.get(pk=event.pk).status == EventStatus.PROCESSED, timeout=30)
         alive = worker.poll() is None

@@ -198,7 +198,7 @@ def test_the_review_summary_pdf_lists_the_ranking_for_staff(client, staff):
     assert "2026年微创投" in text(pdf) and "长者助餐点" in text(pdf)
 
 
-def test_the_annual_report_is_generated_in_the_background_and_published(client, staff, settings):
+def test_the_annual_report_is_generated_in_the_background_and_published(client, staff, settings, queued_jobs):
     from fundpool.ledger.selectors import pool_summary
     from fundpool.models import SourceType
     from reports.annual import run_job
@@ -218,7 +218,7 @@ def test_the_annual_report_is_generated_in_the_background_and_published(client, 
     job = DocumentJob.objects.get()
     assert (job.status, job.progress) == ("queued", 0)
     assert "排队中" in client.get("/admin/documents/").content.decode()
-    job = run_job(job.pk)  # what the background thread does after the request commits
+    job = run_job(job.pk)  # what the queued job does in a documents worker
     assert (job.status, job.progress, len(job.sha256)) == ("done", 100, 64)
     pdf = b"".join(client.get(f"/annual-reports/{year}.pdf").streaming_content)
     assert any("WenQuanYi" in name for name in fonts(pdf)) and inked(pdf) > 30

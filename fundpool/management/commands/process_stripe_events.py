@@ -1,19 +1,18 @@
 from django.core.management.base import BaseCommand
 
-from fundpool.worker import Worker, stripe_events
+from fundpool.donations.stripe_events import events_process_queue
 
 
 class Command(BaseCommand):
     help = (
-        "Process the Stripe events the webhook stored without processing (STRIPE_PROCESS_INLINE=0) or "
-        "that failed before. --loop keeps going, polling every second; several may run at once. "
-        "`run_worker` does this and the documents' work in one process."
+        "Process now the Stripe events stored but not yet processed, and those that failed before. The "
+        "background worker does this by itself (a job per event, and a sweep every minute); this is for "
+        "an operator who wants it done at once."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--loop", action="store_true")
         parser.add_argument("--limit", type=int, default=1000)
 
-    def handle(self, *args, loop, limit, **options):
-        total = Worker([stripe_events(limit)]).run(loop=loop)
+    def handle(self, *args, limit, **options):
+        total = events_process_queue(limit=limit, retry_failed=True)
         self.stdout.write(f"process_stripe_events: {total} event(s) processed")

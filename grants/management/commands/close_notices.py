@@ -6,7 +6,8 @@ from grants.award.services import notices_close, objection_digest_send
 class Command(BaseCommand):
     help = (
         "Confirm every award whose public notice has ended with no open objection, and email the fund's "
-        "deciders one digest of the objections they have not been told of (run it hourly)."
+        "deciders one digest of the objections they have not been told of. The background worker runs this "
+        "on its schedule (grants.jobs.close_notices, every JOB_CLOSE_NOTICES_EVERY minutes); this runs it now."
     )
 
     def handle(self, *args, **options):

@@ -5,8 +5,9 @@ from grants.delivery.reminders import reminders_send
 
 class Command(BaseCommand):
     help = (
-        "Email groups what is due on their projects and staff and finance the delivery warnings "
-        "(run it daily; each person gets at most one reminder a day)."
+        "Email groups what is due on their projects and staff and finance the delivery warnings (each "
+        "person at most one reminder a day). The background worker runs this daily on its schedule "
+        "(grants.jobs.send_reminders); this runs it now."
     )
 
     def handle(self, *args, **options):
