@@ -10,9 +10,11 @@ from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
+from core.roles import ROLE_NAMES
+
 ROLES = {
     "staff": (
-        "基金管理方 Fund staff",
+        ROLE_NAMES["staff"],
         [
             "wagtailadmin.access_admin",
             "fundpool.view_account",
@@ -74,7 +76,7 @@ ROLES = {
         ],
     ),
     "finance": (
-        "财务 Finance",
+        ROLE_NAMES["finance"],
         [
             "wagtailadmin.access_admin",
             "fundpool.view_account",
@@ -102,8 +104,8 @@ ROLES = {
             "grants.view_feedback",
         ],
     ),
-    "reviewer": ("评审 Reviewer", ["grants.review_application"]),
-    "applicant": ("申报主体 Applicant", []),
+    "reviewer": (ROLE_NAMES["reviewer"], ["grants.review_application"]),
+    "applicant": (ROLE_NAMES["applicant"], []),
 }
 
 

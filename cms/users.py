@@ -12,6 +12,8 @@ from wagtail.users.forms import UserCreationForm, UserEditForm
 from wagtail.users.views import users as wagtail_users
 from wagtail.users.views.bulk_actions import AssignRoleBulkAction, SetActiveStateBulkAction
 
+from core.roles import role_label
+
 from .roles import account_change_check, grantable_groups, may_manage_account
 
 
@@ -23,6 +25,7 @@ class RoleRulesMixin:
         if not actor.is_superuser:
             self.fields.pop("is_superuser", None)
         groups = self.fields["groups"]
+        groups.label_from_instance = role_label  # the fund's roles in the reader's language
         if editing_self:
             groups.disabled = True  # the stored groups stay, whatever is posted
             groups.help_text = _("Nobody changes their own roles: ask a superuser.")
@@ -113,6 +116,7 @@ class RoleForm(forms.Form):
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["role"].queryset = grantable_groups(actor)
+        self.fields["role"].label_from_instance = role_label
 
 
 class RoleCheckedAssignRole(AssignRoleBulkAction):

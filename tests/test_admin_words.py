@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils.translation import override as translation_override
 from wagtail.models import Page
 
 from cms.models import StandardPage
@@ -123,3 +124,15 @@ def test_wagtails_default_workflow_and_groups_are_named_in_chinese(as_staff):
     page = text_of(as_staff.get(reverse("wagtailadmin_pages:edit", args=[about.pk])).content.decode())
     assert "Moderators approval" not in page
     assert "提交给审核员审批" in page
+
+
+def test_the_fund_roles_read_in_the_readers_language_on_the_user_screens(client, roles):
+    admin = UserFactory(username="the-admin", is_superuser=True, is_staff=True)
+    someone = UserFactory(username="someone")
+    client.force_login(admin)
+    form = text_of(client.get(f"/admin/users/edit/{someone.pk}/").content.decode())
+    assert "财务" in form and "申报主体" in form and "评审" in form
+    assert "Finance" not in form and "Applicant" not in form and "Fund staff" not in form
+    with translation_override("en"):
+        english = text_of(client.get(f"/admin/users/edit/{someone.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode())
+    assert "Fund staff" in english and "基金管理方" not in english

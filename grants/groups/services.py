@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import audit
+from core.roles import role_name
 from core.text import clean_name
 from core.uploads import UploadRefused, accept_upload
 from grants import notify
@@ -24,7 +25,7 @@ from grants.models import (
     ResidentGroup,
 )
 
-APPLICANT_ROLE = "申报主体 Applicant"
+APPLICANT_ROLE = role_name("applicant")
 
 
 @transaction.atomic

@@ -9,6 +9,8 @@ from django.db.models import Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from core.roles import role_name
+from fundpool.ledger.selectors import pool_summary
 from grants import lifecycle, review_rules
 from grants.lifecycle import Status
 from grants.models import (
@@ -23,7 +25,7 @@ def reviewer_candidates(*, application: Application):
 
     return (
         get_user_model()
-        .objects.filter(groups__name="评审 Reviewer", is_active=True)
+        .objects.filter(groups__name=role_name("reviewer"), is_active=True)
         .exclude(group_memberships__group=application.group)
         .exclude(review_assignments__application=application)
         .order_by("username")
@@ -182,8 +184,6 @@ def call_awarded_total(*, call: Call) -> Decimal:
 
 def _money_for_purposes(call: Call) -> dict:
     """What the pool holds now, per restriction bucket (from the ledger's cached balances)."""
-    from fundpool.ledger.selectors import pool_summary
-
     buckets = {}
     for row in pool_summary()["by_restriction"]:
         buckets[(row["kind"], row["theme"], row["call"])] = row["available"]

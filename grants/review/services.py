@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core import audit
+from core.roles import role_name
 from grants import lifecycle, notify, review_rules, system_reasons
 from grants.common import MAX_TEXT, GrantsError, acting_user
 from grants.models import (
@@ -22,7 +23,7 @@ from grants.models import (
 )
 from grants.transitions import application_transition
 
-REVIEWER_ROLE = "评审 Reviewer"
+REVIEWER_ROLE = role_name("reviewer")
 
 
 def _standing_conflict(*, reviewer, application: Application) -> str:
