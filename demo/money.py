@@ -10,12 +10,10 @@ rows with bulk inserts (for benchmarks: ≥ 1,000,000 postings) and leaves a led
 from __future__ import annotations
 
 import random
-import sys
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from fundpool.donations import imports as donation_imports
@@ -23,21 +21,10 @@ from fundpool.donations import services as donation_services
 from fundpool.donations import stripe_events
 from fundpool.ledger import services as ledger_services
 from fundpool.ledger.engine import (
-    Draft,
     Restriction,
-    available_account,
-    income_account,
-    post_many,
-    system_account,
 )
 from fundpool.models import (
-    Account,
-    AccountKind,
-    Commitment,
-    EntryKind,
     Funder,
-    Inflow,
-    LotMovement,
     RestrictionKind,
     SourceType,
     Theme,
@@ -52,6 +39,7 @@ THEMES = [
     ("culture", "社区文化", "Community culture"),
 ]
 
+
 FUNDERS = [
     ("翠湖街道办事处", SourceType.GOVERNMENT),
     ("华星科技有限公司", SourceType.CSR),
@@ -60,11 +48,19 @@ FUNDERS = [
     ("江州市慈善总会", SourceType.MATCHING),
 ]
 
+
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+
+
 GIVEN = "伟芳娜秀敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉萍红娥玲芬燕彬鹏辉建国晓东海燕文博雨欣子涵浩然"
+
+
 MESSAGES = ["", "", "", "支持社区！", "为邻里出一份力", "愿老人们过得更好", "加油", "保护我们的河道", "一点心意"]
 
+
 YEAR_START = date(2026, 1, 1)
+
+
 LAST_DAY = date(2026, 11, 20)
 
 
@@ -189,263 +185,6 @@ def seed_small(*, seed: int = 2026, donations: int = 300) -> dict:
     return {"donations": len(gifts)}
 
 
-# --- bulk ------------------------------------------------------------------------------------
-
-
-class Progress:
-    def __init__(self, total: int, label: str, stream=None):
-        self.total, self.label, self.done = total, label, 0
-        self.stream = stream or sys.stderr
-        self._last = -1
-
-    def advance(self, n: int) -> None:
-        self.done += n
-        pct = int(self.done * 100 / self.total) if self.total else 100
-        if pct != self._last:
-            self._last = pct
-            bar = "#" * (pct // 4) + "-" * (25 - pct // 4)
-            self.stream.write(f"\r{self.label} [{bar}] {pct:3d}% {self.done:,}/{self.total:,}")
-            self.stream.flush()
-        if self.done >= self.total:
-            self.stream.write("\n")
-
-
-@dataclass
-class _Lot:
-    amount: Decimal
-    fee: Decimal
-    day: date
-    available: Decimal
-    anonymous: bool
-    pk: int | None = None
-
-
-def _at(day: date, seconds: int = 0) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time(9, 0))) + timedelta(seconds=seconds)
-
-
-def seed_bulk(
-    *,
-    seed: int = 2026,
-    donations: int = 250_000,
-    commitments: int = 5_000,
-    chunk: int = 5_000,
-    stream=None,
-    donation_rows: bool = False,
-    grants=None,
-) -> dict:
-    """Small donations (each an entry of four postings: gift and fee) and commitments drawing
-    them, written with bulk inserts. Balances and lot figures are worked out in memory first, so
-    every cached number is written once and agrees with the postings.
-
-    `donation_rows`: each gift also gets its `Donation` row, confirmed and tied to its inflow (most
-    online through Stripe, with unique Stripe ids; the rest imported from a fundraising platform).
-    `grants(part)`: called with each chunk of planned commitments as `(amount, day, payments)` and
-    returns, for each, the commitment's reference and the payment reference of each payment (the
-    grants app uses it to write the applications whose money these are)."""
-    rng = random.Random(seed)
-    currency = "CNY"
-    income = income_account(SourceType.DONATION, currency)
-    pool = available_account(RestrictionKind.UNRESTRICTED, None, "", currency)
-    fees = system_account(AccountKind.FEES, currency)
-    start = date(2025, 1, 1)
-    span = (LAST_DAY - start).days
-
-    lots = []
-    for _i in range(donations):
-        amount = _donation_amount(rng)
-        fee = _fee(rng, amount)
-        lots.append(
-            _Lot(amount, fee, start + timedelta(days=rng.randrange(span + 1)), amount - fee, rng.random() < 0.3)
-        )
-    lots.sort(key=lambda lot: lot.day)
-
-    # Plan the commitments: each draws the oldest lots with money left (as the service would for
-    # unrestricted money), and most have a first tranche paid.
-    plans = []
-    cursor = 0
-    total_net = sum((lot.available for lot in lots), Decimal(0))
-    budget = total_net * Decimal("0.8")
-    per = (budget / commitments).quantize(Decimal("1")) if commitments else Decimal(0)
-    for k in range(commitments):
-        want = max(Decimal("2000"), min(per * Decimal(rng.choice(["0.5", "0.8", "1", "1.2", "1.5"])), Decimal("50000")))
-        draws = []
-        remaining = want
-        while remaining > 0 and cursor < len(lots):
-            lot = lots[cursor]
-            take = min(lot.available, remaining)
-            if take > 0:
-                draws.append((cursor, take))
-                lot.available -= take
-                remaining -= take
-            if lot.available == 0:
-                cursor += 1
-        if remaining > 0:
-            # Put back what this partial plan took and stop: the pool has run dry.
-            for idx, take in draws:
-                lots[idx].available += take
-            break
-        day = max(lots[idx].day for idx, _ in draws) + timedelta(days=1)
-        # Most have a first tranche (60 %) paid; about one in seven is finished and paid in full.
-        draw = rng.random()
-        first = (want * Decimal("0.6")).quantize(Decimal("0.01"))
-        pays = [first, want - first] if draw < 0.15 else [first] if draw < 0.7 else []
-        plans.append([f"bench:grant:{seed}:{k:05d}", want, draws, day, pays, []])
-
-    postings_total = donations * 2 + sum(2 for lot in lots if lot.fee) + sum(2 + 2 * len(p[4]) for p in plans)
-    progress = Progress(postings_total, "postings", stream)
-    names = random.Random(seed + 1)  # its own sequence: the money above is the same with or without rows
-
-    for offset in range(0, len(lots), chunk):
-        part = lots[offset : offset + chunk]
-        with transaction.atomic():
-            # Through the ledger's one write path, as inflow_record does: the entry first, then
-            # the lot that points at it and the lot's movements.
-            drafts = []
-            for i, lot in enumerate(part):
-                draft = Draft(kind=EntryKind.INFLOW, amount=lot.amount, currency=currency, memo="")
-                draft.transfer(income, pool, lot.amount)
-                if lot.fee:
-                    draft.transfer(pool, fees, lot.fee)
-                drafts.append((draft, _at(lot.day, i % 3600)))
-            entries = post_many(drafts)
-            inflows = Inflow.objects.bulk_create(
-                [
-                    Inflow(
-                        source_type=SourceType.DONATION,
-                        amount=lot.amount,
-                        currency=currency,
-                        available=lot.amount - lot.fee,
-                        received_on=lot.day,
-                        anonymous=lot.anonymous,
-                        entry=entry,
-                        restriction_kind=RestrictionKind.UNRESTRICTED,
-                    )
-                    for lot, entry in zip(part, entries, strict=True)
-                ]
-            )
-            moves = []
-            for lot, entry, inflow in zip(part, entries, inflows, strict=True):
-                lot.pk = inflow.pk
-                moves.append(
-                    LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.RECEIVE, available_delta=lot.amount)
-                )
-                if lot.fee:
-                    moves.append(
-                        LotMovement(entry=entry, lot=inflow, kind=LotMovement.Kind.CHARGE, available_delta=-lot.fee)
-                    )
-            LotMovement.objects.bulk_create(moves, batch_size=5000)
-            if donation_rows:
-                _donation_rows(part, inflows, offset, names)
-        progress.advance(sum(len(d.legs) for d, _at in drafts))
-
-    for offset in range(0, len(plans), chunk // 5 or 1):
-        part = plans[offset : offset + (chunk // 5 or 1)]
-        with transaction.atomic():
-            if grants is not None:
-                for plan, (ref, pay_refs) in zip(part, grants([(p[1], p[3], p[4]) for p in part]), strict=True):
-                    plan[0], plan[5] = ref, pay_refs
-            else:
-                for plan in part:
-                    plan[5] = [f"{plan[0]}:pay:{n}" for n in range(1, len(plan[4]) + 1)]
-            # The commitments' accounts start empty; the entries below fill them.
-            committed_accounts = Account.objects.bulk_create(
-                [
-                    Account(code=f"committed:{ref}", kind=AccountKind.COMMITTED, currency=currency, reference=ref)
-                    for ref, *_rest in part
-                ]
-            )
-            paid_accounts = Account.objects.bulk_create(
-                [
-                    Account(code=f"paid:{ref}", kind=AccountKind.PAID, currency=currency, reference=ref)
-                    for ref, *_rest in part
-                ]
-            )
-            commitments_ = Commitment.objects.bulk_create(
-                [
-                    Commitment(reference=ref, currency=currency, committed_account=ca, paid_account=pa)
-                    for (ref, *_rest), ca, pa in zip(part, committed_accounts, paid_accounts, strict=True)
-                ]
-            )
-            drafts = []
-            for (ref, want, draws, day, pays, pay_refs), ca, pa, c in zip(
-                part, committed_accounts, paid_accounts, commitments_, strict=True
-            ):
-                commit = Draft(kind=EntryKind.COMMIT, amount=want, currency=currency, reference=ref)
-                commit.transfer(pool, ca, want)
-                for idx, take in draws:
-                    commit.move(
-                        Inflow(pk=lots[idx].pk), LotMovement.Kind.DRAW, commitment=c, available=-take, committed=take
-                    )
-                drafts.append((commit, _at(day)))
-                before = Decimal(0)
-                for n, (paid, pay_ref) in enumerate(zip(pays, pay_refs, strict=True), start=1):
-                    pay = Draft(
-                        kind=EntryKind.DISBURSE, amount=paid, currency=currency, reference=ref, external_ref=pay_ref
-                    )
-                    pay.transfer(ca, pa, paid)
-                    # Paid from the drawn lots in order, after what earlier payments took.
-                    skip, remaining = before, paid
-                    for idx, take in draws:
-                        left = take - min(take, skip)
-                        skip -= min(take, skip)
-                        part_paid = min(left, remaining)
-                        if part_paid <= 0:
-                            continue
-                        pay.move(
-                            Inflow(pk=lots[idx].pk),
-                            LotMovement.Kind.PAY,
-                            commitment=c,
-                            committed=-part_paid,
-                            paid=part_paid,
-                        )
-                        remaining -= part_paid
-                        if remaining == 0:
-                            break
-                    drafts.append((pay, _at(day + timedelta(days=7 if n == 1 else 120))))
-                    before += paid
-            post_many(drafts)
-        progress.advance(sum(len(d.legs) for d, _at in drafts))
-
-    if connection.vendor == "postgresql":
-        # Fresh planner statistics, as autovacuum would give a real database after such a load.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
-    return {"donations": donations, "commitments": len(plans), "postings": progress.done}
-
-
-def _donation_rows(part: list[_Lot], inflows: list[Inflow], offset: int, names: random.Random) -> None:
-    """The `Donation` row of each bulk gift: confirmed, tied to its inflow. Six in seven came online
-    (Stripe Checkout: session, payment intent and charge ids, unique); the rest from a platform import."""
-    from fundpool.models import Donation, DonationChannel, DonationStatus
-
-    rows = []
-    for i, (lot, inflow) in enumerate(zip(part, inflows, strict=True)):
-        n = offset + i
-        online = n % 7 != 6
-        rows.append(
-            Donation(
-                channel=DonationChannel.STRIPE if online else DonationChannel.PLATFORM,
-                status=DonationStatus.CONFIRMED,
-                amount=lot.amount,
-                currency=inflow.currency,
-                display_name="" if lot.anonymous else _name(names),
-                anonymous=lot.anonymous,
-                message=names.choice(MESSAGES),
-                stripe_session_id=f"cs_bulk_{n:07d}" if online else None,
-                stripe_payment_intent=f"pi_bulk_{n:07d}" if online else None,
-                stripe_charge_id=f"ch_bulk_{n:07d}" if online else None,
-                import_ref=None if online else f"platform:BULK-{n:07d}",
-                inflow=inflow,
-                confirmed_at=_at(lot.day, n % 3600),
-            )
-        )
-    Donation.objects.bulk_create(rows, batch_size=5000)
-
-
-# --- donations through every channel ------------------------------------------------------------------
-
-
 def _event(kind: str, obj: dict, n: int) -> dict:
     return {
         "id": f"evt_demo_{n:04d}_{kind.replace('.', '_')}",
@@ -475,6 +214,8 @@ TX-20260909-0001,2026年9月9日 10:02,200.00,陈晓,否,九九公益日支持�
 TX-20260909-0002,2026-09-09 10:15,５０,,是,
 TX-20260909-0003,2026/09/09 11:40,"1,000.00",滨江物业,否,
 """
+
+
 BANK_CSV = """交易流水号,交易日期,借方金额,贷方金额,对方户名,摘要
 BK202609100001,2026.09.10,,5000.00,江州华联超市有限公司,社区公益捐赠
 BK202609100002,2026.09.10,12.00,,,手续费

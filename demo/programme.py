@@ -5,14 +5,13 @@ the lifecycle, each brought there through the services as staff and groups would
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from core.text import name_key
 from fundpool.models import Theme
 from grants import transitions
 from grants.applications import services as application_services
@@ -37,6 +36,8 @@ from grants.review import services as review_services
 from grants.validators import credit_code_check_char
 
 SUB_DISTRICT = ("翠湖街道", "江州市", "明湖区")
+
+
 COMMUNITIES = [
     ("cuihu", "翠湖社区"),
     ("wutong", "梧桐社区"),
@@ -44,6 +45,8 @@ COMMUNITIES = [
     ("huayuan", "花园社区"),
     ("xincun", "新村社区"),
 ]
+
+
 PROBLEMS = [
     ("elderly", "独居和高龄老人缺少日常照护与陪伴", 1),
     ("safety", "老旧小区夜间照明差、电动车充电隐患多", 2),
@@ -52,6 +55,8 @@ PROBLEMS = [
     ("mutual-aid", "新老居民互不相识、邻里互助少", 5),
     ("culture", "社区文化活动少、参与面窄", 6),
 ]
+
+
 GROUPS = [
     # name, type, community, filing
     ("银发互助队", "mutual_aid", "cuihu", "filed"),
@@ -63,6 +68,8 @@ GROUPS = [
     ("花园楼道自治角", "interest", "huayuan", "pending"),
     ("滨江广场舞队", "interest", "binjiang", "returned"),
 ]
+
+
 PROJECT_TITLES = {
     "elderly": "长者助餐与探访计划",
     "safety": "楼道照明与安全充电改造",
@@ -71,6 +78,8 @@ PROJECT_TITLES = {
     "mutual-aid": "邻里互助时间银行",
     "culture": "社区合唱节",
 }
+
+
 # Each target state and the steps that lead there from a submitted application.
 PATHS = {
     Status.DRAFT: [],
@@ -97,6 +106,8 @@ PATHS = {
     ],
     Status.WITHDRAWN: ["submit", "withdraw"],
 }
+
+
 REASONS = {
     "propose_award": "评审排名靠前，建议资助。",
     "return_for_changes": "请补充预算明细和活动场地说明。",
@@ -413,8 +424,6 @@ def _walk(application, steps, people, reviewers, rng=None, recusing=None, signed
             application = Application.objects.get(pk=application.pk)
 
 
-# --- delivery -----------------------------------------------------------------------------------
-
 # How far along each demo project is: signed this many days ago.
 DELIVERY_STAGES = {
     Status.IN_DELIVERY: "overdue",
@@ -422,13 +431,19 @@ DELIVERY_STAGES = {
     Status.COMPLETED: "completed",
     Status.TERMINATED: "terminated",
 }
+
+
 SIGNED_DAYS_AGO = {"overdue": 100, "overspent": 45, "reporting": 170, "completed": 200, "terminated": 60}
+
+
 ACTIVITIES = [
     ("启动会与居民需求座谈", "在社区活动室召开启动会，居民代表讨论活动安排。"),
     ("第一次集中活动", "骨干成员带领居民开展活动，现场登记参与人员。"),
     ("入户走访", "志愿者两人一组上门走访，了解居民需要。"),
     ("月度回顾会", "团队回顾本月活动，调整下月计划。"),
 ]
+
+
 FEEDBACK = [(5, "活动组织得很好，老人们都很开心。"), (4, "希望周末也能有活动。"), (5, "志愿者很耐心。"), (3, "")]
 
 
@@ -547,134 +562,3 @@ def _deliver(application, *, stage: str, staff, rng) -> None:
             )
             if comment:
                 delivery_feedback.feedback_moderate(feedback=item, actor=staff, approve=n != 1)
-
-
-# --- bulk -------------------------------------------------------------------------------------
-
-BULK_GROUPS = 250
-BULK_WORDS = ["银龄", "邻里", "河畔", "梧桐", "阳光", "新村", "花园", "翠湖", "滨江", "四季"]
-BULK_KINDS = ["互助队", "志愿队", "读书会", "合唱团", "巡逻队", "手工社", "厨房", "课堂"]
-
-
-def bulk_grant_writer(*, seed: int = 2026):
-    """For `demo.money.seed_bulk(grants=...)`: the applications whose money the bulk commitments
-    are. Each chunk of planned commitments becomes awarded, in-delivery or completed applications
-    (bulk inserts) with their signed agreements and tranches, and the commitment references
-    `grant:<application id>` the lifecycle uses. Deterministic for a seed."""
-    from grants.award.agreement import terms_hash
-
-    rng = random.Random(seed + 2)
-    communities = seed_places()
-    problems = list(PriorityProblem.objects.select_related("theme").order_by("rank"))
-    rows = [
-        ResidentGroup(
-            name=f"{rng.choice(BULK_WORDS)}{rng.choice(BULK_KINDS)}{i:03d}",
-            group_type=rng.choice(["mutual_aid", "volunteer", "interest"]),
-            community=communities[i % len(communities)],
-            leader_name=rng.choice(["王芳", "李强", "张敏", "陈静", "刘洋", "赵磊"]),
-            leader_phone=f"139{rng.randrange(10**7, 10**8)}",
-            member_count=rng.randrange(8, 60),
-            member_list="\n".join(f"成员{j} {rng.randrange(1, 20)}栋" for j in range(1, 4)),
-            filing_status="filed",
-            filing_number=f"CH-BULK-{i:04d}",
-            filed_on=date(2024, 12, 1),
-        )
-        for i in range(BULK_GROUPS)
-    ]
-    for group in rows:  # bulk_create skips save(), which keeps the uniqueness key in step with the name
-        group.name_key = name_key(group.name)
-    groups = ResidentGroup.objects.bulk_create(rows)
-    calls = {}
-
-    def call_for(year: int) -> Call:
-        if year not in calls:
-            call, created = Call.objects.get_or_create(
-                slug=f"bulk-{year}",
-                defaults={
-                    "title": f"{year}年度社区微基金（历年项目）",
-                    "budget": Decimal("1000000000"),
-                    "min_amount": Decimal("1000"),
-                    "max_amount": Decimal("60000"),
-                    "opens_at": timezone.make_aware(datetime(year, 1, 1)),
-                    "closes_at": timezone.make_aware(datetime(year, 2, 1)),
-                    "published": True,
-                },
-            )
-            if created:
-                CallTranche.objects.create(call=call, share=Decimal("60"), trigger="signing", sort_order=0)
-                CallTranche.objects.create(call=call, share=Decimal("40"), trigger="final", sort_order=1)
-            calls[year] = call
-        return calls[year]
-
-    def write(part):
-        from grants.models import Agreement, Tranche, TrancheStatus
-
-        rows = []
-        for amount, day, pays in part:
-            problem = rng.choice(problems) if problems else None
-            status = Status.COMPLETED if len(pays) == 2 else Status.IN_DELIVERY if pays else Status.AWARDED
-            theme = problem.theme.code if problem else "mutual-aid"
-            rows.append(
-                Application(
-                    call=call_for(day.year),
-                    group=rng.choice(groups),
-                    status=status,
-                    title=f"{rng.choice(BULK_WORDS)}{PROJECT_TITLES.get(theme, '社区项目')}",
-                    summary="居民自发组织、邻里共同参与的社区微项目。",
-                    problem=problem,
-                    beneficiaries="社区居民",
-                    beneficiary_count=rng.randrange(20, 400),
-                    requested_amount=amount,
-                    awarded_amount=amount,
-                    submitted_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=40),
-                    awarded_at=timezone.make_aware(datetime.combine(day, time(9))) - timedelta(days=7),
-                    final_due_on=day + timedelta(days=180) if pays else None,
-                )
-            )
-        apps = Application.objects.bulk_create(rows)
-        agreements, tranches, out = [], [], []
-        for app, (amount, day, pays) in zip(apps, part, strict=True):
-            first = (amount * Decimal("0.6")).quantize(Decimal("0.01"))
-            plan = [(1, Decimal("60"), first, "signing"), (2, Decimal("40"), amount - first, "final")]
-            pay_refs = [f"{app.reference}:tranche:{n}" for n in range(1, len(pays) + 1)]
-            out.append((app.reference, pay_refs))
-            if not pays:
-                continue  # awarded, agreement not yet signed
-            terms = {
-                "group": {"name": app.group.name},
-                "project": {"id": app.pk, "title": app.title, "call": app.call.title},
-                "amount": str(amount),
-                "tranches": [{"number": n, "share": str(s), "amount": str(a), "trigger": t} for n, s, a, t in plan],
-                "conditions": "",
-            }
-            agreements.append(
-                Agreement(
-                    application=app,
-                    number=f"XY-{day.year}-B{app.pk:06d}",
-                    terms=terms,
-                    content_hash=terms_hash(terms),
-                    signed_on=day,
-                )
-            )
-            for (n, share, part_amount, trigger), paid in zip(plan, [*pays, None, None], strict=False):
-                tranches.append(
-                    Tranche(
-                        application=app,
-                        number=n,
-                        share=share,
-                        amount=part_amount,
-                        trigger=trigger,
-                        status=TrancheStatus.PAID if paid is not None else TrancheStatus.PLANNED,
-                        payment_reference=f"{app.reference}:tranche:{n}" if paid is not None else None,
-                        paid_amount=paid,
-                        paid_at=timezone.make_aware(datetime.combine(day, time(9)))
-                        + timedelta(days=7 if n == 1 else 120)
-                        if paid is not None
-                        else None,
-                    )
-                )
-        Agreement.objects.bulk_create(agreements)
-        Tranche.objects.bulk_create(tranches)
-        return out
-
-    return write

@@ -12,7 +12,8 @@ import pytest
 from django.core.management import call_command
 from django.db import transaction
 
-from demo.money import seed_bulk, seed_small
+from demo.bulk import seed_bulk
+from demo.money import seed_small
 from fundpool.ledger import commitments
 from fundpool.ledger import services as ledger_services
 from fundpool.ledger.verify import verify
@@ -188,7 +189,7 @@ def test_bulk_seed_leaves_a_ledger_that_verifies():
 @pytest.mark.django_db
 def test_bulk_seed_writes_the_grants_and_donation_rows_behind_its_money():
     from cms.models import OutcomePage
-    from demo.programme import bulk_grant_writer
+    from demo.bulk import bulk_grant_writer
     from demo.site import bulk_outcome_pages
     from fundpool.models import Account, AccountKind, Commitment, Donation
     from grants.models import Application, Tranche

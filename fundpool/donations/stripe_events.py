@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -15,7 +13,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from fundpool import system_reasons
-from fundpool.donations import gateway
+from fundpool.donations.amounts import _amount, _currency, _minor, _non_finite, _shown, _storable
+from fundpool.donations.outcomes import Deferred, Held, Refused, Unbookable
 from fundpool.donations.services import DonationError, _alert_staff, _match, _send_acknowledgement
 from fundpool.errors import FundpoolError, InvalidAmount, NotReversible
 from fundpool.ledger import services as ledger_services
@@ -31,36 +30,9 @@ from fundpool.models import (
     SourceType,
     StripeEvent,
 )
-from fundpool.money import MAX_DIGITS, ZERO, format_amount, from_minor_units
+from fundpool.money import ZERO, format_amount
 
 logger = logging.getLogger(__name__)
-
-
-class Deferred(Exception):
-    """The event concerns a payment we have not fulfilled yet; it waits for it."""
-
-
-class Unbookable(Exception):
-    """The event cannot be booked as it stands. Final: nothing of it is booked, it is never retried,
-    staff are alerted and see why (a key of EVENT_REASONS and its parameters)."""
-
-    status = EventStatus.REFUSED
-
-    def __init__(self, code: str, **params):
-        super().__init__(code)
-        self.code, self.params = code, {k: str(v) for k, v in params.items()}
-
-
-class Refused(Unbookable):
-    """Impossible as sent (an amount that is not finite, not an integer, negative, missing, larger
-    than the gift): no payment could make it possible."""
-
-
-class Held(Unbookable):
-    """Possible, but not ours to book automatically (another currency than the gift's): held in
-    suspense for staff to record by hand."""
-
-    status = EventStatus.SUSPENSE
 
 
 def _created(payload: dict) -> datetime:
@@ -222,10 +194,6 @@ def _payment_intent_of(obj: dict) -> str:
     return str(pi or "")[:255]
 
 
-def _amount(units: int, currency: str) -> Decimal:
-    return from_minor_units(units, currency)
-
-
 def _session_donation(session: dict) -> Donation | None:
     found = Donation.objects.select_for_update().filter(stripe_session_id=session.get("id")).first()
     if found is None:
@@ -339,82 +307,6 @@ def _charge_donation(obj: dict, charge_id: str | None) -> Donation:
 
 def _booked(external_ref: str) -> JournalEntry | None:
     return JournalEntry.objects.filter(external_ref=external_ref).first()
-
-
-# More minor units than any amount the ledger holds (money.MAX_DIGITS digits in all).
-MINOR_UNITS_BOUND = 10**MAX_DIGITS
-
-
-def _shown(value) -> str:
-    """A value from an event, short, for a reason staff read."""
-    if isinstance(value, bool) or value is None:
-        text = {True: "true", False: "false", None: "null"}[value]
-    elif isinstance(value, str):
-        text = f"“{value[:30]}”"
-    elif isinstance(value, (int, float)):
-        text = repr(value)
-    else:
-        text = {dict: "{…}", list: "[…]"}.get(type(value), type(value).__name__)
-    return text if len(text) <= 60 else text[:59] + "…"
-
-
-def _minor(obj: dict, key: str, *, at: str, zero_ok: bool = False) -> int:
-    """An amount in minor units exactly as Stripe sends one (a JSON integer, ≥ 0, of a size money can
-    have), or Refused saying what is wrong with it."""
-    field = f"{at}.{key}"
-    value = obj.get(key)
-    if value is None:
-        raise Refused("missing", field=field)
-    if isinstance(value, float) and not math.isfinite(value):
-        raise Refused("not_finite", field=field, value=_shown(value))
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Refused("not_integer", field=field, value=_shown(value))
-    if value < 0:
-        raise Refused("negative", field=field, value=_shown(value))
-    if value == 0 and not zero_ok:
-        raise Refused("zero", field=field, value=_shown(value))
-    if value >= MINOR_UNITS_BOUND:
-        raise Refused("too_large", field=field, value=_shown(value))
-    return value
-
-
-def _currency(*values) -> str:
-    """The first currency given, as an ISO code ("" if none is)."""
-    for value in values:
-        if value:
-            return str(value).strip().upper()[:10]
-    return ""
-
-
-def _non_finite(value, path: str = "") -> tuple[str, str] | None:
-    """Where the payload holds a number JSON has no room for (NaN, ±Infinity, e.g. from 1e309), and
-    how it was written; None if nowhere."""
-    stack = [(path, value)]
-    while stack:
-        here, item = stack.pop()
-        if isinstance(item, float) and not math.isfinite(item):
-            return here, _json_token(item)
-        if isinstance(item, dict):
-            stack.extend((f"{here}.{k}" if here else str(k), v) for k, v in reversed(list(item.items())))
-        elif isinstance(item, list):
-            stack.extend((f"{here}[{i}]", v) for i, v in reversed(list(enumerate(item))))
-    return None
-
-
-def _json_token(number: float) -> str:
-    return "NaN" if math.isnan(number) else ("Infinity" if number > 0 else "-Infinity")
-
-
-def _storable(value):
-    """The payload with each non-finite number kept as the text it was sent as: PostgreSQL's jsonb
-    (and JSON itself) has no NaN or Infinity."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return _json_token(value)
-    if isinstance(value, dict):
-        return {k: _storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    return value
 
 
 def _alert_event(event: StripeEvent) -> None:
@@ -628,22 +520,3 @@ def events_process_queue(*, limit: int = 200, retry_failed: bool = True) -> int:
                 continue
             done += 1
     return done
-
-
-@dataclass
-class ReconcileResult:
-    seen: int = 0
-    new: int = 0
-    processed: int = 0
-
-
-def stripe_reconcile(*, since: datetime) -> ReconcileResult:
-    """Fetch Stripe's events since a date and process any we missed (or that failed), once."""
-    result = ReconcileResult()
-    for payload in gateway.events_since(since):
-        result.seen += 1
-        existed = StripeEvent.objects.filter(event_id=payload.get("id")).exists()
-        event = event_receive(payload)
-        result.new += not existed
-        result.processed += event.status == EventStatus.PROCESSED and not existed
-    return result

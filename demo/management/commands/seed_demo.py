@@ -5,8 +5,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.test.utils import override_settings
 
-from demo.money import seed_bulk, seed_donations, seed_small
-from demo.programme import bulk_grant_writer, seed_grants, seed_places
+from demo.bulk import bulk_grant_writer, seed_bulk
+from demo.money import seed_donations, seed_small
+from demo.programme import seed_grants, seed_places
 from demo.site import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USER, bulk_outcome_pages, seed_users
 from fundpool.models import Inflow
 

@@ -3,7 +3,7 @@ from datetime import datetime, time
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from fundpool.donations import gateway, stripe_events
+from fundpool.donations import gateway, reconcile
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             raise CommandError(f"--since must be a date like 2026-09-09, not {since!r}") from None
         moment = timezone.make_aware(datetime.combine(day, time.min))
         try:
-            result = stripe_events.stripe_reconcile(since=moment)
+            result = reconcile.stripe_reconcile(since=moment)
         except gateway.GatewayError as exc:
             raise CommandError(f"Stripe could not be reached: {exc}") from None
         self.stdout.write(
