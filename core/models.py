@@ -31,7 +31,7 @@ class OutboundEmail(models.Model):
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("outgoing email")
-        verbose_name_plural = _("outbox")
+        verbose_name_plural = _("outgoing emails")
         permissions = [("manage_jobs", _("Can see and retry failed background jobs"))]
 
     def __str__(self):

@@ -1,12 +1,19 @@
+from django.templatetags.static import static
 from django.urls import include, path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.ui.tables import Column
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from . import admin_views, audit
-from .admin import PermissionMenuItem
+from .admin import LocalInspectView, PermissionMenuItem
 from .models import OutboundEmail
+
+
+@hooks.register("insert_global_admin_css")
+def admin_phone_css():
+    return format_html('<link rel="stylesheet" href="{}">', static("core/admin-phone.css"))
 
 
 @hooks.register("register_log_actions")
@@ -24,18 +31,17 @@ class OutboxViewSet(ModelViewSet):
     menu_order = 260
     add_to_admin_menu = True
     inspect_view_enabled = True
+    inspect_view_class = LocalInspectView
     copy_view_enabled = False
     list_display = [
         "subject",
         Column("to", label=_("addressed to"), accessor=lambda row: ", ".join(row.recipients)),
-        "kind",
-        "ref",
-        "status",
+        Column("status", label=_("status"), accessor="get_status_display", classname="outbox-status"),
         "attempts",
         "created_at",
         "sent_at",
     ]
-    list_filter = ["status", "kind"]
+    list_filter = ["status"]
     search_fields = ["subject", "to", "ref"]
     inspect_view_fields = [
         "created_at",

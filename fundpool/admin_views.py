@@ -3,25 +3,21 @@ service, and a refusal comes back as a form error in the staff member's language
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, ProtectedError
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import formats, timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, View
-from wagtail.admin.views.generic import DeleteView, IndexView, InspectView
+from wagtail.admin.views.generic import DeleteView, IndexView
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from core.admin import LocalInspectView
 from core.uploads import private_file_response
 from fundpool.ledger import selectors as ledger_selectors
 from fundpool.ledger import services as ledger_services
 
-from . import system_reasons
 from .errors import FundpoolError
 from .forms import DocumentForm, InflowForm, PledgeForm, PledgeReceiveForm, ReasonForm, RefundForm
 from .models import Inflow, InflowDocument, JournalEntry, Pledge
@@ -314,21 +310,6 @@ class InflowDocumentDownloadView(View):
             raise PermissionDenied
         document = get_object_or_404(InflowDocument, pk=pk)
         return private_file_response(document.file, content_type=document.content_type, label=document.title)
-
-
-class LocalInspectView(InspectView):
-    """Wagtail's inspect view, with times in the site's time zone and empty or yes/no values in
-    words rather than None / True / False."""
-
-    def get_field_display_value(self, field_name, field):
-        value = super().get_field_display_value(field_name, field)
-        if isinstance(value, datetime):
-            return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
-        if value is None or value == "":
-            return "—"
-        if isinstance(value, bool):
-            return gettext("Yes") if value else gettext("No")
-        return system_reasons.display(value) if isinstance(value, str) else value
 
 
 class InflowIndexView(IndexView):

@@ -12,8 +12,7 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFi
 from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
-from core.admin import PermissionMenuItem
-from fundpool.admin_views import LocalInspectView
+from core.admin import LocalInspectView, PermissionMenuItem
 
 from . import admin_urls
 from .models import (

@@ -335,3 +335,26 @@ def test_the_demo_seed_sends_its_emails_through_the_outbox(django_capture_on_com
         call_command("seed_demo", stdout=io.StringIO())
     assert OutboundEmail.objects.filter(status=OutboxStatus.SENT).count() >= 5
     assert OutboundEmail.objects.exclude(ref="").exists()
+
+
+def test_an_email_reads_in_the_sites_time_and_in_its_paragraphs(client, staff, settings):
+    from django.utils import formats
+
+    application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
+    notify.application_status_changed(application, "第一段。\n\n第二段。", step="return_for_changes")
+    row = OutboundEmail.objects.get()
+    client.force_login(staff)
+    page = client.get(reverse("outboundemail:inspect", args=[row.pk])).content.decode()
+    assert formats.date_format(timezone.localtime(row.created_at), "DATETIME_FORMAT") in page
+    assert "第一段。</p>" in page and "<p>第二段。</p>" in page and "&lt;p&gt;" not in page
+
+
+def test_an_email_with_markup_in_it_is_plain_text_and_shown_as_text(client, staff):
+    """A reason typed by staff is quoted back in a plain-text email as typed (it was sent as
+    &lt;b&gt; and &amp;), and the outbox's page escapes it."""
+    application = put_in_state(ApplicationFactory(), Status.SUBMITTED)
+    notify.application_status_changed(application, "<script>alert(1)</script> & 'x'\n\n再看", step="return_for_changes")
+    assert "<script>alert(1)</script> & 'x'" in mail.outbox[0].body
+    client.force_login(staff)
+    page = client.get(reverse("outboundemail:inspect", args=[OutboundEmail.objects.get().pk])).content.decode()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -246,3 +246,14 @@ def test_production_settings_require_it_of_finance_and_superusers(monkeypatch):
     production = importlib.import_module("config.settings.production")
     assert set(production.MFA_REQUIRED_ROLES) == {"finance", "superuser"}
     assert importlib.import_module("config.settings.dev").MFA_REQUIRED_ROLES == []
+
+
+def test_a_signed_in_resident_at_an_admin_page_is_told_no_and_not_sent_round_in_circles(client, roles):
+    """Wagtail sends a signed-in person without admin access to the login page with `next`; the
+    login page sent a signed-in person straight back to `next`: round and round, until the browser
+    gave up (ERR_TOO_MANY_REDIRECTS)."""
+    resident = person(roles, "applicant")
+    client.force_login(resident)
+    response = client.get("/admin/jobs/", follow=True)
+    assert response.status_code == 200 and len(response.redirect_chain) <= 2
+    assert "您没有权限访问管理后台" in response.content.decode()

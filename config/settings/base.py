@@ -216,6 +216,10 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[社区公益基金池] "
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+# A signed-in person sent to the login page (Wagtail does so for someone without admin access,
+# with a message) sees it, and may sign in as someone else; sent back to `next`, they went round
+# in circles between the admin and the login page.
+ACCOUNT_AUTHENTICATED_LOGIN_REDIRECTS = False
 # allauth reads this only when AUTH_PASSWORD_VALIDATORS is empty; the validator above holds the rule.
 ACCOUNT_PASSWORD_MIN_LENGTH = 10
 # Failed logins are counted and locked out by django-axes (one mechanism, one message).
