@@ -64,8 +64,9 @@ def stripe_webhook(request):
             event = stripe_events.event_receive(payload)
         else:
             event = stripe_events.event_store(payload)
-            if event.status == EventStatus.RECEIVED:
-                # A worker books it (fundpool/jobs.py); the schedule's sweep takes any job lost here.
+            if event.is_new and event.status == EventStatus.RECEIVED:
+                # A worker books it (fundpool/jobs.py). A repeat queues nothing more: the first
+                # delivery's job is waiting, and the schedule's sweep takes any job that was lost.
                 jobs.enqueue("fundpool.jobs.process_event", event.event_id)
     except donation_services.DonationError as exc:
         logger.warning("stripe webhook: %s", exc)

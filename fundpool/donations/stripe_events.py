@@ -71,6 +71,7 @@ def event_store(payload: dict) -> StripeEvent:
         stored = StripeEvent.objects.defer("payload").get(event_id=event_id)
     elif stored is event and non_finite is not None:
         _alert_event(stored)
+    stored.is_new = stored is event  # this delivery stored it (a repeat finds the first one's row)
     return stored
 
 
