@@ -42,10 +42,7 @@ def job_retry(request, task_id):
         return redirect("core_admin:jobs")
     args = list(failure.args or ()) + [None, [], 1, None]
     func, job_args, kind = args[0], list(args[1] or []), args[3]
+    jobs.forget_failures(func, job_args)
     jobs.enqueue(func, *job_args, kind=kind)
-    for row in Failure.objects.filter(func=jobs.RUNNER):
-        other = list(row.args or ()) + [None, []]
-        if other[0] == func and list(other[1] or []) == job_args:
-            row.delete()
     messages.success(request, _("The job is queued again."))
     return redirect("core_admin:jobs")

@@ -76,7 +76,7 @@ def run(func: str, args: list, attempt: int = 1, kind: str | None = None):
     """Run one job; on failure, try again later or give up (see the module's docstring)."""
     function = import_string(func)
     try:
-        return function(*args)
+        result = function(*args)
     except Exception as exc:
         if attempt < settings.JOB_RETRIES:
             delay = backoff(attempt)
@@ -87,6 +87,22 @@ def run(func: str, args: list, attempt: int = 1, kind: str | None = None):
         if func != "core.outbox.deliver":  # an email that cannot go is in the outbox; an alert would not go either
             _tell_staff(func, args, attempt, exc)
         raise GaveUp(f"{func}{tuple(args)!r}: {type(exc).__name__}: {exc}") from exc
+    if attempt > 1:
+        forget_failures(func, args)  # done at last: its failed tries leave the admin's list
+    return result
+
+
+def forget_failures(func: str, args) -> int:
+    """Delete the recorded failed tries of one job (func and args)."""
+    from django_q.models import Failure
+
+    gone = 0
+    for row in Failure.objects.filter(func=RUNNER).only("id", "args"):
+        other = list(row.args or ()) + [None, []]
+        if other[0] == func and list(other[1] or []) == list(args):
+            row.delete()
+            gone += 1
+    return gone
 
 
 def _tell_staff(func: str, args, attempt: int, exc: Exception) -> None:

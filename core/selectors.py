@@ -35,17 +35,11 @@ class FailedJob:
 
 def failed_jobs(*, limit: int = 200) -> list[FailedJob]:
     """Jobs whose last try failed, newest first, with when each is tried again (or that it was given
-    up). Tries that later succeeded are not listed."""
-    from django_q.models import Failure, Schedule, Success
+    up)."""
+    from django_q.models import Failure, Schedule
 
     out = []
     rows = list(Failure.objects.filter(func=RUNNER).order_by("-stopped")[: limit * 2])
-    succeeded = {}
-    if rows:
-        for done in Success.objects.filter(func=RUNNER, stopped__gte=rows[-1].stopped).only("args", "stopped"):
-            a = list(done.args or ()) + [None, []]
-            key = (a[0], tuple(a[1] or ()))
-            succeeded[key] = max(succeeded.get(key, done.stopped), done.stopped)
     pending = {
         s.name: s.next_run
         for s in Schedule.objects.filter(func=RUNNER, name__startswith="retry ").only("name", "next_run")
@@ -55,8 +49,8 @@ def failed_jobs(*, limit: int = 200) -> list[FailedJob]:
         args = list(row.args or ())
         func, job_args, attempt = (args + [None, [], 1])[:3]
         key = (func, tuple(job_args or ()))
-        if key in seen or succeeded.get(key, row.stopped) > row.stopped:
-            continue  # an earlier try of the same job, or one that a later try got done
+        if key in seen:
+            continue  # an earlier try of the same job (a try that succeeds forgets them: core.jobs.run)
         seen.add(key)
         next_try = pending.get(retry_name(func, job_args or [], (attempt or 1) + 1))
         out.append(

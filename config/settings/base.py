@@ -322,7 +322,9 @@ Q_CLUSTER = {
     # A job that raised is acknowledged; core/jobs.py schedules its next try with backoff.
     "ack_failures": True,
     "catch_up": False,
-    "save_limit": 1000,
+    # Jobs that succeeded are not kept (each kept result cost every job a look at the others);
+    # failed tries are, for the admin's 后台任务 screen, until a later try succeeds.
+    "save_limit": -1,
     "poll": 1,
     "label": "后台任务 Background jobs",
 }
