@@ -291,7 +291,13 @@ def seed_grants(*, seed: int = 2026, applicant=None, staff=None, reviewers=(), c
         after_signing=lambda a: _deliver(a, stage="overspent", staff=staff, rng=rng),
     )
     made += 1
-    on_notice = Application.objects.filter(status=Status.ON_NOTICE).first()
+    # A second award on public notice, whose notice (shortened for the demo) ends a few minutes
+    # after the demo is loaded: under `make run` the worker's schedule confirms it by itself.
+    soon = _application(main, filed[3], problems.get("youth"), f"{PROJECT_TITLES['youth']}（{filed[3].name}）", rng)
+    _walk(soon, PATHS[Status.ON_NOTICE], (decider, staff), list(reviewers), rng)
+    Application.objects.filter(pk=soon.pk).update(notice_ends_at=timezone.now() + timedelta(minutes=3))
+    made += 1
+    on_notice = Application.objects.filter(status=Status.ON_NOTICE).exclude(pk=soon.pk).order_by("pk").first()
     if on_notice is not None:
         filed = award_services.objection_submit(
             application=on_notice,

@@ -334,8 +334,18 @@ def test_staff_read_the_outbox_and_the_application_page_says_who_was_told(client
 
 @pytest.mark.slow
 def test_the_demo_seed_sends_its_emails_through_the_outbox(transactional_db):
-    """As under `make run`: each of the seed's steps commits, and its emails go to the outbox."""
+    """As under `make run`: each of the seed's steps commits, and its emails go to the outbox. One
+    award's notice ends minutes after the seed, with no objection: the close-notices job (every
+    minute under `make run`) confirms it once it has ended."""
+    from grants.models import Application
+
     call_command("seed_demo", stdout=io.StringIO())
+    soon = Application.objects.get(status=Status.ON_NOTICE, objections__isnull=True)
+    assert timezone.now() < soon.notice_ends_at < timezone.now() + timedelta(minutes=5)
+    type(soon).objects.filter(pk=soon.pk).update(notice_ends_at=timezone.now())  # three minutes later
+    jobs.run("grants.jobs.close_notices", [])
+    soon.refresh_from_db()
+    assert soon.status == Status.AWARDED
     assert OutboundEmail.objects.filter(status=OutboxStatus.SENT).count() >= 5
     assert OutboundEmail.objects.exclude(ref="").exists()
 

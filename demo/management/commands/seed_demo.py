@@ -67,7 +67,8 @@ class Command(BaseCommand):
         if grants["applications"]:
             self.stdout.write(
                 f"seed_demo: {grants['applications']} applications, one in every lifecycle state; "
-                "reviews scored, a proposed award on public notice with an objection."
+                "reviews scored, a proposed award on public notice with an objection, and another whose notice ends "
+                "in 3 minutes (the worker confirms it by itself)."
             )
         self._publish_outcomes()
         gifts = seed_donations(staff=users["staff"])
