@@ -2,7 +2,6 @@ import logging
 
 import stripe
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import cache_control
@@ -64,14 +63,12 @@ def stripe_webhook(request):
         if settings.STRIPE_PROCESS_INLINE:
             event = stripe_events.event_receive(payload)
         else:
-            # The event and its job are written in one transaction (the job broker is this
-            # database): one commit, and never one without the other.
-            with transaction.atomic(savepoint=False):  # (no savepoint: a repeat stays one statement)
-                event = stripe_events.event_store(payload)
-                if event.is_new and event.status == EventStatus.RECEIVED:
-                    # A worker books it (fundpool/jobs.py). A repeat queues nothing more: the first
-                    # delivery's job is waiting, and the schedule's sweep takes any job that was lost.
-                    jobs.enqueue("fundpool.jobs.process_event", event.event_id)
+            event = stripe_events.event_store(payload)
+            if event.is_new and event.status == EventStatus.RECEIVED:
+                # A worker books it (fundpool/jobs.py). A repeat queues nothing more: the first
+                # delivery's job is waiting, and the schedule's sweep takes any job that was lost
+                # (the process stopping between the two writes, say).
+                jobs.enqueue("fundpool.jobs.process_event", event.event_id)
     except donation_services.DonationError as exc:
         logger.warning("stripe webhook: %s", exc)
         return HttpResponse(str(exc), status=400, content_type="text/plain")
