@@ -2,6 +2,7 @@ from django.urls import path
 
 from grants.applications import admin_views as application_admin_views
 from grants.award import admin_views as award_admin_views
+from grants.conversation import admin_views as conversation_admin_views
 from grants.delivery import admin_views as delivery_admin_views
 from grants.groups import admin_views as group_admin_views
 from grants.overview import admin_views as overview_admin_views
@@ -14,12 +15,18 @@ urlpatterns = [
     path("calls/<int:pk>/results.pdf", review_admin_views.call_results_pdf, name="call_results_pdf"),
     path("calls/<int:pk>/autoassign/", review_admin_views.call_autoassign, name="call_autoassign"),
     path("objections/<int:pk>/resolve/", award_admin_views.objection_resolve, name="objection_resolve"),
+    path("objections/<int:pk>/reply/", award_admin_views.objection_reply, name="objection_reply"),
     path("objections/<int:pk>/verify/", award_admin_views.objection_verify, name="objection_verify"),
     path("applications/<int:pk>/objections/dismiss/", award_admin_views.objections_dismiss, name="objections_dismiss"),
     path("applications/<int:pk>/", overview_admin_views.application_detail, name="application"),
     path("applications/<int:pk>/step/<slug:name>/", overview_admin_views.application_step, name="application_step"),
     path("applications/<int:pk>/reviewers/", review_admin_views.application_reviewers, name="application_reviewers"),
     path("assignments/<int:pk>/reinstate/", review_admin_views.review_reinstate, name="review_reinstate"),
+    path("applications/<int:pk>/thread/", conversation_admin_views.thread, name="thread"),
+    path("applications/<int:pk>/requests/new/", conversation_admin_views.info_request_new, name="info_request_new"),
+    path("questions/<int:pk>/relay/", conversation_admin_views.question_relay, name="question_relay"),
+    path("request-items/<int:pk>/accept/", conversation_admin_views.item_accept, name="item_accept"),
+    path("request-items/<int:pk>/again/", conversation_admin_views.item_again, name="item_again"),
     path("groups/<int:pk>/filing/", group_admin_views.group_filing, name="group_filing"),
     path("lifecycle/", overview_admin_views.lifecycle_page, name="lifecycle"),
     path("delivery/", delivery_admin_views.warnings, name="warnings"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .award.documents import agreement_pdf
 from .award.services import notices_close, objection_digest_send
+from .conversation.reminders import info_reminders_send
 from .delivery.reminders import reminders_send
 from .models import Agreement
 
@@ -20,7 +21,11 @@ def close_notices() -> str:
 
 def send_reminders() -> str:
     run = reminders_send()
-    return f"{run.tranches_due} tranche(s) became due, {run.emails} email(s) sent, {run.skipped} already sent today"
+    info = info_reminders_send()
+    return (
+        f"{run.tranches_due} tranche(s) became due, {run.emails} email(s) sent, {run.skipped} already sent today; "
+        f"{info.emails} reminder(s) of requested information"
+    )
 
 
 def freeze_agreement(agreement_id: int) -> str:

@@ -95,19 +95,24 @@ def application_status_changed(application, reason: str, *, step: str) -> None:
         )
 
 
-def decider_emails() -> list[str]:
-    """Everyone who decides objections (and awards): they get the objection digest."""
+def people_with(codename: str) -> list[str]:
+    """The addresses of everyone active who holds grants' permission `codename` (superusers too)."""
     from django.contrib.auth import get_user_model
     from django.db.models import Q
 
     User = get_user_model()
-    deciders = User.objects.filter(
+    people = User.objects.filter(
         Q(is_superuser=True)
-        | Q(groups__permissions__codename="decide_application")
-        | Q(user_permissions__codename="decide_application"),
+        | Q(groups__permissions__codename=codename, groups__permissions__content_type__app_label="grants")
+        | Q(user_permissions__codename=codename, user_permissions__content_type__app_label="grants"),
         is_active=True,
     ).distinct()
-    return sorted({e for e in deciders.values_list("email", flat=True) if e})
+    return sorted({e for e in people.values_list("email", flat=True) if e})
+
+
+def decider_emails() -> list[str]:
+    """Everyone who decides objections (and awards): they get the objection digest."""
+    return people_with("decide_application")
 
 
 def objection_confirm_link(objection) -> None:
@@ -123,6 +128,22 @@ def objection_confirm_link(objection) -> None:
             # As typed, with full-width characters (＠, ．) made plain.
             [unicodedata.normalize("NFKC", objection.contact).strip()],
             ref=objection.application.reference,
+        )
+
+
+def objection_answered(objection) -> None:
+    """Tell an objector who gave an email address that the fund answered, with their private link."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("The fund answered your objection %(reference)s") % {"reference": objection.reference},
+            "grants/email/objection_answered.txt",
+            {"objection": objection, "path": reverse("grants:objection_page", args=[objection.page_token()])},
+            [unicodedata.normalize("NFKC", objection.contact).strip()],
+            ref=objection.application.reference,
+            kind="objection_answered",
         )
 
 

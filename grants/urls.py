@@ -2,6 +2,7 @@ from django.urls import path
 
 from grants.applications import views as application_views
 from grants.award import views as award_views
+from grants.conversation import views as conversation_views
 from grants.delivery import views as delivery_views
 from grants.groups import views as group_views
 from grants.overview import views as overview_views
@@ -41,6 +42,11 @@ urlpatterns = [
     path("photos/<int:pk>/", delivery_views.photo, name="photo"),
     path("receipts/<int:pk>/", delivery_views.receipt, name="receipt"),
     path("review/reports/<int:pk>/", delivery_views.trustee_report, name="trustee_report"),
+    path("applications/<int:pk>/messages/", conversation_views.thread, name="thread"),
+    path("messages/files/<int:pk>/", conversation_views.message_file, name="message_file"),
+    path("requests/items/<int:pk>/done/", conversation_views.item_done, name="item_done"),
+    path("review/<int:pk>/questions/", conversation_views.review_question, name="review_question"),
+    path("notice/objections/<str:token>/", conversation_views.objection_page, name="objection_page"),
     path("feedback/<int:pk>/", delivery_views.feedback, name="feedback"),
     path("feedback/<int:pk>/qr.svg", delivery_views.feedback_qr, name="feedback_qr"),
 ]

@@ -20,6 +20,7 @@ from grants.applications import services as application_services
 from grants.applications.forms import ApplicationForm, AttachmentForm, BudgetLineFormSet, MilestoneFormSet
 from grants.applications.services import LineInput, MilestoneInput
 from grants.common import GrantsError
+from grants.conversation import selectors as conversation_selectors
 from grants.fields import ReasonForm
 from grants.groups import selectors as group_selectors
 from grants.lifecycle import DELIVERY_STATES
@@ -271,6 +272,11 @@ def application_detail(request, pk):
             "can_withdraw": application.status in lifecycle.BEFORE_DELIVERY,
             "is_project": application.status in DELIVERY_STATES,
             "withdraw_form": ReasonForm(label=lifecycle.STEPS["withdraw"].applicant_reason_label),
+            "unread": conversation_selectors.unread_by_application(
+                user=request.user, application_ids=[application.pk], side="group"
+            ).get(application.pk, 0),
+            "open_items": list(conversation_selectors.open_items(application=application)),
+            "today": timezone.localdate(),
         },
     )
 

@@ -35,6 +35,23 @@ def objection_resolve(request, pk):
 
 
 @require_POST
+def objection_reply(request, pk):
+    """Staff answer the objector; the answer appears on the objector's private page."""
+    from grants.models import Objection
+
+    require_perm(request, "grants.decide_application")
+    objection = get_object_or_404(Objection, pk=pk)
+    try:
+        award_services.objection_reply(objection=objection, actor=request.user, text=request.POST.get("reply", ""))
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The answer is on the objector's private page."))
+    return redirect(f"{redirect('grants_admin:application', pk=objection.application_id).url}#objection-{objection.pk}")
+
+
+@require_POST
 def objection_verify(request, pk):
     """Staff called the objector's number and enter the code they were told."""
     from grants.models import Objection

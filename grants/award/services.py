@@ -274,3 +274,23 @@ def notices_close(*, now=None) -> list[Application]:
         except GrantsError:
             continue  # changed meanwhile; the next run looks again
     return confirmed
+
+
+@transaction.atomic
+def objection_reply(*, objection: Objection, actor, text: str) -> Objection:
+    """Staff's answer to the objector, shown on the objector's private page (and emailed to them
+    when they gave an email address). Nothing of it is public."""
+    if not (actor and actor.has_perm("grants.decide_application")):
+        raise GrantsError(_("You may not answer objections."))
+    text = (text or "").replace("\r\n", "\n").strip()
+    if not text:
+        raise GrantsError(_("Write the answer before sending."))
+    if len(text) > MAX_TEXT:
+        raise GrantsError(_("The answer holds at most %(n)s characters.") % {"n": MAX_TEXT})
+    objection = Objection.objects.select_for_update().select_related("application").get(pk=objection.pk)
+    objection.reply, objection.replied_at, objection.replied_by = text, timezone.now(), acting_user(actor)
+    objection.save(update_fields=["reply", "replied_at", "replied_by"])
+    audit.record(objection, "grants.objection_reply", by=actor)
+    if objection.contact_method == ContactMethod.EMAIL:
+        transaction.on_commit(lambda: notify.objection_answered(objection))
+    return objection

@@ -43,6 +43,16 @@ from .common import (  # noqa: F401
     TrancheTrigger,
     _private_storage,
 )
+from .conversation import (  # noqa: F401
+    InfoRequest,
+    InfoRequestItem,
+    ItemStatus,
+    Message,
+    MessageAttachment,
+    MessageKind,
+    Thread,
+    ThreadRead,
+)
 from .delivery import (  # noqa: F401
     Activity,
     Expense,

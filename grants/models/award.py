@@ -13,6 +13,16 @@ from fundpool.models import MONEY
 from grants.models.applications import Application
 from grants.models.common import ContactMethod, ObjectionStatus, TrancheStatus, TrancheTrigger, _private_storage
 
+_REFERENCE_LETTERS = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # nothing that reads as another (0/O, 1/I/L)
+
+
+def objection_reference() -> str:
+    """A new objection reference such as "YY-7K3M9Q2H": random, so it tells nothing of how many
+    objections there are, and easy to read out on the phone."""
+    import secrets
+
+    return "YY-" + "".join(secrets.choice(_REFERENCE_LETTERS) for _ in range(8))
+
 
 class ObjectionDigest(models.Model):
     """One email to the fund's deciders listing the objections received since the last one; each
@@ -65,6 +75,14 @@ class Objection(models.Model):
         ObjectionDigest, null=True, blank=True, on_delete=models.PROTECT, related_name="objections"
     )
     created_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    # The objector's reference (shown to them, said on the phone) and staff's answer, which appears
+    # on their private page (`page_token`); neither is public.
+    reference = models.CharField(_("reference"), max_length=12, unique=True, null=True, blank=True)
+    reply = models.TextField(_("answer to the objector"), blank=True)
+    replied_at = models.DateTimeField(null=True, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -81,6 +99,11 @@ class Objection(models.Model):
     def __str__(self):
         return f"#{self.pk} → {self.application}"
 
+    def save(self, *args, **kwargs):
+        if not self.reference:
+            self.reference = objection_reference()
+        super().save(*args, **kwargs)
+
     @property
     def awaits_phone_check(self) -> bool:
         return self.status == ObjectionStatus.PENDING and self.contact_method == ContactMethod.PHONE
@@ -96,6 +119,22 @@ class Objection(models.Model):
         except (signing.BadSignature, ValueError, TypeError):
             return None
         return cls.objects.select_related("application").filter(pk=pk, contact_key=key).first()
+
+    PAGE_SALT = "grants.objection.page"
+
+    def page_token(self) -> str:
+        """The signed token of the objector's private page (no expiry: the answer may come late)."""
+        return signing.dumps([self.pk, self.reference], salt=self.PAGE_SALT)
+
+    @classmethod
+    def for_page_token(cls, token: str) -> Objection | None:
+        try:
+            pk, reference = signing.loads(str(token)[:400], salt=cls.PAGE_SALT)
+        except (signing.BadSignature, ValueError, TypeError):
+            return None
+        if not reference:
+            return None
+        return cls.objects.select_related("application").filter(pk=pk, reference=reference).first()
 
     def phone_code(self) -> str:
         """The six digits the objector is shown and reads out when staff call. Derived with the

@@ -109,6 +109,9 @@ class Call(ClusterableModel):
     reviewers_per_application = models.PositiveSmallIntegerField(_("reviewers per application"), default=3)
     notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
     blind_review = models.BooleanField(_("blind review"), default=False)
+    review_days = models.PositiveSmallIntegerField(
+        _("days for a review"), default=14, help_text=_("Each assignment is due this many days after it is made.")
+    )
     disagreement_threshold = models.DecimalField(
         _("disagreement threshold (points)"),
         max_digits=5,

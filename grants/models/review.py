@@ -42,6 +42,8 @@ class ReviewAssignment(models.Model):
     declared_at = models.DateTimeField(_("declared at"), null=True, blank=True)
     conflict_note = models.CharField(_("conflict of interest"), max_length=300, blank=True)
     assigned_at = models.DateTimeField(auto_now_add=True)
+    # When the review is due: the call's review period from assignment, unless staff set another.
+    due_on = models.DateField(_("review due by"), null=True, blank=True)
     assigned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -15,6 +15,8 @@ from grants.applications import selectors as application_selectors
 from grants.award import selectors as award_selectors
 from grants.award.forms import AwardForm, SignForm
 from grants.common import GrantsError, require_perm
+from grants.conversation import selectors as conversation_selectors
+from grants.conversation.rules import is_fund_staff
 from grants.delivery import selectors as delivery_selectors
 from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
 from grants.fields import ReasonForm
@@ -70,6 +72,11 @@ def application_detail(request, pk):
             "evaluation_form": EvaluationForm(),
             "recovery_form": RecoveryReceiveForm(),
             "today": timezone.localdate(),
+            "may_converse": is_fund_staff(request.user),
+            "unread": conversation_selectors.unread_by_application(
+                user=request.user, application_ids=[application.pk], side="fund"
+            ).get(application.pk, 0),
+            "open_items": conversation_selectors.open_items(application=application).count(),
             "candidates": review_selectors.reviewer_candidates(application=application)
             if application.status in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
             and request.user.has_perm("grants.screen_application")

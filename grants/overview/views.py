@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from grants.applications import selectors as application_selectors
+from grants.conversation import selectors as conversation_selectors
 from grants.delivery.selectors import reports_for_trustee
 from grants.groups import selectors as group_selectors
 from grants.lifecycle import DELIVERY_STATES
@@ -18,9 +20,14 @@ from grants.review import selectors as review_selectors
 @require_GET
 def dashboard(request):
     applications = list(application_selectors.application_list_for_user(user=request.user))
+    ids = [a.pk for a in applications]
+    unread = conversation_selectors.unread_by_application(user=request.user, application_ids=ids, side="group")
+    asked = conversation_selectors.open_items_for(application_ids=ids)
     for application in applications:
         application.next_steps = application_selectors.application_next_steps(application=application)
         application.is_project = application.status in DELIVERY_STATES
+        application.unread = unread.get(application.pk, 0)
+        application.asked = asked.get(application.pk, [])
     return render(
         request,
         "grants/dashboard.html",
@@ -28,6 +35,9 @@ def dashboard(request):
             "groups": group_selectors.group_list_for_user(user=request.user),
             "applications": applications,
             "open_calls": application_selectors.call_list_open(),
+            # New messages and open requests first.
+            "waiting": [a for a in applications if a.unread or a.asked],
+            "today": timezone.localdate(),
         },
     )
 

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET
 from core.uploads import private_file_response
 from grants import lifecycle
 from grants.common import GrantsError
+from grants.conversation import selectors as conversation_selectors
+from grants.conversation.views import new_nonce
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
 from grants.review.forms import DeclarationForm, ReviewerProfileForm, ReviewForm
@@ -118,6 +120,11 @@ def review_detail(request, pk):
             "attachments": [
                 a for a in application.attachments.all() if not (application.call.blind_review and a.identifying)
             ],
+            # Questions for the group, through staff, with the group's answers (never who wrote them).
+            "questions": conversation_selectors.questions_for_reviewer(assignment=assignment),
+            "may_ask": application.status in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW)
+            and not (review and review.submitted_at),
+            "nonce": new_nonce(),
         },
     )
 

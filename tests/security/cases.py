@@ -320,6 +320,30 @@ def build_world() -> SimpleNamespace:
         source_type=SourceType.DONATION, amount=Decimal("10.00"), received_on=yesterday, description="spare"
     ).entry
 
+    # A conversation about the application under review: a message from staff with a file, an
+    # internal note with a file, a reviewer's question, and a request for information.
+    from grants.conversation import services as conversation_services
+
+    w.fund_message = conversation_services.message_send(
+        application=w.in_review, user=staff, body="请补充成员名单", as_fund=True, files=[pdf("ask.pdf")]
+    ).message
+    w.message_file = w.fund_message.attachments.get()
+    w.note = conversation_services.message_send(
+        application=w.in_review,
+        user=staff,
+        body="内部：组长电话已核实",
+        as_fund=True,
+        internal=True,
+        files=[pdf("n.pdf")],
+    ).message
+    w.note_file = w.note.attachments.get()
+    w.question = conversation_services.question_ask(assignment=w.assignment, user=assigned, body="场地在哪里？")
+    w.info_item = conversation_services.info_request_create(
+        application=w.in_review,
+        user=staff,
+        items=[conversation_services.ItemInput("成员签名名单", today + timedelta(days=7))],
+    ).items.get()
+
     w.report_year = today.year - 1
     w.job = DocumentJob.objects.create(
         year=w.report_year,
@@ -527,6 +551,37 @@ CASES: list[Case] = [
         lambda w: {"pk": w.assignment.pk, "attachment_pk": w.identifying_attachment.pk},
         variant="identifying file under blind review",
     ),
+    # --- conversations (grants/conversation/) ---
+    # The group's thread: its members read and write; a thread one does not belong to is a 404.
+    Case(
+        "grants:thread",
+        _pk("in_review"),
+        see={OWNER},
+        post={OWNER},
+        data=lambda w: {"body": "名单已上传", "nonce": "sec-1"},
+        effect=True,
+        leaks=lambda w: ["组长电话已核实", "场地在哪里"],
+    ),
+    Case("grants:message_file", _pk("message_file"), see={OWNER, STAFF}),
+    Case("grants:message_file", _pk("note_file"), see={STAFF}, variant="internal note"),
+    Case("grants:item_done", _pk("info_item"), post={OWNER}, effect=True),
+    # Only the assigned reviewer asks, on their own assignment.
+    Case(
+        "grants:review_question",
+        _pk("assignment"),
+        post={ASSIGNED},
+        data=lambda w: {"body": "预算为何这么高？", "nonce": "sec-q"},
+        effect=True,
+    ),
+    Case("grants:review_question", _pk("other_assignment"), data=lambda w: {"body": "x"}, variant="another reviewer's"),
+    # The objector's private page: its signed link is the authority; it never shows who objected.
+    Case(
+        "grants:objection_page",
+        lambda w: {"token": w.objection.page_token()},
+        see=EVERYONE,
+        leaks=lambda w: [w.objection.name, w.objection.contact],
+    ),
+    Case("grants:objection_page", _guess, variant="guessed token"),
     # --- delivery (grants/delivery_views.py) ---
     Case("grants:project", _pk("project"), see={OWNER}, post={OWNER}),
     Case(
@@ -611,6 +666,43 @@ CASES: list[Case] = [
     Case("grants_admin:call_results", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_results_pdf", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_autoassign", _pk("call"), post={STAFF}),
+    Case(
+        "grants_admin:thread",
+        _pk("in_review"),
+        see={STAFF},
+        post={STAFF},
+        data=lambda w: {"body": "收到", "kind": "note", "nonce": "sec-s"},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:info_request_new",
+        _pk("in_review"),
+        post={STAFF},
+        data=lambda w: {"label": ["场地证明"], "due_on": [(w.today + timedelta(days=3)).isoformat()]},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:question_relay",
+        _pk("question"),
+        post={STAFF},
+        data=lambda w: {"body": "评审想知道场地在哪里", "nonce": "sec-r"},
+        effect=True,
+    ),
+    Case("grants_admin:item_accept", _pk("info_item"), post={STAFF}, effect=True),
+    Case(
+        "grants_admin:item_again",
+        _pk("info_item"),
+        post={STAFF},
+        data=lambda w: {"reason": "缺签名", "due_on": (w.today + timedelta(days=5)).isoformat()},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:objection_reply",
+        _pk("objection"),
+        post={STAFF},
+        data=lambda w: {"reply": "已核实，感谢监督"},
+        effect=True,
+    ),
     Case(
         "grants_admin:objection_resolve",
         _pk("objection"),

@@ -39,6 +39,9 @@ def _read(response) -> str:
 
 # The one GET that changes something, and why that is safe without a CSRF token.
 GET_CHANGES = {
+    "grants:thread": "opening a conversation records that the reader has read it (their own read mark, "
+    "nothing else); forging it would only mark someone's messages as read",
+    "grants_admin:thread": "the same read mark, for staff",
     "donate_cancel": "Checkout sends the donor back here on cancelling; the donation's private token "
     "is the authority, and cancelling a gift not yet paid only forgets the donor's details",
 }

@@ -1,0 +1,171 @@
+"""Staff's side of a conversation in the admin: messages and internal notes, reviewers' questions
+to pass on, and requests for information with their items to accept or ask again."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from grants.common import GrantsError, require_perm
+from grants.models import InfoRequestItem, Message, MessageKind
+
+from . import selectors, services
+from .rules import is_fund_staff
+from .views import new_nonce
+
+ITEM_ROWS = 5
+
+
+def _staff(request):
+    require_perm(request, "grants.view_application")
+    if not is_fund_staff(request.user):
+        raise PermissionDenied
+
+
+def _back(pk, anchor=""):
+    response = redirect("grants_admin:thread", pk=pk)
+    if anchor:
+        response["Location"] += f"#{anchor}"
+    return response
+
+
+def _errors(request, exc: GrantsError):
+    for m in exc.messages:
+        messages.error(request, m)
+
+
+def _date(value: str):
+    try:
+        return datetime.date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+def thread(request, pk):
+    _staff(request)
+    application = selectors.application_for_staff(pk=pk)
+    keep = None
+    if request.method == "POST":
+        try:
+            sent = services.message_send(
+                application=application,
+                user=request.user,
+                body=request.POST.get("body", ""),
+                as_fund=True,
+                internal=request.POST.get("kind") == "note",
+                files=request.FILES.getlist("files"),
+                nonce=request.POST.get("nonce", ""),
+            )
+        except GrantsError as exc:
+            _errors(request, exc)
+            keep = request.POST
+        else:
+            if sent.created:
+                messages.success(
+                    request,
+                    _("Note kept; the group does not see it.")
+                    if sent.message.kind == MessageKind.NOTE
+                    else _("Sent to the group, by email and on its page."),
+                )
+            return _back(pk, f"m{sent.message.pk}")
+    last_read = selectors.read_at(application=application, user=request.user)
+    page = render(
+        request,
+        "grants/admin/thread.html",
+        {
+            "application": application,
+            "thread_messages": list(selectors.messages_for(application=application, side="fund")),
+            "last_read": last_read,
+            "questions": list(selectors.unrelayed_questions(application=application)),
+            "items": list(selectors.all_items(application=application)),
+            "nonce": (keep or {}).get("nonce") or new_nonce(),
+            "rfi_nonce": new_nonce(),
+            "body": (keep or {}).get("body", ""),
+            "kind": (keep or {}).get("kind", "message"),
+            "item_rows": range(ITEM_ROWS),
+            "today": timezone.localdate(),
+            "default_due": timezone.localdate() + datetime.timedelta(days=7),
+            "max_length": Message.MAX_LENGTH,
+        },
+        status=400 if keep is not None else 200,
+    )
+    services.thread_read(application=application, user=request.user)
+    return page
+
+
+@require_POST
+def question_relay(request, pk):
+    _staff(request)
+    question = get_object_or_404(Message.objects.select_related("thread"), pk=pk, kind=MessageKind.QUESTION)
+    try:
+        services.question_relay(
+            question=question, user=request.user, body=request.POST.get("body", ""), nonce=request.POST.get("nonce", "")
+        )
+    except GrantsError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("The question went to the group."))
+    return _back(question.thread.application_id)
+
+
+@require_POST
+def info_request_new(request, pk):
+    _staff(request)
+    application = selectors.application_for_staff(pk=pk)
+    labels = request.POST.getlist("label")
+    dues = request.POST.getlist("due_on")
+    items = [
+        services.ItemInput(label, _date(due) if due.strip() else None)
+        for label, due in zip(labels, dues, strict=False)
+        if label.strip() or due.strip()
+    ]
+    bad_dates = [due for label, due in zip(labels, dues, strict=False) if due.strip() and _date(due) is None]
+    if bad_dates:
+        messages.error(request, _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": bad_dates[0][:20]})
+        return _back(pk, "request")
+    try:
+        services.info_request_create(
+            application=application,
+            user=request.user,
+            items=items,
+            note=request.POST.get("note", ""),
+            nonce=request.POST.get("nonce", ""),
+        )
+    except GrantsError as exc:
+        _errors(request, exc)
+        return _back(pk, "request")
+    messages.success(request, _("Asked. The group sees the items on its dashboard and is told by email."))
+    return _back(pk, "items")
+
+
+@require_POST
+def item_accept(request, pk):
+    _staff(request)
+    item = get_object_or_404(InfoRequestItem.objects.select_related("request"), pk=pk)
+    try:
+        services.item_accept(item=item, user=request.user)
+    except GrantsError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Accepted: “%(label)s”.") % {"label": item.label})
+    return _back(item.request.application_id, "items")
+
+
+@require_POST
+def item_again(request, pk):
+    _staff(request)
+    item = get_object_or_404(InfoRequestItem.objects.select_related("request"), pk=pk)
+    due = request.POST.get("due_on", "")
+    try:
+        services.item_ask_again(item=item, user=request.user, reason=request.POST.get("reason", ""), due_on=_date(due))
+    except GrantsError as exc:
+        _errors(request, exc)
+    else:
+        messages.success(request, _("Asked again; the group is told."))
+    return _back(item.request.application_id, "items")
