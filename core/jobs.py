@@ -137,6 +137,8 @@ SCHEDULES = [
     # Public notices that ended are closed (and the objection digest sent): hourly in production,
     # every minute under `make run`, so that a newcomer sees a notice close.
     Scheduled("close notices", "grants.jobs.close_notices", "JOB_CLOSE_NOTICES_EVERY"),
+    # The daily digest of the notifications people chose to get once a day.
+    Scheduled("daily digest", "core.notifications.send_digests", "JOB_DIGEST_EVERY"),
     # Reminders of what is due, once a day (each person at most one a day).
     Scheduled("send reminders", "grants.jobs.send_reminders", "JOB_REMINDERS_EVERY"),
     # Safety nets: Stripe events and requested documents that no job took (a job lost before it

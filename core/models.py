@@ -1,6 +1,7 @@
 """The outbox: every email the site sends is a row here first, then delivered by a background job
 (core/outbox.py), so that staff can read what was sent, to whom, when, and whether it went."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +11,10 @@ class OutboxStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Failed (being retried)")
     GAVE_UP = "gave_up", _("Not sent (given up)")
+    # The person chose a daily digest for this kind (core/notifications.py): kept here, then sent
+    # within the next digest, which the row points to.
+    HELD = "held", _("Held for the daily digest")
+    DIGESTED = "digested", _("Sent in a daily digest")
 
 
 class OutboundEmail(models.Model):
@@ -27,6 +32,9 @@ class OutboundEmail(models.Model):
     attempts = models.PositiveSmallIntegerField(_("tries"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    digest = models.ForeignKey(
+        "self", verbose_name=_("daily digest"), null=True, blank=True, on_delete=models.PROTECT, related_name="held"
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -40,3 +48,17 @@ class OutboundEmail(models.Model):
     @property
     def recipients(self) -> list[str]:
         return [a for a in self.to.split("\n") if a]
+
+
+class NotificationPreference(models.Model):
+    """How one person wants one kind of notification: at once (no row), or in a daily digest."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    kind = models.CharField(_("kind"), max_length=60)
+    daily = models.BooleanField(_("in the daily digest"), default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once")]
+
+    def __str__(self):
+        return f"{self.user_id}:{self.kind}"

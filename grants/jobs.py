@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .award.documents import agreement_pdf
 from .award.services import notices_close, objection_digest_send
-from .conversation.reminders import info_reminders_send
+from .conversation.reminders import info_reminders_send, review_reminders_send
 from .delivery.reminders import reminders_send
 from .models import Agreement
 
@@ -22,9 +22,10 @@ def close_notices() -> str:
 def send_reminders() -> str:
     run = reminders_send()
     info = info_reminders_send()
+    reviews = review_reminders_send()
     return (
         f"{run.tranches_due} tranche(s) became due, {run.emails} email(s) sent, {run.skipped} already sent today; "
-        f"{info.emails} reminder(s) of requested information"
+        f"{info.emails} reminder(s) of requested information, {reviews} of reviews"
     )
 
 

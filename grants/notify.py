@@ -10,6 +10,7 @@ from django.core.mail import EmailMessage
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core import notifications
 from core.outbox import KIND_HEADER, REF_HEADER
 from core.site import site_url
 
@@ -25,12 +26,19 @@ def _send(subject: str, template: str, context: dict, recipients: list[str], *, 
     recipients = sorted({r for r in recipients if r})
     if not recipients:
         return
+    kind = kind or template.rsplit("/", 1)[-1].removesuffix(".txt")
     with translation.override(settings.LANGUAGE_CODE):
         # Templates write their links as {{ site_url }}{% url … %}: the site's address, SITE_BASE_URL.
         body = render_to_string(template, {"site_url": site_url(), **context})
-        headers = {REF_HEADER: ref, KIND_HEADER: kind or template.rsplit("/", 1)[-1].removesuffix(".txt")}
+        headers = {REF_HEADER: ref, KIND_HEADER: kind}
         try:
-            EmailMessage(str(subject), body, None, recipients, headers=headers).send()
+            # Whoever chose the daily digest for this kind gets it there (held in the outbox).
+            daily = notifications.daily_recipients(kind, recipients)
+            now = [r for r in recipients if r not in daily]
+            if now:
+                EmailMessage(str(subject), body, None, now, headers=headers).send()
+            for address in sorted(daily):
+                notifications.hold(EmailMessage(str(subject), body, None, [address], headers=headers))
         except Exception:  # noqa: BLE001 - a failure to queue must not undo a committed change
             logger.exception("could not send %s to %s", template, recipients)
 
@@ -92,6 +100,7 @@ def application_status_changed(application, reason: str, *, step: str) -> None:
             {"application": application, "reason": system_reasons.display(reason)},
             _member_emails(application.group),
             ref=application.reference,
+            kind="status_changed",
         )
 
 
@@ -164,6 +173,43 @@ def objection_digest(objections, recipients: list[str]) -> None:
         )
 
 
+def reviewer_assigned(assignment) -> None:
+    """Tell a reviewer they have an application to review, and by when."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("An application to review, due %(date)s")
+            % {"date": assignment.due_on.isoformat() if assignment.due_on else "—"},
+            "grants/email/review_assigned.txt",
+            {"assignment": assignment, "path": reverse("grants:review_detail", args=[assignment.pk])},
+            [assignment.reviewer.email],
+            ref=assignment.application.reference,
+            kind="review_assigned",
+        )
+
+
+def review_reminder(assignment, *, overdue: bool) -> None:
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            (_("Overdue: a review due %(date)s") if overdue else _("Reminder: a review due %(date)s"))
+            % {"date": assignment.due_on.isoformat()},
+            "grants/email/review_reminder.txt",
+            {
+                "assignment": assignment,
+                "overdue": overdue,
+                "path": reverse("grants:review_detail", args=[assignment.pk]),
+            },
+            [assignment.reviewer.email],
+            ref=assignment.application.reference,
+            kind="review_reminder",
+        )
+
+
 def reviewer_reinstated(assignment) -> None:
     """Tell the reviewer that staff put them back on the application, and why."""
     from django.utils.translation import gettext as _
@@ -194,4 +240,107 @@ def delivery_reminder(email: str, scope: str, context: dict, today) -> None:
             {**context, "scope": scope, "today": today, "for_group": scope.startswith("group:")},
             [email],
             ref=scope if scope.startswith("group:") else "",
+        )
+
+
+# --- delivery: what the group hears of, and what staff hear of --------------------------------
+
+
+def _group_news(application, subject, template, context, kind) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            subject,
+            template,
+            {"application": application, **context},
+            _member_emails(application.group),
+            ref=application.reference,
+            kind=kind,
+        )
+
+
+def tranche_paid(tranche) -> None:
+    from django.utils.translation import gettext as _
+
+    from fundpool.money import format_amount
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _group_news(
+            tranche.application,
+            _("Paid: %(amount)s for “%(title)s”")
+            % {"amount": format_amount(tranche.paid_amount or tranche.amount), "title": tranche.application.title},
+            "grants/email/tranche_paid.txt",
+            {"tranche": tranche, "amount": format_amount(tranche.paid_amount or tranche.amount)},
+            "payment",
+        )
+
+
+def expense_decided(expense) -> None:
+    from django.utils.translation import gettext as _
+
+    from fundpool.money import format_amount
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _group_news(
+            expense.application,
+            _("Expense %(amount)s: %(decision)s")
+            % {"amount": format_amount(expense.amount), "decision": expense.get_status_display()},
+            "grants/email/expense_decided.txt",
+            {"expense": expense, "amount": format_amount(expense.amount)},
+            "expense_decided",
+        )
+
+
+def report_evaluated(report) -> None:
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _group_news(
+            report.application,
+            _("Your %(kind)s report: %(status)s")
+            % {"kind": report.get_kind_display(), "status": report.get_status_display()},
+            "grants/email/report_evaluated.txt",
+            {"report": report},
+            "report_evaluated",
+        )
+
+
+def money_owed(recovery) -> None:
+    from django.utils.translation import gettext as _
+
+    from fundpool.money import format_amount
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _group_news(
+            recovery.application,
+            _("%(amount)s to return for “%(title)s”")
+            % {"amount": format_amount(recovery.amount_owed), "title": recovery.application.title},
+            "grants/email/money_owed.txt",
+            {"recovery": recovery, "amount": format_amount(recovery.amount_owed)},
+            "money_owed",
+        )
+
+
+def submitted_to_staff(application, *, what: str) -> None:
+    """Staff hear of a new submission, or of a report handed in."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    with translation.override(settings.LANGUAGE_CODE):
+        if what == "report":
+            subject = _("Report submitted: “%(title)s”") % {"title": application.title}
+            kind, recipients = "report_submitted", people_with("evaluate_report")
+        else:
+            subject = _("New application: “%(title)s”") % {"title": application.title}
+            kind, recipients = "submission", people_with("screen_application")
+        _send(
+            subject,
+            "grants/email/submitted_to_staff.txt",
+            {
+                "application": application,
+                "what": what,
+                "path": reverse("grants_admin:application", args=[application.pk]),
+            },
+            recipients,
+            ref=application.reference,
+            kind=kind,
         )

@@ -11,6 +11,7 @@ from grants.review import views as review_views
 app_name = "grants"
 urlpatterns = [
     path("dashboard/", overview_views.dashboard, name="dashboard"),
+    path("dashboard/notifications/", overview_views.notification_settings, name="notifications"),
     path("groups/new/", group_views.group_create, name="group_create"),
     path("groups/<int:pk>/", group_views.group_detail, name="group_detail"),
     path("groups/<int:pk>/edit/", group_views.group_edit, name="group_edit"),

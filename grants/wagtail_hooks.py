@@ -9,6 +9,7 @@ from wagtail import hooks
 from wagtail.admin.admin_url_finder import register_admin_url_finder
 from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.admin.ui.components import Component
 from wagtail.admin.ui.tables import BooleanColumn, TitleColumn
 from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 
@@ -29,6 +30,7 @@ from .models import (
     SubDistrict,
     Track,
 )
+from .overview import queue
 
 
 class CallAdminForm(WagtailAdminModelForm):
@@ -106,7 +108,10 @@ class CallViewSet(ModelViewSet):
             ],
             heading=_("Priority problems and eligibility"),
         ),
-        MultiFieldPanel([FieldPanel("reviewers_per_application"), FieldPanel("blind_review")], heading=_("Review")),
+        MultiFieldPanel(
+            [FieldPanel("reviewers_per_application"), FieldPanel("review_days"), FieldPanel("blind_review")],
+            heading=_("Review"),
+        ),
         MultiFieldPanel(
             [
                 FieldPanel("spending_tolerance"),
@@ -214,6 +219,43 @@ def applications_menu_item():
         reverse("grants_admin:calls"),
         icon_name="doc-full",
         order=140,
+        perm="grants.view_application",
+    )
+
+
+class WorkQueuePanel(Component):
+    """The staff home: the work queue first, above Wagtail's own panels."""
+
+    order = 10
+    template_name = "grants/admin/queue_panel.html"
+
+    def __init__(self, user):
+        self.user = user
+
+    def get_context_data(self, parent_context):
+        return {"lines": queue.queue_for(user=self.user)}
+
+
+@hooks.register("construct_homepage_panels")
+def work_queue_panel(request, panels):
+    if queue.lines_for(request.user):
+        panels.insert(0, WorkQueuePanel(request.user))
+
+
+@hooks.register("register_admin_menu_item")
+def work_queue_menu_item():
+    return PermissionMenuItem(
+        _("Work queue"), reverse("grants_admin:queue"), icon_name="tasks", order=130, perm="grants.view_application"
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def search_menu_item():
+    return PermissionMenuItem(
+        _("Find applications and groups"),
+        reverse("grants_admin:search"),
+        icon_name="search",
+        order=135,
         perm="grants.view_application",
     )
 

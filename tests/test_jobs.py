@@ -244,7 +244,8 @@ def test_only_staff_see_the_jobs_and_the_outbox(client, roles, role):
 
 def test_the_schedules_exist_after_migrate_with_the_settings_intervals(settings):
     by_name = {s.name: s for s in Schedule.objects.filter(func=jobs.RUNNER, schedule_type=Schedule.MINUTES)}
-    assert set(by_name) == {"close notices", "send reminders", "stripe events", "documents"}
+    assert set(by_name) == {"close notices", "send reminders", "stripe events", "documents", "daily digest"}
+    assert by_name["daily digest"].minutes == settings.JOB_DIGEST_EVERY == 24 * 60
     assert by_name["close notices"].minutes == settings.JOB_CLOSE_NOTICES_EVERY
     assert by_name["send reminders"].minutes == 24 * 60
     settings.JOB_CLOSE_NOTICES_EVERY = 1  # what `make run` uses

@@ -307,6 +307,7 @@ JOB_RETRY_BASE = env.int("JOB_RETRY_BASE", default=30)  # seconds before the 2nd
 # How often, in minutes, the scheduled jobs run (core/jobs.py SCHEDULES).
 JOB_CLOSE_NOTICES_EVERY = env.int("JOB_CLOSE_NOTICES_EVERY", default=60)
 JOB_REMINDERS_EVERY = env.int("JOB_REMINDERS_EVERY", default=24 * 60)
+JOB_DIGEST_EVERY = env.int("JOB_DIGEST_EVERY", default=24 * 60)
 JOB_STRIPE_SWEEP_EVERY = env.int("JOB_STRIPE_SWEEP_EVERY", default=1)
 JOB_DOCUMENTS_SWEEP_EVERY = env.int("JOB_DOCUMENTS_SWEEP_EVERY", default=5)
 # Which cluster takes which kind of job; a kind not named goes to the one cluster (development).

@@ -14,6 +14,7 @@ from fundpool.models import Theme
 from grants import lifecycle
 from grants.applications import selectors as application_selectors
 from grants.common import require_perm
+from grants.lifecycle.bulk import BULK_ACTIONS
 from grants.models import Call, Community
 
 
@@ -49,6 +50,7 @@ def call_applications(request, pk):
             "themes": Theme.objects.order_by("code"),
             "communities": Community.objects.order_by("name"),
             "query": request.GET.urlencode(),
+            "bulk_actions": list(BULK_ACTIONS.items()),
         },
     )
 

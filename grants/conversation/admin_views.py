@@ -50,7 +50,6 @@ def _date(value: str):
 def thread(request, pk):
     _staff(request)
     application = selectors.application_for_staff(pk=pk)
-    keep = None
     if request.method == "POST":
         try:
             sent = services.message_send(
@@ -64,17 +63,23 @@ def thread(request, pk):
             )
         except GrantsError as exc:
             _errors(request, exc)
-            keep = request.POST
-        else:
-            if sent.created:
-                messages.success(
-                    request,
-                    _("Note kept; the group does not see it.")
-                    if sent.message.kind == MessageKind.NOTE
-                    else _("Sent to the group, by email and on its page."),
-                )
-            return _back(pk, f"m{sent.message.pk}")
+            return _page(request, application, keep=request.POST)
+        if sent.created:
+            messages.success(
+                request,
+                _("Note kept; the group does not see it.")
+                if sent.message.kind == MessageKind.NOTE
+                else _("Sent to the group, by email and on its page."),
+            )
+        return _back(pk)
+    return _page(request, application)
+
+
+def _page(request, application, *, keep=None, rfi=None):
+    """The staff thread page; `keep` is a refused message as typed, `rfi` a refused request's rows."""
     last_read = selectors.read_at(application=application, user=request.user)
+    rows = list(rfi["rows"]) if rfi else []
+    rows += [("", "")] * max(ITEM_ROWS - len(rows), 0)
     page = render(
         request,
         "grants/admin/thread.html",
@@ -85,15 +90,17 @@ def thread(request, pk):
             "questions": list(selectors.unrelayed_questions(application=application)),
             "items": list(selectors.all_items(application=application)),
             "nonce": (keep or {}).get("nonce") or new_nonce(),
-            "rfi_nonce": new_nonce(),
+            "rfi_nonce": (rfi or {}).get("nonce") or new_nonce(),
             "body": (keep or {}).get("body", ""),
             "kind": (keep or {}).get("kind", "message"),
-            "item_rows": range(ITEM_ROWS),
+            "item_rows": rows,
+            "rfi_rows": bool(rfi),
+            "rfi_note": (rfi or {}).get("note", ""),
             "today": timezone.localdate(),
             "default_due": timezone.localdate() + datetime.timedelta(days=7),
             "max_length": Message.MAX_LENGTH,
         },
-        status=400 if keep is not None else 200,
+        status=400 if (keep is not None or rfi is not None) else 200,
     )
     services.thread_read(application=application, user=request.user)
     return page
@@ -118,30 +125,28 @@ def question_relay(request, pk):
 def info_request_new(request, pk):
     _staff(request)
     application = selectors.application_for_staff(pk=pk)
-    labels = request.POST.getlist("label")
-    dues = request.POST.getlist("due_on")
-    items = [
-        services.ItemInput(label, _date(due) if due.strip() else None)
-        for label, due in zip(labels, dues, strict=False)
-        if label.strip() or due.strip()
-    ]
-    bad_dates = [due for label, due in zip(labels, dues, strict=False) if due.strip() and _date(due) is None]
+    labels = [v[:200] for v in request.POST.getlist("label")][: services.MAX_ITEMS + 5]
+    dues = [v[:20] for v in request.POST.getlist("due_on")][: len(labels)]
+    dues += [""] * (len(labels) - len(dues))
+    typed = {
+        "rows": [(label, due) for label, due in zip(labels, dues, strict=True) if label.strip() or due.strip()],
+        "note": request.POST.get("note", "")[:2000],
+        "nonce": request.POST.get("nonce", ""),
+    }
+    bad_dates = [due for due in dues if due.strip() and _date(due) is None]
     if bad_dates:
-        messages.error(request, _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": bad_dates[0][:20]})
-        return _back(pk, "request")
+        messages.error(request, _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": bad_dates[0]})
+        return _page(request, application, rfi=typed)
+    items = [services.ItemInput(label, _date(due) if due.strip() else None) for label, due in typed["rows"]]
     try:
         services.info_request_create(
-            application=application,
-            user=request.user,
-            items=items,
-            note=request.POST.get("note", ""),
-            nonce=request.POST.get("nonce", ""),
+            application=application, user=request.user, items=items, note=typed["note"], nonce=typed["nonce"]
         )
     except GrantsError as exc:
         _errors(request, exc)
-        return _back(pk, "request")
+        return _page(request, application, rfi=typed)
     messages.success(request, _("Asked. The group sees the items on its dashboard and is told by email."))
-    return _back(pk, "items")
+    return _back(pk)
 
 
 @require_POST
@@ -154,7 +159,7 @@ def item_accept(request, pk):
         _errors(request, exc)
     else:
         messages.success(request, _("Accepted: “%(label)s”.") % {"label": item.label})
-    return _back(item.request.application_id, "items")
+    return _back(item.request.application_id)
 
 
 @require_POST
@@ -168,4 +173,4 @@ def item_again(request, pk):
         _errors(request, exc)
     else:
         messages.success(request, _("Asked again; the group is told."))
-    return _back(item.request.application_id, "items")
+    return _back(item.request.application_id)

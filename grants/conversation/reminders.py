@@ -75,3 +75,32 @@ def info_reminders_send(*, today: date | None = None) -> InfoReminderRun:
                         )
                         run.emails += 1
     return run
+
+
+def review_reminders_send(*, today: date | None = None) -> int:
+    """Reviewers whose review is due within two days, or overdue, and not handed in: one email
+    before, one when overdue, per assignment and due date."""
+    from django.db.models import Q
+
+    from grants import notify as grants_notify
+    from grants.lifecycle import Status
+    from grants.models import ReviewAssignment
+
+    today = today or timezone.localdate()
+    assignments = (
+        ReviewAssignment.objects.filter(
+            application__status__in=[Status.SUBMITTED, Status.IN_REVIEW],
+            recused=False,
+            due_on__lte=today + timedelta(days=BEFORE_DAYS),
+        )
+        .filter(Q(review__isnull=True) | Q(review__submitted_at__isnull=True))
+        .select_related("reviewer", "application__call")
+    )
+    sent = 0
+    for assignment in assignments:
+        overdue = assignment.due_on < today
+        key = f"review:{assignment.pk}:{assignment.due_on.isoformat()}:{'overdue' if overdue else 'before'}"
+        if assignment.reviewer.email and _once(key, assignment.reviewer.email):
+            transaction.on_commit(lambda a=assignment, o=overdue: grants_notify.review_reminder(a, overdue=o))
+            sent += 1
+    return sent

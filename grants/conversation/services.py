@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core import audit
 from core.uploads import UploadRefused, accept_upload, upload_label
+from grants import lifecycle
 from grants.common import GrantsError, acting_user, is_member_of
 from grants.models import (
     Application,
@@ -218,6 +219,12 @@ def info_request_create(*, application: Application, user, items: list[ItemInput
     thread, and the group sees its items on the dashboard and the application until staff accept them."""
     if not is_fund_staff(user):
         raise GrantsError(_("Only fund staff ask for information."))
+    if application.status not in lifecycle.INFO_REQUESTED.states:
+        raise GrantsError(
+            _(
+                "Information is asked only while the application is with the fund: not of a draft, nor once it is closed."
+            )
+        )
     today = timezone.localdate()
     items = [ItemInput((i.label or "").strip(), i.due_on) for i in items if (i.label or "").strip() or i.due_on]
     errors = []
@@ -300,7 +307,19 @@ def item_accept(*, item: InfoRequestItem, user) -> InfoRequestItem:
         raise GrantsError(_("This item is accepted already."))
     item.status, item.accepted_at, item.accepted_by = ItemStatus.ACCEPTED, timezone.now(), acting_user(user)
     item.save(update_fields=["status", "accepted_at", "accepted_by"])
-    audit.record(item.request.application, "grants.info_item_accept", by=user, item=item.label)
+    application = item.request.application
+    audit.record(application, "grants.info_item_accept", by=user, item=item.label)
+    # The group is told in the thread (and by email) that what it sent is accepted.
+    message = _create(
+        _locked_thread(application),
+        user=user,
+        kind=MessageKind.MESSAGE,
+        from_fund=True,
+        body=_("Received and accepted: %(label)s. Thank you.") % {"label": item.label},
+        nonce="",
+        info_request=item.request,
+    )
+    transaction.on_commit(lambda: notify.message_sent(message, items=[]))
     return item
 
 

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.uploads import private_file_response
 from grants.common import GrantsError, is_member_of
-from grants.models import InfoRequestItem, MessageAttachment, MessageKind, Objection, ReviewAssignment
+from grants.models import InfoRequestItem, ItemStatus, MessageAttachment, MessageKind, Objection, ReviewAssignment
 
 from . import selectors, services
 from .rules import is_fund_staff
@@ -66,6 +66,7 @@ def thread(request, pk):
 
 def _thread_page(request, application, keep=None):
     last_read = selectors.read_at(application=application, user=request.user)
+    open_items = list(selectors.open_items(application=application))
     page = render(
         request,
         "grants/thread.html",
@@ -73,7 +74,8 @@ def _thread_page(request, application, keep=None):
             "application": application,
             "thread_messages": list(selectors.messages_for(application=application, side="group")),
             "last_read": last_read,
-            "open_items": list(selectors.open_items(application=application)),
+            "open_items": open_items,
+            "askable": [i for i in open_items if i.status == ItemStatus.OPEN],
             "nonce": (keep or {}).get("nonce") or new_nonce(),
             "body": (keep or {}).get("body", ""),
             "reply_to": (keep or {}).get("reply_to", "") or request.GET.get("reply", ""),

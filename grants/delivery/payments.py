@@ -17,7 +17,7 @@ from fundpool.ledger import services as ledger_services
 from fundpool.ledger.engine import Restriction
 from fundpool.models import RestrictionKind, SourceType
 from fundpool.money import ZERO, format_amount, parse_amount
-from grants import lifecycle, system_reasons
+from grants import lifecycle, notify, system_reasons
 from grants.common import GrantsError, acting_user
 from grants.delivery.services import _charged
 from grants.models import (
@@ -138,15 +138,18 @@ def tranche_pay(*, tranche: Tranche, actor, payment_reference: str, amount=None,
     tranche.status, tranche.payment_reference, tranche.paid_at = TrancheStatus.PAID, payment_reference, timezone.now()
     tranche.paid_amount = amount
     tranche.save(update_fields=["status", "payment_reference", "paid_at", "paid_amount"])
+    transaction.on_commit(lambda: notify.tranche_paid(tranche))
     return tranche
 
 
 def recovery_record(*, application: Application, amount: Decimal, reason: str, actor) -> Recovery | None:
     if amount <= 0:
         return None
-    return Recovery.objects.create(
+    recovery = Recovery.objects.create(
         application=application, amount_owed=amount, reason=reason, recorded_by=acting_user(actor)
     )
+    transaction.on_commit(lambda: notify.money_owed(recovery))
+    return recovery
 
 
 def termination_recovery(application: Application, actor, reason: str, amount=None) -> Recovery | None:

@@ -15,7 +15,7 @@ from core import audit
 from core.uploads import UploadRefused, accept_upload, check_upload, reencode_image
 from fundpool.errors import FundpoolError
 from fundpool.money import format_amount, parse_amount
-from grants import lifecycle, system_reasons
+from grants import lifecycle, notify, system_reasons
 from grants.common import GrantsError, acting_user, is_member_of
 from grants.delivery.rules import line_allowance, midterm_required
 from grants.models import (
@@ -282,6 +282,7 @@ def expense_decide(*, expense: Expense, actor, approve: bool, note: str = "") ->
     expense.decision_note, expense.decided_by, expense.decided_at = note, acting_user(actor), timezone.now()
     expense.save(update_fields=["status", "decision_note", "decided_by", "decided_at"])
     audit.record(expense, "grants.expense_decide", by=actor, outcome=expense.status, amount=expense.amount, note=note)
+    transaction.on_commit(lambda: notify.expense_decided(expense))
     return expense
 
 
@@ -363,6 +364,7 @@ def report_submit(
     except IntegrityError:
         raise GrantsError(_("This report has just been submitted.")) from None
     _add_photos(application=application, photos=photos, user=user, report=report)
+    transaction.on_commit(lambda: notify.submitted_to_staff(application, what="report"))
     if kind == ReportKind.FINAL:
         application_transition(application=application, name="submit_final_report", user=user)
     return report
@@ -400,6 +402,7 @@ def report_evaluate(*, report: ProjectReport, actor, score, comment: str, accept
     report.evaluated_by, report.evaluated_at = acting_user(actor), timezone.now()
     report.status = ReportStatus.ACCEPTED if accept else ReportStatus.RETURNED
     report.save(update_fields=["score", "evaluation", "evaluated_by", "evaluated_at", "status"])
+    transaction.on_commit(lambda: notify.report_evaluated(report))
     application = report.application
     if report.kind == ReportKind.MIDTERM and accept:
         application.tranches.filter(trigger=TrancheTrigger.MIDTERM, status=TrancheStatus.PLANNED).update(

@@ -17,4 +17,15 @@ from .states import (  # noqa: F401
     Status,
     applicant_label,
 )
-from .steps import GROUP, INTERNAL, STEPS, Audience, Effect, Step, reason_for_group  # noqa: F401
+from .steps import (  # noqa: F401
+    FLAGS,
+    GROUP,
+    INFO_REQUESTED,
+    INTERNAL,
+    STEPS,
+    Audience,
+    Effect,
+    Flag,
+    Step,
+    reason_for_group,
+)

@@ -9,7 +9,7 @@ from functools import lru_cache
 from django.utils import translation
 
 from .states import STATES, Status
-from .steps import STEPS
+from .steps import FLAGS, STEPS
 
 
 def _edges() -> list[tuple[str, str, str]]:
@@ -41,6 +41,13 @@ def to_dot() -> str:
         for source, target, name in _edges():
             info = STEPS[name]
             lines.append(f'  {source} -> {target} [label="{info.label}"];')
+        # Flags stand beside states: a note, joined by dotted lines to the states it may stand in.
+        for flag in FLAGS.values():
+            lines.append(
+                f'  flag_{flag.name} [shape=note, style="filled", fillcolor="#fff8dc", label="{flag.label}\\n{flag.note}"];'
+            )
+            for state in flag.states:
+                lines.append(f"  flag_{flag.name} -> {state} [style=dotted, arrowhead=none, constraint=false];")
         lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -56,6 +63,9 @@ def to_mermaid() -> str:
         for state in STATES:
             if state.final:
                 lines.append(f"    {state.value} --> [*]")
+        for flag in FLAGS.values():
+            states = "、".join(flag.states)
+            lines.append(f"    note right of {flag.states[0]}: {flag.label}: {flag.note} ({states})")
     return "\n".join(lines) + "\n"
 
 

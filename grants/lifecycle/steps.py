@@ -40,6 +40,7 @@ class Effect:
     RELEASE = "release"  # what is still committed goes back to the pool
     UPHOLD_OBJECTIONS = "uphold_objections"  # the open objections are decided as upheld, with the reason
     SIGN = "sign"  # the agreement frozen, its tranches planned, those due on signing paid, report dates set
+    TELL_STAFF = "tell_staff"  # staff hear of it (a new submission), at once or in their daily digest
 
     BEFORE = (CHECK_SUGGESTION, COMMIT_AWARD)
 
@@ -123,6 +124,7 @@ STEPS: dict[str, Step] = {
             reason_audience=GROUP,
             locks_group=True,
             on_enter=rules.mark_submitted,
+            effects=(Effect.TELL_STAFF,),
         ),
         # The group must know what to change, why it is not eligible, why it is not funded.
         Step(
@@ -277,3 +279,33 @@ def reason_for_group(step: str | None) -> bool:
     """Whether the reason logged for `step` may reach the group (unknown steps: no)."""
     info = STEPS.get(step or "")
     return bool(info and info.reason_for_group)
+
+
+@dataclass(frozen=True)
+class Flag:
+    """Something that can stand beside a state without being one: it changes no step, and the
+    application keeps moving while it stands. Drawn in the diagram beside the states it may stand
+    in."""
+
+    name: str
+    label: str
+    states: tuple[str, ...]
+    note: str = ""
+
+
+def _open_states() -> tuple[str, ...]:
+    from .states import STATES
+
+    return tuple(s.value for s in STATES if not s.final and s.value != Status.DRAFT)
+
+
+# A request for information (补充材料) is a flag, not a state: staff may ask at any stage while an
+# application is with the fund (screening, review, notice, delivery, reporting), and asking must
+# not stop the clock of the stage it is asked in (a notice still ends, a report is still due).
+INFO_REQUESTED = Flag(
+    "info_requested",
+    _("Information requested (补充材料)"),
+    _open_states(),
+    _("a flag beside the state: it blocks no step"),
+)
+FLAGS = {INFO_REQUESTED.name: INFO_REQUESTED}

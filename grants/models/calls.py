@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -110,7 +111,10 @@ class Call(ClusterableModel):
     notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
     blind_review = models.BooleanField(_("blind review"), default=False)
     review_days = models.PositiveSmallIntegerField(
-        _("days for a review"), default=14, help_text=_("Each assignment is due this many days after it is made.")
+        _("days for a review"),
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text=_("Each assignment is due this many days after it is made."),
     )
     disagreement_threshold = models.DecimalField(
         _("disagreement threshold (points)"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
@@ -21,6 +21,8 @@ from grants.delivery import selectors as delivery_selectors
 from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
 from grants.fields import ReasonForm
 from grants.lifecycle import diagram
+from grants.models import Application, Call
+from grants.overview import bulk, queue, search
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
 
@@ -51,7 +53,7 @@ def application_detail(request, pk):
             else None,
             "may_decide": request.user.has_perm("grants.decide_application"),
             "hold": review_selectors.review_hold(application=application),
-            "assignments": application.review_assignments.select_related("reviewer", "reinstated_by"),
+            "assignments": application.review_assignments.select_related("reviewer", "reinstated_by", "review"),
             "may_reinstate": request.user.has_perm("grants.screen_application")
             and application.status in review_services.REINSTATE_STATES,
             "project": delivery_selectors.project_overview(application=application)
@@ -129,5 +131,78 @@ def lifecycle_page(request):
             "dot": diagram.to_dot(),
             "states": lifecycle.STATES,
             "transitions": lifecycle.STEPS.values(),
+        },
+    )
+
+
+def work_queue(request):
+    """The staff member's work queue (待办), all lines with their items; `?line=` shows one line."""
+    require_perm(request, "grants.view_application")
+    only = request.GET.get("line", "")
+    only = only if only in queue.BY_KEY else None
+    return render(
+        request,
+        "grants/admin/queue.html",
+        {"lines": queue.queue_for(user=request.user, with_items=True, only=only), "only": only},
+    )
+
+
+@require_POST
+def call_bulk(request, pk):
+    """Bulk actions on a call's applications: first a page to confirm, with a reason box for each
+    application and one for all; then the run, which says which were done and which failed, why."""
+    require_perm(request, "grants.screen_application")
+    call = get_object_or_404(Call, pk=pk)
+    action = request.POST.get("action", "")
+    ids = [i for i in request.POST.getlist("applications") if i.isdecimal()]
+    act = bulk.ACTIONS.get(action)
+    if act is None or not ids:
+        messages.error(request, _("Choose the applications and an action."))
+        return redirect("grants_admin:call_applications", pk=call.pk)
+    chosen = list(Application.objects.filter(call=call, pk__in=ids).select_related("group").order_by("pk"))
+    reviewers = list(
+        review_selectors.reviewer_pool().filter(pk__in=[i for i in request.POST.getlist("reviewers") if i.isdecimal()])
+    )
+    if request.POST.get("step") != "run":
+        return render(
+            request,
+            "grants/admin/call_bulk.html",
+            {
+                "call": call,
+                "act": act,
+                "rows": [(a, bulk.actionable(action, a)) for a in chosen],
+                "pool": review_selectors.reviewer_pool() if act.key == "assign" else [],
+            },
+        )
+    reasons = {a.pk: request.POST.get(f"reason_{a.pk}", "")[:2000] for a in chosen}
+    try:
+        result = bulk.bulk_run(
+            call=call,
+            action=action,
+            application_ids=ids,
+            user=request.user,
+            reason_for_all=request.POST.get("reason_all", "")[:2000],
+            reasons=reasons,
+            reviewers=reviewers,
+        )
+    except GrantsError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+        return redirect("grants_admin:call_applications", pk=call.pk)
+    return render(request, "grants/admin/call_bulk_result.html", {"call": call, "result": result})
+
+
+def search_page(request):
+    """Search applications, projects and groups across every call."""
+    require_perm(request, "grants.view_application")
+    query = search.search_query(request.GET)
+    return render(
+        request,
+        "grants/admin/search.html",
+        {
+            "query": query,
+            "results": search.search(query=query),
+            "states": [s for s in lifecycle.STATES if s.value != lifecycle.Status.DRAFT],
+            "limit": search.LIMIT,
         },
     )

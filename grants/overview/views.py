@@ -3,11 +3,14 @@ applications to review and the projects' reports to evaluate)."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core import notifications
 from grants.applications import selectors as application_selectors
 from grants.conversation import selectors as conversation_selectors
 from grants.delivery.selectors import reports_for_trustee
@@ -49,6 +52,20 @@ def review_list(request):
         "grants/review_list.html",
         {
             "assignments": review_selectors.assignments_for_reviewer(user=request.user),
+            "today": timezone.localdate(),
             "reports": reports_for_trustee(user=request.user),
         },
     )
+
+
+@login_required
+def notification_settings(request):
+    """Each person chooses, per kind of notification, to get it at once or in a daily digest."""
+    kinds = notifications.kinds_for(request.user)
+    if request.method == "POST":
+        chosen = {k.key for k in kinds if request.POST.get(k.key) == "daily"}
+        notifications.preferences_set(user=request.user, daily=chosen)
+        messages.success(request, _("Saved. Whatever you chose for the daily digest now comes once a day."))
+        return redirect("grants:notifications")
+    daily = notifications.daily_for(request.user)
+    return render(request, "grants/notifications.html", {"kinds": [(k, k.key in daily) for k in kinds]})

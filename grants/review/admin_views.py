@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -26,6 +28,7 @@ def call_results(request, pk):
             "rows": rows,
             "awarded": review_selectors.call_awarded_total(call=call),
             "may_decide": request.user.has_perm("grants.decide_application"),
+            "loads": review_selectors.reviewer_load(call=call),
         },
     )
 
@@ -70,8 +73,16 @@ def application_reviewers(request, pk):
     application = application_selectors.application_for_staff(pk=pk)
     ids = [i for i in request.POST.getlist("reviewers") if i.isdecimal()]  # "²" is a digit int() refuses
     reviewers = list(review_selectors.reviewer_candidates(application=application).filter(pk__in=ids))
+    due = request.POST.get("due_on", "").strip()
     try:
-        made = review_services.review_assign(application=application, reviewers=reviewers, actor=request.user)
+        due_on = datetime.date.fromisoformat(due) if due else None
+    except ValueError:
+        messages.error(request, _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": due[:20]})
+        return redirect("grants_admin:application", pk=application.pk)
+    try:
+        made = review_services.review_assign(
+            application=application, reviewers=reviewers, actor=request.user, due_on=due_on
+        )
     except GrantsError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -101,3 +112,24 @@ def review_reinstate(request, pk):
             % {"user": assignment.reviewer.get_full_name() or assignment.reviewer.get_username()},
         )
     return redirect("grants_admin:application", pk=assignment.application_id)
+
+
+@require_POST
+def review_due(request, pk):
+    """Staff give one assignment another due date."""
+    from grants.models import ReviewAssignment
+
+    require_perm(request, "grants.screen_application")
+    assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer"), pk=pk)
+    try:
+        due_on = datetime.date.fromisoformat(request.POST.get("due_on", "").strip())
+    except ValueError:
+        due_on = None
+    try:
+        review_services.review_due_change(assignment=assignment, actor=request.user, due_on=due_on)
+    except GrantsError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The review is now due on %(date)s.") % {"date": assignment.due_on})
+    return redirect(f"{redirect('grants_admin:application', pk=assignment.application_id).url}#reviewers")

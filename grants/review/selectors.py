@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import F, Q, Sum
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -28,6 +28,18 @@ def reviewer_candidates(*, application: Application):
         .objects.filter(groups__name=role_name("reviewer"), is_active=True)
         .exclude(group_memberships__group=application.group)
         .exclude(review_assignments__application=application)
+        .order_by("username")
+        .distinct()
+    )
+
+
+def reviewer_pool():
+    """Every active trustee reviewer (the service refuses those with a conflict, application by application)."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.filter(groups__name=role_name("reviewer"), is_active=True)
         .order_by("username")
         .distinct()
     )
@@ -287,7 +299,7 @@ def assignments_for_reviewer(*, user):
     return (
         ReviewAssignment.objects.filter(reviewer=user)
         .select_related("application__call", "application__group", "review")
-        .order_by("application__call__closes_at", "pk")
+        .order_by(F("due_on").asc(nulls_last=True), "application__call__closes_at", "pk")
     )
 
 
@@ -312,3 +324,38 @@ def assignment_for_reviewer(*, user, pk):
         )
     except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
+
+
+@dataclass
+class ReviewerLoad:
+    reviewer: object
+    assigned: int
+    handed_in: int
+    overdue: int
+    next_due: object
+
+
+def reviewer_load(*, call) -> list[ReviewerLoad]:
+    """Each reviewer's load in a call (assignments not recused), what they handed in, and what is overdue."""
+    from django.contrib.auth import get_user_model
+    from django.db.models import Count, Min
+    from django.utils import timezone
+
+    from grants.models import ReviewAssignment
+
+    today = timezone.localdate()
+    rows = (
+        ReviewAssignment.objects.filter(application__call=call, recused=False)
+        .values("reviewer")
+        .annotate(
+            assigned=Count("pk"),
+            handed_in=Count("pk", filter=Q(review__submitted_at__isnull=False)),
+            overdue=Count("pk", filter=Q(due_on__lt=today, review__submitted_at__isnull=True)),
+            next_due=Min("due_on", filter=Q(review__submitted_at__isnull=True)),
+        )
+        .order_by("-overdue", "-assigned", "reviewer")
+    )
+    people = get_user_model().objects.in_bulk([r["reviewer"] for r in rows])
+    return [
+        ReviewerLoad(people[r["reviewer"]], r["assigned"], r["handed_in"], r["overdue"], r["next_due"]) for r in rows
+    ]

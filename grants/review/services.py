@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -122,11 +123,23 @@ def review_reinstate(*, assignment: ReviewAssignment, actor, reason: str) -> Rev
     return assignment
 
 
+def _due_on(call: Call, due_on=None):
+    """When a new assignment's review is due: the date staff gave, else the call's review period from today."""
+    today = timezone.localdate()
+    if due_on is None:
+        return today + timedelta(days=call.review_days)
+    if due_on < today:
+        raise GrantsError(_("The due date %(date)s is in the past.") % {"date": due_on.isoformat()})
+    return due_on
+
+
 @transaction.atomic
-def review_assign(*, application: Application, reviewers, actor) -> list:
-    """Staff assign trustee reviewers. A conflicted reviewer is never assigned."""
+def review_assign(*, application: Application, reviewers, actor, due_on=None) -> list:
+    """Staff assign trustee reviewers, each due by the call's review period (or the date staff
+    give), and each is emailed. A conflicted reviewer is never assigned."""
     if not (actor and actor.has_perm("grants.screen_application")):
         raise GrantsError(_("You may not assign reviewers."))
+    due_on = _due_on(application.call, due_on)
     application = Application.objects.select_for_update().select_related("group").get(pk=application.pk)
     if application.status not in (lifecycle.Status.SUBMITTED, lifecycle.Status.IN_REVIEW):
         raise GrantsError(_("Reviewers are assigned while an application is screened or in review."))
@@ -141,13 +154,36 @@ def review_assign(*, application: Application, reviewers, actor) -> list:
                 % {"user": reviewer.get_username(), "reason": reason}
             )
         assignment, created = ReviewAssignment.objects.get_or_create(
-            application=application, reviewer=reviewer, defaults={"assigned_by": acting_user(actor)}
+            application=application, reviewer=reviewer, defaults={"assigned_by": acting_user(actor), "due_on": due_on}
         )
         if created:
             made.append(assignment)
     if made:
         audit.record(application, "grants.review_assign", by=actor, reviewers=[a.reviewer.get_username() for a in made])
+        transaction.on_commit(lambda: [notify.reviewer_assigned(a) for a in made])
     return made
+
+
+@transaction.atomic
+def review_due_change(*, assignment: ReviewAssignment, actor, due_on) -> ReviewAssignment:
+    """Staff give one assignment another due date (the call's period is only the default)."""
+    if not (actor and actor.has_perm("grants.screen_application")):
+        raise GrantsError(_("You may not change review dates."))
+    if due_on is None:
+        raise GrantsError(_("Give a new due date."))
+    assignment = ReviewAssignment.objects.select_for_update().select_related("application__call").get(pk=assignment.pk)
+    before = assignment.due_on
+    assignment.due_on = _due_on(assignment.application.call, due_on)
+    assignment.save(update_fields=["due_on"])
+    audit.record(
+        assignment.application,
+        "grants.review_due",
+        by=actor,
+        reviewer=assignment.reviewer.get_username(),
+        before=before,
+        after=assignment.due_on,
+    )
+    return assignment
 
 
 @transaction.atomic
@@ -168,6 +204,8 @@ def review_autoassign(*, call: Call, actor) -> int:
         if reviewer_id in load:
             load[reviewer_id] += 1
     made = 0
+    made_now = []
+    due_on = _due_on(call)
     short = []
     applications = call.applications.filter(status=lifecycle.Status.SUBMITTED).select_related("group").order_by("pk")
     for application in applications:
@@ -178,7 +216,11 @@ def review_autoassign(*, call: Call, actor) -> int:
         ]
         candidates.sort(key=lambda r: (load[r.pk], r.pk))
         for reviewer in candidates[: max(call.reviewers_per_application - active, 0)]:
-            ReviewAssignment.objects.create(application=application, reviewer=reviewer, assigned_by=acting_user(actor))
+            made_now.append(
+                ReviewAssignment.objects.create(
+                    application=application, reviewer=reviewer, assigned_by=acting_user(actor), due_on=due_on
+                )
+            )
             load[reviewer.pk] += 1
             made += 1
             active += 1
@@ -189,6 +231,7 @@ def review_autoassign(*, call: Call, actor) -> int:
             _("Not enough reviewers without a conflict for: %(titles)s. Nothing was assigned.")
             % {"titles": "、".join(short[:5])}
         )
+    transaction.on_commit(lambda: [notify.reviewer_assigned(a) for a in made_now])
     return made
 
 

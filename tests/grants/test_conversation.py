@@ -304,3 +304,84 @@ def test_a_request_double_submitted_asks_once(app, staff, client):
             reverse("grants_admin:info_request_new", args=[app.pk]), {"label": ["名单"], "due_on": [due], "nonce": "r1"}
         )
     assert InfoRequestItem.objects.count() == 1
+
+
+def test_a_refused_request_keeps_what_staff_typed(app, staff, client):
+    client.force_login(staff)
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    response = client.post(
+        reverse("grants_admin:info_request_new", args=[app.pk]),
+        {"label": ["成员签名名单", "场地证明"], "due_on": [yesterday, ""], "note": "尽快"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'value="成员签名名单"' in page and 'value="场地证明"' in page and "尽快" in page
+    assert '<details id="request" open>' in page
+
+
+def test_accepting_an_item_tells_the_group(app, leader, staff, django_capture_on_commit_callbacks):
+    request = services.info_request_create(
+        application=app, user=staff, items=[services.ItemInput("名单", timezone.localdate())]
+    )
+    item = request.items.get()
+    services.item_done(item=item, user=leader)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.item_accept(item=item, user=staff)
+    told = Message.objects.filter(from_fund=True, body__contains="名单").order_by("-pk").first()
+    assert told.body == "已收到并确认：名单。谢谢！"
+    assert any("名单" in e.body for e in emails(app, "message"))
+
+
+def test_no_request_on_a_draft_or_a_closed_application(staff):
+    draft = ApplicationFactory()
+    with pytest.raises(GrantsError):
+        services.info_request_create(
+            application=draft, user=staff, items=[services.ItemInput("名单", timezone.localdate())]
+        )
+    assert InfoRequestItem.objects.count() == 0
+
+
+# --- the objector's private page -------------------------------------------------------------
+
+
+def test_the_objector_reads_staff_answer_on_a_private_page_and_nothing_is_public(
+    staff, client, django_capture_on_commit_callbacks, roles
+):
+    from grants.award import services as award_services
+    from grants.models import Objection
+
+    decider = UserFactory(username="decider")
+    decider.groups.add(roles["staff"])
+    app = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
+    objection = Objection.objects.create(
+        application=app, name="赵六", contact="zhao@example.invalid", contact_method="email", text="有亲属关系"
+    )
+    assert objection.reference.startswith("YY-")
+    page_url = reverse("grants:objection_page", args=[objection.page_token()])
+    before = client.get(page_url).content.decode()
+    assert objection.reference in before and "尚未答复" in before
+    with django_capture_on_commit_callbacks(execute=True):
+        award_services.objection_reply(objection=objection, actor=decider, text="经核实，组长与评审无亲属关系。")
+    after = client.get(page_url)
+    assert "经核实，组长与评审无亲属关系。" in after.content.decode()
+    assert "赵六" not in after.content.decode() and "zhao@example.invalid" not in after.content.decode()
+    assert after["Cache-Control"] == "private, no-store"
+    [email] = OutboundEmail.objects.filter(kind="objection_answered")
+    assert email.to == "zhao@example.invalid" and objection.page_token() in email.body
+    # The public notice shows neither the answer nor the objector.
+    notice = client.get(reverse("grants:notice")).content.decode()
+    assert "经核实" not in notice and "赵六" not in notice
+    # A tampered link finds nothing.
+    assert client.get(reverse("grants:objection_page", args=[objection.page_token() + "x"])).status_code == 404
+
+
+def test_an_empty_answer_is_refused(staff, roles):
+    from grants.award import services as award_services
+    from grants.models import Objection
+
+    app = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
+    objection = Objection.objects.create(application=app, name="赵六", contact="13900000000", text="x")
+    with pytest.raises(GrantsError):
+        award_services.objection_reply(objection=objection, actor=staff, text="   ")
+    objection.refresh_from_db()
+    assert objection.reply == "" and objection.replied_at is None

@@ -178,19 +178,25 @@ def test_award_amount_rules(application, staff, pool_money, amount, message):
 def test_the_group_is_emailed_on_changes_it_can_see(
     application, leader, staff, with_reviewers, django_capture_on_commit_callbacks
 ):
+    def to_group():
+        return [m for m in mail.outbox if leader.email in m.to]
+
     with django_capture_on_commit_callbacks(execute=True):
         application_services.application_submit(application=application, user=leader)
-    assert len(mail.outbox) == 1 and leader.email in mail.outbox[0].to
-    assert "已提交" in mail.outbox[0].subject or "筛查" in mail.outbox[0].subject
+    assert len(to_group()) == 1
+    assert "已提交" in to_group()[0].subject or "筛查" in to_group()[0].subject
+    # Staff hear of the new submission (the step's tell_staff effect), in an email of their own.
+    [to_staff] = [m for m in mail.outbox if staff.email in m.to]
+    assert application.title in to_staff.subject and leader.email not in to_staff.to
     with django_capture_on_commit_callbacks(execute=True):
         transitions.application_transition(application=application, name="start_review", user=staff)
     with django_capture_on_commit_callbacks(execute=True):
         transitions.application_transition(application=application, name="close_review", user=staff)
     # in_review → reviewed looks the same from outside ("being reviewed"): one email, not two.
-    assert len(mail.outbox) == 2
+    assert len(to_group()) == 2
     with django_capture_on_commit_callbacks(execute=True):
         transitions.application_transition(application=application, name="decline", user=staff, reason="预算不合理")
-    assert len(mail.outbox) == 3 and "预算不合理" in mail.outbox[2].body
+    assert len(to_group()) == 3 and "预算不合理" in to_group()[2].body
 
 
 def test_submitting_twice_is_refused_clearly(application, leader):

@@ -349,6 +349,7 @@ def call_admin_data(weights, shares):
         "max_amount": "20000",
         "tracks": ["filed"],
         "reviewers_per_application": "3",
+        "review_days": "14",
         "spending_tolerance": "10",
         "inactivity_days": "30",
         "midterm_report_days": "90",

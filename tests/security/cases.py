@@ -674,6 +674,21 @@ CASES: list[Case] = [
         data=lambda w: {"body": "收到", "kind": "note", "nonce": "sec-s"},
         effect=True,
     ),
+    # Bulk actions: staff who screen; each step's own permission still applies, item by item.
+    Case(
+        "grants_admin:call_bulk",
+        _pk("call"),
+        post={STAFF},
+        data=lambda w: {"action": "return", "applications": [w.screening.pk], "step": "run", "reason_all": "请补充"},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:review_due",
+        _pk("assignment"),
+        post={STAFF},
+        data=lambda w: {"due_on": (w.today + timedelta(days=9)).isoformat()},
+        effect=True,
+    ),
     Case(
         "grants_admin:info_request_new",
         _pk("in_review"),

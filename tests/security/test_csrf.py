@@ -51,6 +51,7 @@ POSTER = {
     "healthz": ANON,
     "fundpool:summary_json": ANON,
     "grants:dashboard": OWNER,
+    "grants:notifications": OWNER,
     "grants:group_create": APPLICANT,
     "grants:call_list": ANON,
     "grants:review_list": REVIEWER,
