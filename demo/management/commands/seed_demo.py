@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from demo.bulk import bulk_grant_writer, seed_bulk
+from demo.conversations import seed_conversations
 from demo.money import seed_donations, seed_small
 from demo.programme import seed_grants, seed_places
 from demo.site import DEMO_PASSWORD, DEMO_TOTP_SECRET, DEMO_TOTP_USER, bulk_outcome_pages, seed_users
@@ -69,6 +70,11 @@ class Command(BaseCommand):
                 f"seed_demo: {grants['applications']} applications, one in every lifecycle state; "
                 "reviews scored, a proposed award on public notice with an objection, and another whose notice ends "
                 "in 3 minutes (the worker confirms it by itself)."
+            )
+            talks = seed_conversations(applicant=users["applicant"], staff=users["staff"])
+            self.stdout.write(
+                f"seed_demo: {talks} conversation(s): a request for information to the demo group and its "
+                "question waiting for staff; a reviewer's question to pass on."
             )
         self._publish_outcomes()
         gifts = seed_donations(staff=users["staff"])
