@@ -139,6 +139,26 @@ def gunicorn(name: str, **env_overrides: str):
     return server, port, env
 
 
+def gunicorn_bare():
+    """The bare Django app (bench/bare.py) under the same gunicorn command as the site: (process, port)."""
+    import http.client
+
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bare", "PYTHONPATH": str(ROOT)}
+    command = [str(Path(sys.executable).parent / "gunicorn"), "bench.bare:application", "-w", "2"]
+    command += ["-b", f"127.0.0.1:{port}", "--log-level", "warning", "--chdir", str(ROOT)]
+    server = subprocess.Popen(command, env=env)
+    for _ in range(100):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    return server, port
+
+
 # --- results as data ----------------------------------------------------------------------------
 
 

@@ -24,10 +24,12 @@ NAME = "fundpool_bench_1m"
 CACHE = "redis://127.0.0.1:6379/5"
 
 
-def hit(port: int, path: str, n: int, clients: int, rendered: bool = False) -> tuple[float, int]:
+def hit(port: int, path: str, n: int, clients: int, rendered: bool = False, cookie: str = "") -> tuple[float, int]:
     # rendered=True: a "messages" cookie makes the site render the page each time (the data caches
-    # still apply), to show what the page cache saves.
+    # still apply), to show what the page cache saves. `cookie`: a signed-in person's session.
     headers = {"Accept-Language": "zh-hans", **({"Cookie": "messages=bench"} if rendered else {})}
+    if cookie:
+        headers["Cookie"] = cookie
 
     def one(_):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)

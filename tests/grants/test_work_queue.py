@@ -95,3 +95,63 @@ def test_queries_stay_flat_in_the_number_of_grants(staff):
     for _ in range(12):
         put_in_state(ApplicationFactory(call=call), Status.SUBMITTED)
     assert _queries(staff) == few
+
+
+def _grow(n: int, call, community, staff) -> None:
+    """`n` submitted applications, each from its own group, with a message waiting for staff and
+    an overdue requested item (bulk-written: the queue's cost is what is measured)."""
+    from grants.models import InfoRequest, InfoRequestItem, ResidentGroup
+
+    start = ResidentGroup.objects.count()
+    groups = ResidentGroup.objects.bulk_create(
+        [
+            ResidentGroup(
+                name=f"批量团队{start + i}",
+                name_key=f"批量团队{start + i}",
+                community=community,
+                leader_name="王芳",
+                leader_phone="13800000000",
+                member_count=12,
+            )
+            for i in range(n)
+        ]
+    )
+    now = timezone.now()
+    apps = Application.objects.bulk_create(
+        [
+            Application(call=call, group=g, title=f"批量申报{g.pk}", status=Status.SUBMITTED, submitted_at=now)
+            for g in groups
+        ]
+    )
+    Thread.objects.bulk_create([Thread(application=a, last_message_at=now, awaiting_staff_since=now) for a in apps])
+    requests = InfoRequest.objects.bulk_create([InfoRequest(application=a, created_by=staff) for a in apps])
+    InfoRequestItem.objects.bulk_create(
+        [InfoRequestItem(request=r, label="名单", due_on=timezone.localdate() - timedelta(days=1)) for r in requests]
+    )
+
+
+def test_queue_and_search_queries_are_the_same_at_10_and_1000_grants(staff):
+    from grants.overview import search
+
+    call = CallFactory(allow_multiple_applications=True)
+    community = ApplicationFactory(call=call).group.community
+
+    def cost():
+        counts = []
+        for run in (
+            lambda: queue.queue_for(user=staff, with_items=True),
+            lambda: search.search(query=search.SearchQuery(q="批量")),
+        ):
+            with CaptureQueriesContext(connection) as ctx:
+                run()
+            counts.append(len(ctx.captured_queries))
+        return counts
+
+    _grow(10, call, community, staff)
+    cost()  # permissions cached on the person
+    at_10 = cost()
+    _grow(990, call, community, staff)
+    assert Application.objects.filter(status=Status.SUBMITTED).count() == 1000
+    assert cost() == at_10
+    line = lines(staff)["messages_unanswered"]
+    assert line.count == 1000
