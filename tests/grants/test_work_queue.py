@@ -155,3 +155,11 @@ def test_queue_and_search_queries_are_the_same_at_10_and_1000_grants(staff):
     assert cost() == at_10
     line = lines(staff)["messages_unanswered"]
     assert line.count == 1000
+
+
+def test_people_outside_the_fund_cannot_open_the_queue(client, reviewer):
+    client.force_login(reviewer)
+    assert client.get(reverse("grants_admin:queue")).status_code in (302, 403)
+    group_member = ApplicationFactory().group.memberships.get().user
+    client.force_login(group_member)
+    assert client.get(reverse("grants_admin:queue")).status_code in (302, 403)
