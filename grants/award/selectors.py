@@ -25,13 +25,17 @@ class NoticeEntry:
     recused: list
     starts_at: datetime
     ends_at: datetime
+    ended: bool = False  # the notice is over, and the worker has not closed it yet: no more objections
 
 
 def notice_list(*, at: datetime | None = None) -> list[NoticeEntry]:
     """Proposed awards on public notice. Names a group, its project, the amount and the reviewers
     (recused ones marked); nothing about the people in the group or who objected."""
+    from django.utils import timezone
+
     from grants.models import ReviewAssignment
 
+    at = at or timezone.now()
     applications = list(
         Application.objects.filter(status=Status.ON_NOTICE)
         .select_related("group__community", "call")
@@ -54,6 +58,7 @@ def notice_list(*, at: datetime | None = None) -> list[NoticeEntry]:
             recused=names[a.pk][1],
             starts_at=a.notice_starts_at,
             ends_at=a.notice_ends_at,
+            ended=a.notice_ends_at is not None and a.notice_ends_at <= at,
         )
         for a in applications
     ]

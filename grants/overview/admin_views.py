@@ -163,25 +163,41 @@ def call_bulk(request, pk):
     reviewers = list(
         review_selectors.reviewer_pool().filter(pk__in=[i for i in request.POST.getlist("reviewers") if i.isdecimal()])
     )
-    if request.POST.get("step") != "run":
+    reasons = {a.pk: request.POST.get(f"reason_{a.pk}", "")[:2000] for a in chosen}
+    reason_all = request.POST.get("reason_all", "")[:2000]
+    problem = ""
+    if request.POST.get("step") == "run":
+        if act.needs_reason and not reason_all.strip():
+            unreasoned = [a for a in chosen if bulk.actionable(action, a) and not reasons[a.pk].strip()]
+            if unreasoned:
+                problem = _("Give one reason for all, or a reason for each of: %(ids)s.") % {
+                    "ids": "、".join(f"#{a.pk}" for a in unreasoned)
+                }
+        if act.key == "assign" and not reviewers:
+            problem = _("Choose at least one reviewer.")
+    if request.POST.get("step") != "run" or problem:
+        if problem:
+            messages.error(request, problem)
         return render(
             request,
             "grants/admin/call_bulk.html",
             {
                 "call": call,
                 "act": act,
-                "rows": [(a, bulk.actionable(action, a)) for a in chosen],
+                "rows": [(a, bulk.actionable(action, a), reasons[a.pk]) for a in chosen],
+                "reason_all": reason_all,
                 "pool": review_selectors.reviewer_pool() if act.key == "assign" else [],
+                "chosen_reviewers": {r.pk for r in reviewers},
             },
+            status=400 if problem else 200,
         )
-    reasons = {a.pk: request.POST.get(f"reason_{a.pk}", "")[:2000] for a in chosen}
     try:
         result = bulk.bulk_run(
             call=call,
             action=action,
             application_ids=ids,
             user=request.user,
-            reason_for_all=request.POST.get("reason_all", "")[:2000],
+            reason_for_all=reason_all,
             reasons=reasons,
             reviewers=reviewers,
         )

@@ -65,6 +65,10 @@ def bulk_run(
     for application in applications:
         reason = (reasons.get(application.pk) or reason_for_all or "").strip()
         try:
+            if not actionable(act.key, application):
+                raise GrantsError(
+                    _("It is “%(status)s”: this action does not apply.") % {"status": application.get_status_display()}
+                )
             with transaction.atomic():
                 if act.step is None:
                     made = review_services.review_assign(application=application, reviewers=reviewers, actor=user)

@@ -23,6 +23,8 @@ from grants.models import (
     FilingStatus,
     InfoRequestItem,
     ItemStatus,
+    Message,
+    MessageKind,
     Objection,
     ObjectionStatus,
     ProjectReport,
@@ -186,6 +188,19 @@ LINES: tuple[Line, ...] = (
             t.application.group.name,
         ),
         ("application__group",),
+    ),
+    Line(
+        "questions_to_pass_on",
+        _("Reviewers' questions to pass on"),
+        is_fund_staff,
+        lambda today, now: Message.objects.filter(kind=MessageKind.QUESTION, relayed_as__isnull=True),
+        "created_at",
+        lambda m: (
+            m.thread.application.title,
+            reverse("grants_admin:thread", args=[m.thread.application_id]) + "#questions",
+            m.body[:60],
+        ),
+        ("thread__application",),
     ),
     Line(
         "items_to_check",

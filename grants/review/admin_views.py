@@ -126,10 +126,10 @@ def review_due(request, pk):
     except ValueError:
         due_on = None
     try:
-        review_services.review_due_change(assignment=assignment, actor=request.user, due_on=due_on)
+        changed = review_services.review_due_change(assignment=assignment, actor=request.user, due_on=due_on)
     except GrantsError as exc:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("The review is now due on %(date)s.") % {"date": assignment.due_on})
+        messages.success(request, _("The review is now due on %(date)s.") % {"date": changed.due_on.isoformat()})
     return redirect(f"{redirect('grants_admin:application', pk=assignment.application_id).url}#reviewers")

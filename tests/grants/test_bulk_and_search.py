@@ -156,3 +156,24 @@ def test_search_page_lists_results_for_staff_only(staff, client):
     assert client.get(reverse("grants_admin:search"), {"q": "助餐"}).status_code in (302, 403)
     client.force_login(staff)
     assert "长者助餐点" in client.get(reverse("grants_admin:search"), {"q": "助餐"}).content.decode()
+
+
+def test_a_bulk_refusal_without_any_reason_changes_nothing_and_keeps_the_choice(staff, client):
+    call = CallFactory()
+    a, b = (put_in_state(ApplicationFactory(call=call), Status.SUBMITTED) for _ in range(2))
+    client.force_login(staff)
+    response = client.post(
+        reverse("grants_admin:call_bulk", args=[call.pk]),
+        {"action": "return", "applications": [a.pk, b.pk], "step": "run", f"reason_{a.pk}": "请补充预算"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and f"#{b.pk}" in page and "请补充预算" in page
+    assert set(Application.objects.filter(pk__in=[a.pk, b.pk]).values_list("status", flat=True)) == {Status.SUBMITTED}
+
+
+def test_the_wrong_state_is_the_reason_given_not_a_missing_reason(staff):
+    call = CallFactory()
+    wrong = put_in_state(ApplicationFactory(call=call), Status.IN_DELIVERY)
+    result = bulk.bulk_run(call=call, action="return", application_ids=[wrong.pk], user=staff)
+    [(_app, why)] = result.failed
+    assert "执行中" in why or "不适用" in why

@@ -385,3 +385,19 @@ def test_an_empty_answer_is_refused(staff, roles):
         award_services.objection_reply(objection=objection, actor=staff, text="   ")
     objection.refresh_from_db()
     assert objection.reply == "" and objection.replied_at is None
+
+
+def test_an_ended_notice_offers_no_objection_form(client):
+    app = put_in_state(ApplicationFactory(title="公示已过的项目"), Status.ON_NOTICE)  # ended a minute ago
+    page = client.get(reverse("grants:notice")).content.decode()
+    entry = page.split(f'id="notice-{app.pk}"')[1].split("</article>")[0]
+    assert "不再接受异议" in entry and 'name="contact"' not in entry
+
+
+def test_the_objectors_page_labels_the_time_received(client):
+    from grants.models import Objection
+
+    app = put_in_state(ApplicationFactory(), Status.ON_NOTICE)
+    objection = Objection.objects.create(application=app, name="赵六", contact="13900000000", text="x")
+    page = client.get(reverse("grants:objection_page", args=[objection.page_token()])).content.decode()
+    assert "提交时间" in page and "累计收入" not in page

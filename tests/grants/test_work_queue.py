@@ -163,3 +163,27 @@ def test_people_outside_the_fund_cannot_open_the_queue(client, reviewer):
     group_member = ApplicationFactory().group.memberships.get().user
     client.force_login(group_member)
     assert client.get(reverse("grants_admin:queue")).status_code in (302, 403)
+
+
+def test_a_reviewers_question_waits_in_the_queue_until_passed_on(staff, reviewer):
+    app = put_in_state(ApplicationFactory(), Status.IN_REVIEW)
+    assignment = ReviewAssignment.objects.create(application=app, reviewer=reviewer, declared_at=timezone.now())
+    question = conversation_services.question_ask(assignment=assignment, user=reviewer, body="场地在哪里？")
+    assert lines(staff)["questions_to_pass_on"].count == 1
+    conversation_services.question_relay(question=question, user=staff, body="评审想知道场地在哪里")
+    assert lines(staff)["questions_to_pass_on"].count == 0
+
+
+def test_changing_a_due_date_says_the_new_date(staff, reviewer, client):
+    app = put_in_state(ApplicationFactory(), Status.IN_REVIEW)
+    assignment = ReviewAssignment.objects.create(
+        application=app, reviewer=reviewer, declared_at=timezone.now(), due_on=timezone.localdate()
+    )
+    new = timezone.localdate() + timedelta(days=11)
+    client.force_login(staff)
+    page = client.post(
+        reverse("grants_admin:review_due", args=[assignment.pk]), {"due_on": new.isoformat()}, follow=True
+    ).content.decode()
+    assert new.isoformat() in page
+    assignment.refresh_from_db()
+    assert assignment.due_on == new

@@ -10,6 +10,18 @@
         : zh ? "剩余 " + d + " 天 " + h + " 小时 " + m + " 分 " + s + " 秒" : d + "d " + h + "h " + m + "m " + s + "s left";
     });
   }
+  // When a notice ends while the page is open, its objection form goes (the server refuses it too).
+  function close() {
+    document.querySelectorAll("details[data-closes]").forEach(function (el) {
+      if (new Date(el.getAttribute("data-closes")) <= new Date()) {
+        var note = document.createElement("p");
+        note.className = "muted";
+        note.textContent = zh ? "该项目的公示期已结束，不再接受异议。" : "The public notice for this award has ended; objections are no longer accepted.";
+        el.replaceWith(note);
+      }
+    });
+  }
   tick();
-  setInterval(tick, 1000);
+  close();
+  setInterval(function () { tick(); close(); }, 1000);
 })();
