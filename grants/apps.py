@@ -83,4 +83,5 @@ def _register_notification_kinds() -> None:
         ),
         Kind("review_assigned", _("Applications assigned to me to review"), reviewer),
         Kind("review_reminder", _("Reminders of reviews due"), reviewer),
+        Kind("question_answered", _("Answers to my questions for groups"), reviewer),
     )

@@ -33,6 +33,8 @@ def message_sent(message, *, items) -> None:
                 kind="message",
             )
         else:
+            if message.reply_to_id and message.reply_to.relays_id:
+                question_answered(message)
             _send(
                 _("%(group)s wrote about “%(title)s”") % {"group": application.group.name, "title": application.title},
                 "grants/email/message_to_staff.txt",
@@ -46,6 +48,25 @@ def message_sent(message, *, items) -> None:
                 ref=application.reference,
                 kind="message",
             )
+
+
+def question_answered(message) -> None:
+    """The group answered a reviewer's question that staff passed on: the reviewer hears of it,
+    with the answer's words but not who wrote them (nor, under blind review, which group)."""
+    question = message.reply_to.relays
+    application = message.thread.application
+    assignment = application.review_assignments.filter(reviewer=question.author).first()
+    if question.author is None or assignment is None:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            _("The group answered your question"),
+            "grants/email/question_answered.txt",
+            {"question": question, "message": message, "path": reverse("grants:review_detail", args=[assignment.pk])},
+            [question.author.email],
+            ref=application.reference,
+            kind="question_answered",
+        )
 
 
 def question_asked(message) -> None:

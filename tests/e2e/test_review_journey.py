@@ -64,7 +64,7 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     desk = desk_page(browser)
     admin_login(desk, base, "desk", "Desk-pass-2026!")
     desk.goto(f"{base}/admin/grants/calls/{call.pk}/results/")
-    rows = desk.locator("table.listing tbody tr")
+    rows = desk.locator("table.listing").first.locator("tbody tr")
     assert rows.count() == 2 and "长者助餐点" in rows.nth(0).inner_text()
     desk.screenshot(path=f"{shots}/r2-ranking.png", full_page=True)
     for application in (first, second):
@@ -92,7 +92,7 @@ def test_review_award_and_notice(live_server, browser, phone, shots, roles):
     assert no_sideways_scroll(visitor)
 
     # Staff phone the number given and enter the code the visitor was shown: the objection counts.
-    code = visitor.locator("#objection-received strong").inner_text()
+    code = visitor.locator("#objection-received strong.code").inner_text()
     desk.goto(f"{base}/admin/grants/applications/{second.pk}/")
     verify = desk.locator("form[action*='/verify/']")
     verify.locator("input[name=code]").fill(code)

@@ -248,7 +248,7 @@ def test_the_whole_story(live_server, browser, shots, story):
 
     # --- 6. Staff see the ranking and propose the award: it goes on public notice.
     desk.goto(f"{base}/admin/grants/calls/{call.pk}/results/")
-    assert "长者助餐点" in desk.locator("table.listing tbody tr").first.inner_text()
+    assert "长者助餐点" in desk.locator("table.listing").first.locator("tbody tr").first.inner_text()
     _step(desk, base, application, "propose_award", amount="8000", reason="评审排名第一")
     _status(desk, "公示中")
     group_page.goto(f"{base}/applications/{application.pk}/")
@@ -271,7 +271,7 @@ def test_the_whole_story(live_server, browser, shots, story):
 
     # --- 8. Staff phone the number she gave; she reads out the code the page showed her, and staff
     # enter it: now the objection holds up the award. Staff dismiss it, with the reason kept on record.
-    code = resident.locator("#objection-received strong").inner_text()
+    code = resident.locator("#objection-received strong.code").inner_text()
     assert Objection.objects.get().status == "pending"
     desk.goto(f"{base}/admin/grants/applications/{application.pk}/")
     verify = desk.locator("form[action*='/verify/']")

@@ -141,7 +141,9 @@ def test_a_staff_answer_clears_the_wait(app, leader, staff):
 # --- reviewers' questions ------------------------------------------------------------------------
 
 
-def test_a_reviewers_question_goes_through_staff_and_the_answer_comes_back_anonymous(reviewer, staff, client):
+def test_a_reviewers_question_goes_through_staff_and_the_answer_comes_back_anonymous(
+    reviewer, staff, client, django_capture_on_commit_callbacks
+):
     app = put_in_state(ApplicationFactory(call=CallFactory(blind_review=True)), Status.IN_REVIEW)
     leader = app.group.memberships.get().user
     assignment = ReviewAssignment.objects.create(application=app, reviewer=reviewer, declared_at=timezone.now())
@@ -154,7 +156,12 @@ def test_a_reviewers_question_goes_through_staff_and_the_answer_comes_back_anony
     assert relay.relays == question and reviewer.username not in relay.body
     page = _page(client, leader, reverse("grants:thread", args=[app.pk]))
     assert "评审想知道" in page and reviewer.username not in page
-    services.message_send(application=app, user=leader, body="在社区活动室", as_fund=False, reply_to=relay)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.message_send(application=app, user=leader, body="在社区活动室", as_fund=False, reply_to=relay)
+    # The reviewer is emailed the answer, without who wrote it or which group.
+    [told] = OutboundEmail.objects.filter(kind="question_answered")
+    assert told.to == reviewer.email and "在社区活动室" in told.body
+    assert app.group.name not in told.body + told.subject and leader.username not in told.body
     review_page = _page(client, reviewer, reverse("grants:review_detail", args=[assignment.pk]))
     assert "在社区活动室" in review_page
     # Blind review: nothing says who answered, nor which group.
