@@ -15,8 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import quote
 
-from fundpool.ledger import services as ledger_services
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _common  # noqa: E402
 
@@ -100,6 +98,7 @@ def stream(name: str, rate: float) -> None:
     _common.use(name)
     from django.utils import timezone
 
+    from fundpool.ledger import services as ledger_services
     from fundpool.models import SourceType
 
     count = 0
