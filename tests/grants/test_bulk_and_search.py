@@ -177,3 +177,30 @@ def test_the_wrong_state_is_the_reason_given_not_a_missing_reason(staff):
     result = bulk.bulk_run(call=call, action="return", application_ids=[wrong.pk], user=staff)
     [(_app, why)] = result.failed
     assert "执行中" in why or "不适用" in why
+
+
+def test_propose_awards_down_the_suggestion_list(staff):
+    from decimal import Decimal
+
+    from fundpool.ledger.verify import verify
+
+    from .test_results import pool, scored_call
+
+    pool("100000")
+    call = CallFactory(budget=Decimal("25000"), max_amount=Decimal("20000"))
+    call, (a, b, c) = scored_call(
+        {"r1": [90, 80, 70], "r2": [88, 79, 71]},
+        call=call,
+        requests=[Decimal("10000"), Decimal("20000"), Decimal("10000")],
+    )
+    # a and c are suggested (b would go over the budget); choosing all three proposes a and c, in
+    # ranking order, and says why b was not.
+    result = bulk.bulk_run(call=call, action="propose", application_ids=[c.pk, b.pk, a.pk], user=staff)
+    assert [x.pk for x in result.done] == [a.pk, c.pk]
+    [(refused, why)] = result.failed
+    assert refused.pk == b.pk and "建议" in why
+    for app in (a, c):
+        app.refresh_from_db()
+        assert app.status == Status.ON_NOTICE and app.awarded_amount == Decimal("10000.00")
+    assert Application.objects.get(pk=b.pk).status == Status.REVIEWED
+    assert verify().ok
