@@ -4,6 +4,7 @@ from grants.applications import admin_views as application_admin_views
 from grants.award import admin_views as award_admin_views
 from grants.conversation import admin_views as conversation_admin_views
 from grants.delivery import admin_views as delivery_admin_views
+from grants.delivery import amendment_views
 from grants.groups import admin_views as group_admin_views
 from grants.overview import admin_views as overview_admin_views
 from grants.review import admin_views as review_admin_views
@@ -34,6 +35,10 @@ urlpatterns = [
     path("search/", overview_admin_views.search_page, name="search"),
     path("lifecycle/", overview_admin_views.lifecycle_page, name="lifecycle"),
     path("delivery/", delivery_admin_views.warnings, name="warnings"),
+    path("applications/<int:pk>/amendments/new/", amendment_views.amendment_start, name="amendment_start"),
+    path("applications/<int:pk>/conditions/", amendment_views.agreement_conditions, name="agreement_conditions"),
+    path("amendments/<int:pk>/decide/", amendment_views.amendment_decide, name="amendment_decide"),
+    path("amendments/<int:pk>/confirm/", amendment_views.amendment_confirm, name="amendment_confirm"),
     path("tranches/<int:pk>/pay/", delivery_admin_views.tranche_pay, name="tranche_pay"),
     path("expenses/<int:pk>/decide/", delivery_admin_views.expense_decide, name="expense_decide"),
     path("reports/<int:pk>/evaluate/", delivery_admin_views.report_evaluate, name="report_evaluate"),

@@ -33,3 +33,12 @@ def freeze_agreement(agreement_id: int) -> str:
     """The agreement's PDF rendered once from its frozen terms and stored, right after signing."""
     agreement_pdf(Agreement.objects.get(pk=agreement_id))
     return f"agreement {agreement_id} frozen"
+
+
+def freeze_version(version_id: int) -> str:
+    """An amended agreement version's PDF rendered once and stored, right after the amendment."""
+    from .award.documents import version_pdf
+    from .models import AgreementVersion
+
+    version_pdf(AgreementVersion.objects.select_related("agreement").get(pk=version_id))
+    return f"agreement version {version_id} frozen"

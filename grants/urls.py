@@ -3,6 +3,7 @@ from django.urls import path
 from grants.applications import views as application_views
 from grants.award import views as award_views
 from grants.conversation import views as conversation_views
+from grants.delivery import amendment_views
 from grants.delivery import views as delivery_views
 from grants.groups import views as group_views
 from grants.overview import views as overview_views
@@ -36,6 +37,7 @@ urlpatterns = [
     path("notice/confirm/<str:token>/", award_views.objection_confirm, name="objection_confirm"),
     path("attachments/<int:pk>/delete/", application_views.attachment_delete, name="attachment_delete"),
     path("projects/<int:pk>/", delivery_views.project_detail, name="project"),
+    path("projects/<int:pk>/amendments/new/", amendment_views.amendment_new, name="amendment_new"),
     path("projects/<int:pk>/activities/new/", delivery_views.activity_add, name="activity_add"),
     path("projects/<int:pk>/expenses/new/", delivery_views.expense_add, name="expense_add"),
     path("projects/<int:pk>/reports/<slug:kind>/", delivery_views.report_submit, name="report_submit"),

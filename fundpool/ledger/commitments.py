@@ -171,6 +171,20 @@ def _outstanding_by_lot(commitment: Commitment, *, newest_first: bool = False):
     return [(lot, amount) for lot, amount in held if amount > 0]
 
 
+def commitment_increase(*, reference: str, amount, description: str = "", actor=None) -> JournalEntry:
+    """Commit more under an existing reference, for the purpose it was first committed for (an
+    amended grant's increase). Refused, with the figures, when the pool cannot cover it."""
+    commitment = _get_commitment(reference)
+    return commitment_commit(
+        reference=commitment.reference,
+        amount=amount,
+        purpose=_purpose_of(commitment),
+        currency=commitment.currency,
+        description=description,
+        actor=actor,
+    )
+
+
 def _get_commitment(reference: str) -> Commitment:
     try:
         return Commitment.objects.select_related("theme", "committed_account", "paid_account").get(

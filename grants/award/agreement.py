@@ -12,9 +12,35 @@ from grants.models import (
 )
 
 
-def agreement_terms(application: Application, conditions: str) -> dict:
-    """The terms a signature freezes: parties, project, amounts, tranche plan, conditions."""
+def obligations() -> list[str]:
+    """What every grant agreement binds the group to (the call's special conditions come beside)."""
+    return [
+        str(
+            _(
+                "Spend the grant only on the budget lines agreed; moving money beyond a line's tolerance needs the fund's approval."
+            )
+        ),
+        str(_("Keep a receipt for every expense and record it in the site within 30 days.")),
+        str(_("Submit the reports by their due dates, and let the fund and residents see the activities.")),
+        str(_("Return any money not spent on the project, and money spent outside the agreement.")),
+        str(_("Tell the fund at once of any change of contact person, scope or dates, and ask for an amendment.")),
+    ]
 
+
+def agreement_terms(application: Application, conditions: str, *, signed_on=None) -> dict:
+    """The terms a signature freezes: parties, project, amounts, budget, milestones, reporting dates,
+    tranche plan, obligations and special conditions. Written in the site's language whoever reads
+    them, so that the draft the group confirms and the terms signed hash the same."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        return _terms(application, conditions, signed_on=signed_on, timedelta=timedelta)
+
+
+def _terms(application: Application, conditions: str, *, signed_on, timedelta) -> dict:
     amount = application.awarded_amount
     plan = list(application.call.tranches.all())
     amounts, left = [], amount
@@ -48,6 +74,27 @@ def agreement_terms(application: Application, conditions: str) -> dict:
             for i, (t, a) in enumerate(zip(plan, amounts, strict=True))
         ],
         "conditions": conditions.strip(),
+        "budget": [
+            {
+                "category": str(line.get_category_display()),
+                "item": line.item,
+                "amount": str(line.amount),
+            }
+            for line in application.budget_lines.all()
+        ],
+        "milestones": [{"title": m.title, "due_on": m.due_on.isoformat()} for m in application.milestones.all()],
+        "reporting": {
+            "midterm_days": application.call.midterm_report_days or None,
+            "final_days": application.call.final_report_days,
+            "midterm_due_on": (signed_on + timedelta(days=application.call.midterm_report_days)).isoformat()
+            if signed_on and application.call.midterm_report_days
+            else None,
+            "final_due_on": (signed_on + timedelta(days=application.call.final_report_days)).isoformat()
+            if signed_on
+            else None,
+        },
+        "scope": application.summary,
+        "obligations": obligations(),
     }
 
 

@@ -35,3 +35,29 @@ def agreement_pdf(agreement) -> bytes:
         agreement.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
         agreement.save(update_fields=["pdf", "pdf_sha256"])
     return pdf
+
+
+def version_pdf(version) -> bytes:
+    """An agreement version's PDF (versions after the first): rendered once from its frozen terms,
+    stored with its SHA-256, served unchanged."""
+    from grants.models import AgreementVersion
+
+    if version.number == 1:
+        return agreement_pdf(version.agreement)
+    if version.pdf:
+        with version.pdf.open("rb") as handle:
+            return handle.read()
+    with transaction.atomic():
+        version = AgreementVersion.objects.select_for_update().select_related("agreement").get(pk=version.pk)
+        if version.pdf:
+            with version.pdf.open("rb") as handle:
+                return handle.read()
+        pdf = render_pdf(
+            "grants/documents/agreement.html",
+            {"agreement": version.agreement, "terms": version.terms, "version": version},
+            title=f"{_('Grant agreement')} {version.agreement.number} v{version.number}",
+        )
+        version.pdf.save(f"{version.agreement.number}-v{version.number}.pdf", ContentFile(pdf), save=False)
+        version.pdf_sha256 = hashlib.sha256(pdf).hexdigest()
+        version.save(update_fields=["pdf", "pdf_sha256"])
+    return pdf

@@ -294,3 +294,37 @@ def objection_reply(*, objection: Objection, actor, text: str) -> Objection:
     if objection.contact_method == ContactMethod.EMAIL:
         transaction.on_commit(lambda: notify.objection_answered(objection))
     return objection
+
+
+@transaction.atomic
+def agreement_conditions_set(*, application: Application, actor, conditions: str) -> Application:
+    """Staff set the special conditions of the draft agreement, before the group confirms it."""
+    if not (actor and actor.has_perm("grants.manage_delivery")):
+        raise GrantsError(_("You may not change the agreement."))
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.status != lifecycle.Status.AWARDED:
+        raise GrantsError(_("The agreement is signed already; change it by an amendment."))
+    conditions = (conditions or "").replace("\r\n", "\n").strip()
+    if len(conditions) > 5000:
+        raise GrantsError(_("At most %(n)s characters.") % {"n": 5000})
+    application.agreement_conditions = conditions
+    application.save(update_fields=["agreement_conditions", "updated_at"])
+    return application
+
+
+@transaction.atomic
+def agreement_confirm(*, application: Application, user, terms_hash_seen: str):
+    """The group's leader confirms the draft agreement in the site: the time, the account and the
+    hash of the terms they were shown are recorded. Staff then record the signing with it."""
+    from grants.award.agreement import agreement_terms, terms_hash
+    from grants.models import AgreementConsent, MemberRole
+
+    application = Application.objects.select_for_update().select_related("group").get(pk=application.pk)
+    if not application.group.memberships.filter(user=user, role=MemberRole.LEADER).exists():
+        raise GrantsError(_("Only the group's leader signs the agreement."))
+    if application.status != lifecycle.Status.AWARDED:
+        raise GrantsError(_("There is no agreement waiting to be signed."))
+    current = terms_hash(agreement_terms(application, application.agreement_conditions))
+    if terms_hash_seen != current:
+        raise GrantsError(_("The draft changed while you were reading it; read it again and confirm."))
+    return AgreementConsent.objects.create(application=application, user=user, terms_hash=current)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import render
+from django.http import Http404, HttpResponseNotAllowed
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -17,8 +17,10 @@ from grants.applications import selectors as application_selectors
 from grants.award import selectors as award_selectors
 from grants.award import services as award_services
 from grants.award.documents import agreement_pdf as frozen
+from grants.award.documents import version_pdf
 from grants.award.forms import ObjectionForm
 from grants.common import GrantsError
+from grants.lifecycle import Status
 from grants.models import Application, Objection, ObjectionStatus
 
 
@@ -110,11 +112,59 @@ def _agreement_for(request, pk):
 
 
 @login_required
-@require_GET
 def agreement_detail(request, pk):
-    application, agreement = _agreement_for(request, pk)
+    """The agreement: the draft the group reads (and its leader confirms) before signing, then the
+    signed agreement with its versions."""
+    from grants.award.agreement import agreement_terms, terms_hash
+    from grants.award.versions import current_terms
+
+    if request.user.has_perm("grants.view_application"):
+        application = application_selectors.application_for_staff(pk=pk)
+    else:
+        application = application_selectors.application_for_member(user=request.user, pk=pk)
+    agreement = getattr(application, "agreement", None)
+    if agreement is None:
+        if application.status != Status.AWARDED:
+            raise Http404
+        terms = agreement_terms(application, application.agreement_conditions)
+        digest = terms_hash(terms)
+        problem = ""
+        if request.method == "POST":
+            try:
+                award_services.agreement_confirm(
+                    application=application, user=request.user, terms_hash_seen=request.POST.get("terms_hash", "")
+                )
+            except GrantsError as exc:
+                problem = str(exc)
+            else:
+                messages.success(request, _("Confirmed. The fund records the signing; you are told by email."))
+                return redirect("grants:agreement", pk=application.pk)
+        consent = application.agreement_consents.filter(terms_hash=digest).select_related("user").first()
+        return render(
+            request,
+            "grants/agreement.html",
+            {
+                "application": application,
+                "agreement": None,
+                "terms": terms,
+                "terms_hash": digest,
+                "consent": consent,
+                "is_leader": application.group.memberships.filter(user=request.user, role="leader").exists(),
+                "problem": problem,
+            },
+            status=400 if problem else 200,
+        )
+    if request.method == "POST":
+        return HttpResponseNotAllowed(["GET"])
     return render(
-        request, "grants/agreement.html", {"application": application, "agreement": agreement, "terms": agreement.terms}
+        request,
+        "grants/agreement.html",
+        {
+            "application": application,
+            "agreement": agreement,
+            "terms": current_terms(agreement),
+            "versions": list(agreement.versions.order_by("-number")),
+        },
     )
 
 
@@ -123,4 +173,7 @@ def agreement_detail(request, pk):
 def agreement_pdf(request, pk):
     """The agreement exactly as issued at signing (rendered once, stored, served unchanged)."""
     _application, agreement = _agreement_for(request, pk)
+    latest = agreement.versions.order_by("-number").first()
+    if latest is not None and latest.number > 1:
+        return pdf_response(lambda: version_pdf(latest), filename=f"{agreement.number}-v{latest.number}.pdf")
     return pdf_response(lambda: frozen(agreement), filename=f"{agreement.number}.pdf")

@@ -9,9 +9,12 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import jobs
+from core.uploads import UploadRefused, accept_upload
 from grants.award.agreement import agreement_terms, terms_hash
+from grants.award.versions import version_add
 from grants.common import GrantsError, acting_user
 from grants.delivery.payments import settle_final, termination_recovery, tranche_pay
 from grants.lifecycle import Effect
@@ -21,7 +24,7 @@ from grants.transitions import effect
 
 @effect(Effect.SIGN)
 def sign(application: Application, *, user, reason: str, params: dict) -> None:
-    _make_agreement(application, user, params.get("conditions", ""), params.get("signed_on"))
+    _make_agreement(application, user, params.get("conditions", ""), params.get("signed_on"), params)
 
 
 @effect(Effect.SETTLE)
@@ -43,13 +46,44 @@ def record_recovery(application: Application, *, user, reason: str, params: dict
     termination_recovery(application, user, reason, params.get("recovery_amount"))
 
 
-def _make_agreement(application: Application, user, conditions: str, signed_on) -> Agreement:
+def _signature(application: Application, params: dict, conditions: str):
+    """How the signature was given: the signed paper's scan (judged by its bytes: a PDF or an image),
+    or the leader's confirmation in the site of exactly these terms. Neither, when the step is
+    taken without (tests, the demo, agreements recorded before this existed)."""
+    scan = params.get("scan")
+    if scan:
+        try:
+            stored, content_type = accept_upload(scan)
+        except UploadRefused as exc:
+            raise GrantsError(_("The signed scan: %(problem)s") % {"problem": exc}) from None
+        if content_type not in ("application/pdf", "image/jpeg", "image/png"):
+            raise GrantsError(_("The signed scan must be a PDF or a photo (JPEG or PNG)."))
+        return None, stored, content_type
+    if params.get("method") == "consent":
+        draft = agreement_terms(application, conditions)
+        consent = application.agreement_consents.order_by("-confirmed_at", "-pk").first()
+        if consent is None:
+            raise GrantsError(_("The group's leader has not confirmed the agreement in the site yet."))
+        if consent.terms_hash != terms_hash(draft):
+            raise GrantsError(
+                _(
+                    "The leader confirmed different terms (the draft has changed since, e.g. its conditions): "
+                    "ask them to confirm again."
+                )
+            )
+        return consent, None, ""
+    return None, None, ""
+
+
+def _make_agreement(application: Application, user, conditions: str, signed_on, params=None) -> Agreement:
     """Freeze the terms, plan the tranches and pay those due on signing, through the fund pool."""
+    params = params or {}
     signed_on = signed_on or timezone.localdate()
     problem = application.signing_date_problem(signed_on)
     if problem:
         raise GrantsError(problem)
-    terms = agreement_terms(application, conditions or "")
+    terms = agreement_terms(application, conditions or "", signed_on=signed_on)
+    consent, scan, scan_type = _signature(application, params, conditions or "")
     agreement = Agreement.objects.create(
         application=application,
         number=f"XY-{signed_on.year}-{application.pk:05d}",
@@ -57,7 +91,11 @@ def _make_agreement(application: Application, user, conditions: str, signed_on) 
         content_hash=terms_hash(terms),
         signed_on=signed_on,
         recorded_by=acting_user(user),
+        consent=consent,
+        scan=scan,
+        scan_content_type=scan_type,
     )
+    version_add(agreement, terms)
     for t in terms["tranches"]:
         tranche = Tranche.objects.create(
             application=application,

@@ -3,6 +3,14 @@
 An application's status changes only through the lifecycle (grants/lifecycle), run by
 grants/transitions.py."""
 
+from .amendments import (  # noqa: F401
+    OPEN_AMENDMENT,
+    AgreementConsent,
+    AgreementVersion,
+    Amendment,
+    AmendmentKind,
+    AmendmentStatus,
+)
 from .applications import (  # noqa: F401
     Application,
     ApplicationAttachment,

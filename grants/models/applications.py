@@ -79,6 +79,8 @@ class Application(lifecycle.ApplicationLifecycle, models.Model):
     awarded_at = models.DateTimeField(_("award confirmed at"), null=True, blank=True)
     midterm_due_on = models.DateField(_("mid-term report due"), null=True, blank=True)
     final_due_on = models.DateField(_("final report due"), null=True, blank=True)
+    # Special conditions staff set before signing: the group sees them in the draft agreement.
+    agreement_conditions = models.TextField(_("special conditions of the agreement"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )

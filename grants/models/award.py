@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from core.uploads import GeneratedName
 from fundpool.models import MONEY
 from grants.models.applications import Application
 from grants.models.common import ContactMethod, ObjectionStatus, TrancheStatus, TrancheTrigger, _private_storage
@@ -175,6 +176,15 @@ class Agreement(models.Model):
     pdf_sha256 = models.CharField(_("PDF hash (SHA-256)"), max_length=64, blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # How the signature was given: the signed paper's scan, uploaded by staff, or the group's leader
+    # confirming the draft in the site (`consent`: when, by whom, which terms).
+    scan = models.FileField(
+        _("signed scan"), upload_to=GeneratedName("grants/agreements/signed/%Y/"), storage=_private_storage, blank=True
+    )
+    scan_content_type = models.CharField(max_length=100, blank=True)
+    consent = models.ForeignKey(
+        "grants.AgreementConsent", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("grant agreement")

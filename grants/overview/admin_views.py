@@ -21,7 +21,7 @@ from grants.delivery import selectors as delivery_selectors
 from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
 from grants.fields import ReasonForm
 from grants.lifecycle import diagram
-from grants.models import Application, Call
+from grants.models import AmendmentKind, Application, Call
 from grants.overview import bulk, queue, search
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
@@ -47,7 +47,10 @@ def application_detail(request, pk):
             "objections": award_selectors.objections_for_staff(application=application),
             "tranches": application.tranches.all(),
             "agreement": getattr(application, "agreement", None),
-            "sign_form": SignForm(application=application),
+            "sign_form": SignForm(application=application, initial={"conditions": application.agreement_conditions}),
+            "consent": application.agreement_consents.select_related("user").first()
+            if application.status == lifecycle.Status.AWARDED
+            else None,
             "suggestion": review_selectors.call_suggestion(call=application.call).get(application.pk)
             if application.status == lifecycle.Status.REVIEWED
             else None,
@@ -75,6 +78,9 @@ def application_detail(request, pk):
             "recovery_form": RecoveryReceiveForm(),
             "today": timezone.localdate(),
             "may_converse": is_fund_staff(request.user),
+            "amendments": list(application.amendments.all()),
+            "amendment_kinds": AmendmentKind.choices,
+            "amendable": [lifecycle.Status.IN_DELIVERY, lifecycle.Status.REPORTING],
             "unread": conversation_selectors.unread_by_application(
                 user=request.user, application_ids=[application.pk], side="fund"
             ).get(application.pk, 0),
@@ -107,7 +113,15 @@ def application_step(request, pk, name):
                 for error in errors:
                     messages.error(request, f"{label}：{error}" if label else error)
             return redirect("grants_admin:application", pk=application.pk)
-        params = {"conditions": sign.cleaned_data["conditions"], "signed_on": sign.cleaned_data["signed_on"]}
+        params = {
+            "conditions": sign.cleaned_data["conditions"],
+            "signed_on": sign.cleaned_data["signed_on"],
+            "method": request.POST.get("method", ""),
+            "scan": request.FILES.get("scan") if request.POST.get("method") == "scan" else None,
+        }
+        if params["method"] == "scan" and not params["scan"]:
+            messages.error(request, _("Upload the signed scan, or choose the leader's confirmation in the site."))
+            return redirect("grants_admin:application", pk=application.pk)
     try:
         transitions.application_transition(
             application=application, name=name, user=request.user, reason=request.POST.get("reason", ""), **params

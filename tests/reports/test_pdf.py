@@ -261,3 +261,40 @@ def test_the_review_summary_pdf_keeps_each_column_heading_on_one_line(client, st
     # No heading is split: no line holds a lone fragment of one.
     fragments = {h[:i] for h in headings for i in range(1, len(h))} - set(headings) - {""}
     assert not [line for line in lines if line in fragments]
+
+
+def test_an_amended_agreement_version_pdf_embeds_a_cjk_font_and_shows_the_change(
+    staff, django_capture_on_commit_callbacks
+):
+    import hashlib
+    from datetime import timedelta
+
+    from grants.award.documents import version_pdf
+    from grants.award.versions import verify_agreement
+    from grants.delivery import amendments
+    from grants.lifecycle import Status
+    from grants.models import AgreementVersion
+
+    from ..factories import ApplicationFactory
+    from ..grants.conftest import put_in_state
+
+    project = transitions.application_transition(
+        application=put_in_state(ApplicationFactory(title="长者助餐点"), Status.AWARDED),
+        name="sign_agreement",
+        user=staff,
+        signed_on=timezone.localdate(),
+    )
+    later = project.final_due_on + timedelta(days=45)
+    leader = project.group.memberships.get().user
+    amendment = amendments.amendment_request(
+        application=project, user=leader, kind="extend", details={"final_due_on": later.isoformat()}, why="场地装修"
+    )
+    amendments.amendment_decide(amendment=amendment, actor=staff, approve=True, reason="同意延期")
+    version = AgreementVersion.objects.get(agreement=project.agreement, number=2)
+    pdf = version_pdf(version)
+    assert any("WenQuanYi" in name or "Noto" in name for name in fonts(pdf)), fonts(pdf)
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert later.isoformat() in text and "第 2 版" in text
+    version.refresh_from_db()
+    assert version.pdf_sha256 == hashlib.sha256(pdf).hexdigest()
+    assert verify_agreement(project.agreement) == []

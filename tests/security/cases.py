@@ -279,6 +279,25 @@ def build_world() -> SimpleNamespace:
         application=w.reporting, kind=ReportKind.FINAL, outcomes="全部完成", beneficiaries_reached=40
     )
 
+    # Amendments: one asked on the reporting project (open, for staff to decide); a second signed
+    # project with a decrease approved by staff, awaiting finance; an award awaiting its signature.
+    from grants.delivery import amendments as delivery_amendments
+
+    w.amendment = delivery_amendments.amendment_request(
+        application=w.reporting, user=owner, kind="scope", details={"scope": "增加周末活动"}, why="居民要求"
+    )
+    w.project2 = transitions.application_transition(
+        application=put_in_state(application("第二个执行中的项目"), Status.AWARDED),
+        name="sign_agreement",
+        user=staff,
+        signed_on=today,
+    )
+    w.money_amendment = delivery_amendments.amendment_request(
+        application=w.project2, user=staff, kind="amount", details={"amount": "8000.00"}, why="活动减少"
+    )
+    delivery_amendments.amendment_decide(amendment=w.money_amendment, actor=staff, approve=True, reason="同意")
+    w.awarded = put_in_state(application("待签约的项目"), Status.AWARDED)
+
     # A completed project whose outcome page is published: its photo is public.
     w.completed = put_in_state(application("已结项的项目"), Status.COMPLETED)
     w.public_photo = ProjectPhoto.objects.create(
@@ -451,6 +470,12 @@ def _evaluation(_w) -> dict:
     return {"score": "80", "comment": "按计划", "decision": "accept"}
 
 
+def _draft_hash(application) -> str:
+    from grants.award.agreement import agreement_terms, terms_hash
+
+    return terms_hash(agreement_terms(application, application.agreement_conditions))
+
+
 def _today(w) -> str:
     return w.today.isoformat()
 
@@ -550,6 +575,53 @@ CASES: list[Case] = [
         "grants:review_attachment",
         lambda w: {"pk": w.assignment.pk, "attachment_pk": w.identifying_attachment.pk},
         variant="identifying file under blind review",
+    ),
+    # --- agreements and amendments ---
+    # The draft agreement before signing: the group's members and the fund read it; only the
+    # leader's POST confirms it (staff and finance pass the gate and are turned away by the service).
+    Case(
+        "grants:agreement",
+        _pk("awarded"),
+        see={OWNER, STAFF, FINANCE},
+        post={OWNER},
+        data=lambda w: {"terms_hash": _draft_hash(w.awarded)},
+        effect=True,
+        refused=FUND,
+        variant="draft before signing",
+    ),
+    Case(
+        "grants:amendment_new",
+        _pk("project"),
+        see={OWNER},
+        post={OWNER},
+        data=lambda w: {
+            "kind": "extend",
+            "final_due_on": (w.project.final_due_on + timedelta(days=30)).isoformat(),
+            "why": "场地装修",
+        },
+        effect=True,
+    ),
+    Case(
+        "grants_admin:amendment_start",
+        _pk("project"),
+        post={STAFF},
+        data=lambda w: {"kind": "scope", "scope": "增加一次活动", "why": "居民要求"},
+        effect=True,
+    ),
+    Case(
+        "grants_admin:amendment_decide",
+        _pk("amendment"),
+        post={STAFF},
+        data=lambda w: {"decision": "refuse", "reason": "不符合项目目标"},
+        effect=True,
+    ),
+    Case("grants_admin:amendment_confirm", _pk("money_amendment"), post={FINANCE}, effect=True),
+    Case(
+        "grants_admin:agreement_conditions",
+        _pk("awarded"),
+        post={STAFF},
+        data=lambda w: {"conditions": "每次活动后上传照片"},
+        effect=True,
     ),
     # --- conversations (grants/conversation/) ---
     # The group's thread: its members read and write; a thread one does not belong to is a 404.

@@ -1,0 +1,117 @@
+"""The agreement before and after signing: the group's consent to the draft, and amendments (变更),
+each approved one making a new agreement version, frozen and hashed, its hash chained to the one
+before."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from core.uploads import GeneratedName
+from grants.models.applications import Application
+from grants.models.award import Agreement
+from grants.models.common import _private_storage
+
+
+class AgreementConsent(models.Model):
+    """The group's leader confirmed the draft agreement in the site: when, by whom, and the hash
+    of exactly the terms shown to them."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="agreement_consents")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    terms_hash = models.CharField(max_length=64)
+    confirmed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-confirmed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.application_id}: {self.confirmed_at:%Y-%m-%d %H:%M}"
+
+
+class AmendmentKind(models.TextChoices):
+    BUDGET = "budget", _("Move budget between lines")
+    EXTEND = "extend", _("Extend a report date")
+    CONTACT = "contact", _("Change the contact person")
+    SCOPE = "scope", _("Change the scope")
+    AMOUNT = "amount", _("Change the amount")
+
+
+class AmendmentStatus(models.TextChoices):
+    REQUESTED = "requested", _("Asked, awaiting staff")
+    APPROVED = "approved", _("Approved, awaiting finance")
+    APPLIED = "applied", _("In force")
+    REFUSED = "refused", _("Refused")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+OPEN_AMENDMENT = [AmendmentStatus.REQUESTED, AmendmentStatus.APPROVED]
+
+
+class Amendment(models.Model):
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="amendments")
+    kind = models.CharField(_("kind"), max_length=10, choices=AmendmentKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=AmendmentStatus.choices, default=AmendmentStatus.REQUESTED
+    )
+    # What changes, by kind: {"final_due_on": "2027-03-01"}, {"moves": [{"from": id, "to": id,
+    # "amount": "500.00"}]}, {"leader_name": …, "leader_phone": …}, {"scope": …}, {"amount": "9500.00"}.
+    details = models.JSONField(_("what changes"), default=dict)
+    why = models.TextField(_("why it is asked"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    from_group = models.BooleanField(default=False)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision = models.TextField(_("reason for the decision"), blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
+        constraints = [
+            # One open amendment per project: a second waits until the first is decided.
+            models.UniqueConstraint(
+                fields=["application"], condition=Q(status__in=OPEN_AMENDMENT), name="one_open_amendment"
+            ),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()}"
+
+    @property
+    def moves_money(self) -> bool:
+        return self.kind == AmendmentKind.AMOUNT
+
+
+class AgreementVersion(models.Model):
+    """One version of a signed agreement: version 1 at signing, one more per applied amendment.
+    `content_hash` is SHA-256 over the previous version's hash and these terms (agreement_verify)."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    terms = models.JSONField()
+    previous_hash = models.CharField(max_length=64, blank=True)
+    content_hash = models.CharField(max_length=64)
+    amendment = models.OneToOneField(Amendment, null=True, blank=True, on_delete=models.PROTECT, related_name="version")
+    changes = models.JSONField(default=list, blank=True)  # [{"field": label, "before": …, "after": …}]
+    pdf = models.FileField(
+        upload_to=GeneratedName("grants/agreements/versions/%Y/"), storage=_private_storage, blank=True
+    )
+    pdf_sha256 = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["agreement", "number"]
+        constraints = [models.UniqueConstraint(fields=["agreement", "number"], name="agreement_version_unique")]
+
+    def __str__(self):
+        return f"{self.agreement.number} v{self.number}"
