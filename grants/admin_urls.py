@@ -25,6 +25,7 @@ urlpatterns = [
     path("applications/<int:pk>/reviewers/", review_admin_views.application_reviewers, name="application_reviewers"),
     path("assignments/<int:pk>/due/", review_admin_views.review_due, name="review_due"),
     path("assignments/<int:pk>/reinstate/", review_admin_views.review_reinstate, name="review_reinstate"),
+    path("applications/<int:pk>/eligibility/", application_admin_views.eligibility_tick, name="eligibility_tick"),
     path("applications/<int:pk>/thread/", conversation_admin_views.thread, name="thread"),
     path("applications/<int:pk>/requests/new/", conversation_admin_views.info_request_new, name="info_request_new"),
     path("questions/<int:pk>/relay/", conversation_admin_views.question_relay, name="question_relay"),

@@ -122,6 +122,7 @@ class CallViewSet(ModelViewSet):
         ),
         InlinePanel("criteria", heading=_("Rubric (weights add up to 100)"), min_num=1),
         InlinePanel("tranches", heading=_("Tranche plan (shares add up to 100%)"), min_num=1),
+        InlinePanel("checks", heading=_("Eligibility items checked by hand at screening")),
     ]
 
     def get_form_class(self, for_update=False):

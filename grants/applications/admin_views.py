@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
+from django.views.decorators.http import require_POST
 
 from fundpool.models import Theme
 from grants import lifecycle
+from grants.applications import eligibility
 from grants.applications import selectors as application_selectors
-from grants.common import require_perm
+from grants.common import GrantsError, require_perm
 from grants.lifecycle.bulk import BULK_ACTIONS
 from grants.models import Call, Community
 
@@ -111,3 +114,29 @@ def _safe_cell(value: str) -> str:
     """Spreadsheet programs run cells that start like a formula; make them plain text."""
     value = str(value)
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@require_POST
+def eligibility_tick(request, pk):
+    """Staff tick a hand-checked eligibility item of an application, with a note."""
+    require_perm(request, "grants.screen_application")
+    application = application_selectors.application_for_staff(pk=pk)
+    item_id = request.POST.get("item", "")
+    item = application.call.checks.filter(pk=item_id if item_id.isdecimal() else 0).first()
+    if item is None:
+        messages.error(request, _("Choose an item of this call's checklist."))
+    else:
+        try:
+            eligibility.tick(
+                application=application,
+                item=item,
+                actor=request.user,
+                ok=request.POST.get("ok") == "yes",
+                note=request.POST.get("note", ""),
+            )
+        except GrantsError as exc:
+            for m in exc.messages:
+                messages.error(request, m)
+        else:
+            messages.success(request, _("Recorded: %(item)s.") % {"item": item.label})
+    return redirect(f"{redirect('grants_admin:application', pk=application.pk).url}#eligibility")

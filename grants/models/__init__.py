@@ -15,6 +15,7 @@ from .applications import (  # noqa: F401
     Application,
     ApplicationAttachment,
     BudgetLine,
+    EligibilityTick,
     Milestone,
 )
 from .award import (  # noqa: F401
@@ -26,6 +27,7 @@ from .award import (  # noqa: F401
 )
 from .calls import (  # noqa: F401
     Call,
+    CallCheck,
     CallCriterion,
     CallTranche,
     Community,

@@ -280,3 +280,21 @@ class ApplicationAttachment(models.Model):
 
     def __str__(self):
         return self.title
+
+
+class EligibilityTick(models.Model):
+    """Staff's result for one hand-checked eligibility item of an application, with their note.
+    A later tick of the same item supersedes it; both stay (history)."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="eligibility_ticks")
+    check_item = models.ForeignKey("grants.CallCheck", on_delete=models.CASCADE, related_name="ticks")
+    ok = models.BooleanField(_("met"))
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self):
+        return f"{self.check_item}: {self.ok}"

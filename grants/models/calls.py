@@ -259,3 +259,18 @@ class CallTranche(Orderable):
     def clean(self):
         if self.trigger == TrancheTrigger.DATE and self.due_after_days is None:
             raise ValidationError({"due_after_days": _("Say how many days after signing this tranche is paid.")})
+
+
+class CallCheck(Orderable):
+    """An eligibility item staff add to a call's checklist by hand; each application's screening
+    ticks it, with a note (`EligibilityTick`). The computed items are in grants/applications/eligibility.py."""
+
+    call = ParentalKey(Call, on_delete=models.CASCADE, related_name="checks")
+    label = models.CharField(_("what staff check"), max_length=200)
+
+    class Meta(Orderable.Meta):
+        verbose_name = _("eligibility item checked by hand")
+        verbose_name_plural = _("eligibility items checked by hand")
+
+    def __str__(self):
+        return self.label

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from core import selectors as core_selectors
 from grants import lifecycle, transitions
+from grants.applications import eligibility
 from grants.applications import selectors as application_selectors
 from grants.award import selectors as award_selectors
 from grants.award.forms import AwardForm, SignForm
@@ -78,6 +79,9 @@ def application_detail(request, pk):
             "recovery_form": RecoveryReceiveForm(),
             "today": timezone.localdate(),
             "may_converse": is_fund_staff(request.user),
+            "eligibility": eligibility.checklist(application),
+            "duplicates": eligibility.possible_duplicates(application),
+            "may_screen": request.user.has_perm("grants.screen_application"),
             "amendments": list(application.amendments.all()),
             "amendment_kinds": AmendmentKind.choices,
             "amendable": [lifecycle.Status.IN_DELIVERY, lifecycle.Status.REPORTING],

@@ -297,6 +297,9 @@ def build_world() -> SimpleNamespace:
     )
     delivery_amendments.amendment_decide(amendment=w.money_amendment, actor=staff, approve=True, reason="同意")
     w.awarded = put_in_state(application("待签约的项目"), Status.AWARDED)
+    from grants.models import CallCheck
+
+    w.call_check = CallCheck.objects.create(call=w.call, label="居委会推荐信")
 
     # A completed project whose outcome page is published: its photo is public.
     w.completed = put_in_state(application("已结项的项目"), Status.COMPLETED)
@@ -599,6 +602,13 @@ CASES: list[Case] = [
             "final_due_on": (w.project.final_due_on + timedelta(days=30)).isoformat(),
             "why": "场地装修",
         },
+        effect=True,
+    ),
+    Case(
+        "grants_admin:eligibility_tick",
+        _pk("screening"),
+        post={STAFF},
+        data=lambda w: {"item": w.call_check.pk, "ok": "yes", "note": "已核"},
         effect=True,
     ),
     Case(
