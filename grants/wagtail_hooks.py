@@ -109,7 +109,12 @@ class CallViewSet(ModelViewSet):
             heading=_("Priority problems and eligibility"),
         ),
         MultiFieldPanel(
-            [FieldPanel("reviewers_per_application"), FieldPanel("review_days"), FieldPanel("blind_review")],
+            [
+                FieldPanel("reviewers_per_application"),
+                FieldPanel("review_days"),
+                FieldPanel("blind_review"),
+                FieldPanel("notice_names_reviewers"),
+            ],
             heading=_("Review"),
         ),
         MultiFieldPanel(

@@ -26,6 +26,7 @@ class NoticeEntry:
     starts_at: datetime
     ends_at: datetime
     ended: bool = False  # the notice is over, and the worker has not closed it yet: no more objections
+    names_reviewers: bool = True  # the call says the notice names them (else only how many)
 
 
 def notice_list(*, at: datetime | None = None) -> list[NoticeEntry]:
@@ -59,6 +60,7 @@ def notice_list(*, at: datetime | None = None) -> list[NoticeEntry]:
             starts_at=a.notice_starts_at,
             ends_at=a.notice_ends_at,
             ended=a.notice_ends_at is not None and a.notice_ends_at <= at,
+            names_reviewers=a.call.notice_names_reviewers,
         )
         for a in applications
     ]

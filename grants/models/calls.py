@@ -110,6 +110,11 @@ class Call(ClusterableModel):
     reviewers_per_application = models.PositiveSmallIntegerField(_("reviewers per application"), default=3)
     notice_days = models.PositiveSmallIntegerField(_("public notice (days)"), default=7)
     blind_review = models.BooleanField(_("blind review"), default=False)
+    notice_names_reviewers = models.BooleanField(
+        _("the public notice names the reviewers"),
+        default=True,
+        help_text=_("Name the reviewers, and those who recused, on the public notice (as 福田's 公示 does)."),
+    )
     review_days = models.PositiveSmallIntegerField(
         _("days for a review"),
         default=14,

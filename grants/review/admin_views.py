@@ -133,3 +133,20 @@ def review_due(request, pk):
     else:
         messages.success(request, _("The review is now due on %(date)s.") % {"date": changed.due_on.isoformat()})
     return redirect(f"{redirect('grants_admin:application', pk=assignment.application_id).url}#reviewers")
+
+
+def call_conflicts(request, pk):
+    """The conflict register of a call: every declared conflict and recusal, with its reason;
+    staff reinstate a reviewer from here, with a reason."""
+    require_perm(request, "grants.view_application")
+    call = get_object_or_404(Call, pk=pk)
+    return render(
+        request,
+        "grants/admin/call_conflicts.html",
+        {
+            "call": call,
+            "rows": list(review_selectors.conflict_register(call=call)),
+            "may_reinstate": request.user.has_perm("grants.screen_application"),
+            "reinstate_states": review_services.REINSTATE_STATES,
+        },
+    )

@@ -359,3 +359,16 @@ def reviewer_load(*, call) -> list[ReviewerLoad]:
     return [
         ReviewerLoad(people[r["reviewer"]], r["assigned"], r["handed_in"], r["overdue"], r["next_due"]) for r in rows
     ]
+
+
+def conflict_register(*, call):
+    """Every declared conflict and recusal in a call, with its reason and what staff did about it
+    (reinstatement, with its reason), oldest first."""
+    from grants.models import ReviewAssignment
+
+    return (
+        ReviewAssignment.objects.filter(application__call=call)
+        .filter(Q(recused=True) | ~Q(conflict_note="") | Q(reinstated_at__isnull=False))
+        .select_related("reviewer", "application__group", "reinstated_by")
+        .order_by("declared_at", "pk")
+    )

@@ -746,6 +746,7 @@ CASES: list[Case] = [
     # --- staff pages in the admin (grants/admin_urls.py, reports/wagtail_hooks.py) ---
     Case("grants_admin:call_applications", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_results", _pk("call"), see=FUND, post=FUND),
+    Case("grants_admin:call_conflicts", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_results_pdf", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_autoassign", _pk("call"), post={STAFF}),
     Case(
