@@ -42,3 +42,11 @@ def freeze_version(version_id: int) -> str:
 
     version_pdf(AgreementVersion.objects.select_related("agreement").get(pk=version_id))
     return f"agreement version {version_id} frozen"
+
+
+def build_dossier(dossier_id: int) -> str:
+    """An auditor's dossier ZIP of one project (grants/overview/dossier.py)."""
+    from .overview.dossier import dossier_run
+
+    dossier = dossier_run(dossier_id)
+    return f"dossier {dossier_id}: {dossier.size} bytes"

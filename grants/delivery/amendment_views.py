@@ -58,7 +58,11 @@ def amendment_new(request, pk):
         "grants/amendment_form.html",
         {
             "application": application,
-            "kinds": [(k, label) for k, label in AmendmentKind.choices if k != AmendmentKind.AMOUNT],
+            # The extension first (its section is the one open), then the others; money is staff's.
+            "kinds": [
+                (k, AmendmentKind(k).label)
+                for k in (AmendmentKind.EXTEND, AmendmentKind.BUDGET, AmendmentKind.CONTACT, AmendmentKind.SCOPE)
+            ],
             "lines": list(application.budget_lines.all()),
             "amendments": list(application.amendments.select_related("version")),
             "problem": problem,

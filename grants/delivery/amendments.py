@@ -216,6 +216,16 @@ def amendment_confirm(*, amendment: Amendment, actor) -> Amendment:
 
 
 def _apply(amendment: Amendment, actor) -> None:
+    """Apply an approved amendment; the change labels frozen into the version are in the site's
+    language, whoever decided it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    with translation.override(settings.LANGUAGE_CODE):
+        _apply_now(amendment, actor)
+
+
+def _apply_now(amendment: Amendment, actor) -> None:
     application = (
         Application.objects.select_for_update().select_related("group", "call").get(pk=amendment.application_id)
     )

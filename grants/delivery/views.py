@@ -32,6 +32,7 @@ def project_detail(request, pk):
             "feedback_url": request.build_absolute_uri(reverse("grants:feedback", args=[application.pk])),
             # The feedback page and its QR code answer only for these states; elsewhere, no link to them.
             "feedback_open": application.status in delivery_feedback.FEEDBACK_STATES,
+            "amendments": list(application.amendments.all()[:3]),
         },
     )
 

@@ -73,6 +73,7 @@ from .delivery import (  # noqa: F401
     Recovery,
     ReminderSent,
 )
+from .dossier import DossierStatus, ProjectDossier  # noqa: F401
 from .groups import (  # noqa: F401
     GroupInvitation,
     GroupMembership,

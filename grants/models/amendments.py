@@ -91,6 +91,41 @@ class Amendment(models.Model):
     def moves_money(self) -> bool:
         return self.kind == AmendmentKind.AMOUNT
 
+    def summary(self) -> str:
+        """What the amendment changes, in words (for staff's list and the group's page)."""
+        from django.utils.translation import gettext as _
+
+        d = self.details or {}
+        if self.kind == AmendmentKind.EXTEND:
+            parts = []
+            if d.get("final_due_on"):
+                parts.append(_("final report by %(date)s") % {"date": d["final_due_on"]})
+            if d.get("midterm_due_on"):
+                parts.append(_("mid-term report by %(date)s") % {"date": d["midterm_due_on"]})
+            return "；".join(parts)
+        if self.kind == AmendmentKind.BUDGET:
+            from grants.models import BudgetLine
+
+            lines = BudgetLine.objects.in_bulk(
+                [m["from"] for m in d.get("moves", [])] + [m["to"] for m in d.get("moves", [])]
+            )
+            return "；".join(
+                _("%(amount)s from “%(source)s” to “%(target)s”")
+                % {
+                    "amount": m["amount"],
+                    "source": getattr(lines.get(m["from"]), "item", "?"),
+                    "target": getattr(lines.get(m["to"]), "item", "?"),
+                }
+                for m in d.get("moves", [])
+            )
+        if self.kind == AmendmentKind.CONTACT:
+            return _("new contact: %(name)s") % {"name": d.get("leader_name", "")}
+        if self.kind == AmendmentKind.SCOPE:
+            return d.get("scope", "")[:200]
+        if self.kind == AmendmentKind.AMOUNT:
+            return _("amount %(before)s → %(after)s") % {"before": d.get("before", ""), "after": d.get("amount", "")}
+        return ""
+
 
 class AgreementVersion(models.Model):
     """One version of a signed agreement: version 1 at signing, one more per applied amendment.

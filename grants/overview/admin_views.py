@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core import selectors as core_selectors
 from grants import lifecycle, transitions
@@ -79,6 +79,7 @@ def application_detail(request, pk):
             "recovery_form": RecoveryReceiveForm(),
             "today": timezone.localdate(),
             "may_converse": is_fund_staff(request.user),
+            "dossiers": list(application.dossiers.all()[:5]),
             "eligibility": eligibility.checklist(application),
             "duplicates": eligibility.possible_duplicates(application),
             "may_screen": request.user.has_perm("grants.screen_application"),
@@ -240,3 +241,30 @@ def search_page(request):
             "limit": search.LIMIT,
         },
     )
+
+
+@require_POST
+def dossier_request(request, pk):
+    """Staff ask for a project's dossier: a background job builds it; the page lists it when ready."""
+    from core import jobs
+    from grants.models import ProjectDossier
+
+    require_perm(request, "grants.view_application")
+    application = application_selectors.application_for_staff(pk=pk)
+    dossier = ProjectDossier.objects.create(application=application, requested_by=request.user)
+    jobs.enqueue("grants.jobs.build_dossier", dossier.pk, kind="documents")
+    messages.success(request, _("The dossier is being made; it is listed here when ready (reload the page)."))
+    return redirect(f"{redirect('grants_admin:application', pk=application.pk).url}#dossier")
+
+
+@require_GET
+def dossier_download(request, pk):
+    from core.uploads import private_file_response
+    from grants.models import DossierStatus, ProjectDossier
+
+    require_perm(request, "grants.view_application")
+    dossier = get_object_or_404(ProjectDossier, pk=pk, status=DossierStatus.DONE)
+    response = private_file_response(dossier.file, content_type=None, label=f"dossier-{dossier.application_id}.zip")
+    response["Content-Type"] = "application/zip"
+    response["Content-Disposition"] = f'attachment; filename="dossier-{dossier.application_id}-{dossier.pk}.zip"'
+    return response

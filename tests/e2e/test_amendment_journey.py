@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from grants import transitions
 from grants.award.documents import version_pdf
+from grants.award.versions import verify_agreement
 from grants.lifecycle import Status
 from grants.models import AgreementVersion, Amendment, Application
 
@@ -30,6 +31,15 @@ def _messages_drawn(desk) -> None:
     from playwright.sync_api import expect
 
     expect(desk.locator(".messages > ul")).to_have_css("opacity", "1")
+
+
+def _first_page(pdf: bytes, path: str) -> None:
+    """The PDF's first page as a picture, to look at beside the screenshots."""
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    document[0].render(scale=1.5).to_pil().save(path)
+    document.close()
 
 
 def test_the_group_asks_for_an_extension_staff_approve_and_a_new_version_is_issued(
@@ -96,6 +106,7 @@ def test_the_group_asks_for_an_extension_staff_approve_and_a_new_version_is_issu
     assert desk.locator("#amendments + ul", has_text=WHY).is_visible()
     decide = desk.locator("form[action$='/decide/']")
     decide.locator("textarea[name=reason]").fill("装修期间无法开展活动，同意延期一个月。")
+    decide.scroll_into_view_if_needed()  # the admin scrolls inside its own pane: a viewport shot
     desk.screenshot(path=f"{shots}/am6-desk-decide.png", full_page=True)
     decide.locator("button[name=decision][value=approve]", has_text="批准").click()
     desk.wait_for_selector("text=变更已决定")
@@ -112,6 +123,8 @@ def test_the_group_asks_for_an_extension_staff_approve_and_a_new_version_is_issu
     assert second.previous_hash == first.content_hash
     assert second.amendment == amendment
     assert second.terms["reporting"]["final_due_on"] == new_date.isoformat()
+    assert second.changes == [{"field": "结项报告", "before": before.isoformat(), "after": new_date.isoformat()}]
+    assert not verify_agreement(agreement), verify_agreement(agreement)
 
     # The new version's PDF (the documents job renders it; here, to be sure, directly), served to
     # the group with the latest version's terms, in a CJK font really embedded.
@@ -128,6 +141,7 @@ def test_the_group_asks_for_an_extension_staff_approve_and_a_new_version_is_issu
     body = text(pdf)
     assert new_date.isoformat() in body
     assert "长者助餐点" in body
+    _first_page(pdf, f"{shots}/am9-agreement-v2-pdf.png")
 
     # The group sees the new version and what changed.
     page.goto(f"{base}{reverse('grants:agreement', args=[project.pk])}")

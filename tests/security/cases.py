@@ -297,6 +297,14 @@ def build_world() -> SimpleNamespace:
     )
     delivery_amendments.amendment_decide(amendment=w.money_amendment, actor=staff, approve=True, reason="同意")
     w.awarded = put_in_state(application("待签约的项目"), Status.AWARDED)
+    from grants.models import DossierStatus, ProjectDossier
+
+    w.dossier = ProjectDossier.objects.create(
+        application=w.project,
+        status=DossierStatus.DONE,
+        file=ContentFile(b"PK\x05\x06" + b"\x00" * 18, name="dossier.zip"),
+        sha256="0" * 64,
+    )
     from grants.models import CallCheck
 
     w.call_check = CallCheck.objects.create(call=w.call, label="居委会推荐信")
@@ -604,6 +612,8 @@ CASES: list[Case] = [
         },
         effect=True,
     ),
+    Case("grants_admin:dossier_request", _pk("project"), post=FUND, effect=True),
+    Case("grants_admin:dossier_download", _pk("dossier"), see=FUND),
     Case(
         "grants_admin:eligibility_tick",
         _pk("screening"),
