@@ -13,6 +13,7 @@ urlpatterns = [
     path("calls/", application_admin_views.call_index, name="calls"),
     path("calls/<int:pk>/applications/", application_admin_views.call_applications, name="call_applications"),
     path("calls/<int:pk>/bulk/", overview_admin_views.call_bulk, name="call_bulk"),
+    path("calls/<int:pk>/export/<slug:kind>.<slug:fmt>", overview_admin_views.call_export, name="call_export"),
     path("calls/<int:pk>/conflicts/", review_admin_views.call_conflicts, name="call_conflicts"),
     path("calls/<int:pk>/results/", review_admin_views.call_results, name="call_results"),
     path("calls/<int:pk>/results.pdf", review_admin_views.call_results_pdf, name="call_results_pdf"),

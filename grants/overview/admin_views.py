@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -23,7 +24,7 @@ from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
 from grants.fields import ReasonForm
 from grants.lifecycle import diagram
 from grants.models import AmendmentKind, Application, Call
-from grants.overview import bulk, queue, search
+from grants.overview import bulk, exports, queue, search
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
 
@@ -268,3 +269,13 @@ def dossier_download(request, pk):
     response["Content-Type"] = "application/zip"
     response["Content-Disposition"] = f'attachment; filename="dossier-{dossier.application_id}-{dossier.pk}.zip"'
     return response
+
+
+@require_GET
+def call_export(request, pk, kind, fmt):
+    """A call's reviews, payments or expenses as CSV or XLSX."""
+    require_perm(request, "grants.view_application")
+    call = get_object_or_404(Call, pk=pk)
+    if kind not in exports.KINDS or fmt not in ("csv", "xlsx"):
+        raise Http404
+    return exports.response(call, kind, fmt)

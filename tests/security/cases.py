@@ -757,6 +757,12 @@ CASES: list[Case] = [
     Case("grants_admin:call_applications", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_results", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_conflicts", _pk("call"), see=FUND, post=FUND),
+    Case(
+        "grants_admin:call_export",
+        lambda w: {"pk": w.call.pk, "kind": "expenses", "fmt": "xlsx"},
+        see=FUND,
+        leaks=lambda w: [],
+    ),
     Case("grants_admin:call_results_pdf", _pk("call"), see=FUND, post=FUND),
     Case("grants_admin:call_autoassign", _pk("call"), post={STAFF}),
     Case(
