@@ -42,6 +42,7 @@ urlpatterns = [
     path("delivery/", delivery_admin_views.warnings, name="warnings"),
     path("applications/<int:pk>/amendments/new/", amendment_views.amendment_start, name="amendment_start"),
     path("applications/<int:pk>/conditions/", amendment_views.agreement_conditions, name="agreement_conditions"),
+    path("applications/<int:pk>/corrections/new/", amendment_views.correction_new, name="correction_new"),
     path("amendments/<int:pk>/decide/", amendment_views.amendment_decide, name="amendment_decide"),
     path("amendments/<int:pk>/confirm/", amendment_views.amendment_confirm, name="amendment_confirm"),
     path("tranches/<int:pk>/pay/", delivery_admin_views.tranche_pay, name="tranche_pay"),

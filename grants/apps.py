@@ -32,6 +32,7 @@ class GrantsConfig(AppConfig):
                 "grants.bulk_action": _("Bulk action"),
                 "grants.review_due": _("Review due date changed"),
                 "grants.amendment_decide": _("Amendment decided"),
+                "grants.correction": _("Record corrected"),
                 "grants.amendment_confirm": _("Amendment's money confirmed by finance"),
                 "grants.objection_verify": _("Objector's phone number confirmed"),
                 "grants.objection_dismiss": _("Objection dismissed as not genuine"),

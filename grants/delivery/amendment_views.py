@@ -139,3 +139,28 @@ def agreement_conditions(request, pk):
     else:
         messages.success(request, _("Saved: the group sees these conditions in the draft agreement."))
     return redirect("grants_admin:application", pk=application.pk)
+
+
+@require_POST
+def correction_new(request, pk):
+    """Staff correct a wrongly recorded value, with a reason."""
+    from grants.delivery import corrections
+
+    require_perm(request, "grants.manage_delivery")
+    application = application_selectors.application_for_staff(pk=pk)
+    target = request.POST.get("target", "")
+    try:
+        corrections.correct(
+            application=application,
+            kind=request.POST.get("kind", ""),
+            target_id=int(target) if target.isdecimal() else 0,
+            value=request.POST.get("value", "")[:200],
+            reason=request.POST.get("reason", ""),
+            actor=request.user,
+        )
+    except GrantsError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, _("Corrected; the value before stays on record beside the correction."))
+    return redirect(f"{redirect('grants_admin:application', pk=application.pk).url}#corrections")

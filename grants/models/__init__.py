@@ -10,6 +10,8 @@ from .amendments import (  # noqa: F401
     Amendment,
     AmendmentKind,
     AmendmentStatus,
+    Correction,
+    CorrectionKind,
 )
 from .applications import (  # noqa: F401
     Application,

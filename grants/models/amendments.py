@@ -150,3 +150,40 @@ class AgreementVersion(models.Model):
 
     def __str__(self):
         return f"{self.agreement.number} v{self.number}"
+
+
+class CorrectionKind(models.TextChoices):
+    SIGNING_DATE = "signing_date", _("Signing date")
+    PAYMENT_DATE = "payment_date", _("Payment date")
+    PAYMENT_REFERENCE = "payment_reference", _("Payment reference")
+    EXPENSE_AMOUNT = "expense_amount", _("Expense amount")
+    EVALUATION_SCORE = "evaluation_score", _("Evaluation score")
+
+
+class Correction(models.Model):
+    """A wrongly recorded value corrected, never edited away: this record supersedes the value
+    before it and keeps both, with the reason. A correction of money also reverses the ledger
+    entry and posts a new one (`entry`, `new_entry`)."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="corrections")
+    kind = models.CharField(_("what is corrected"), max_length=20, choices=CorrectionKind.choices)
+    target_id = models.PositiveIntegerField()  # the agreement, tranche, expense or report
+    before = models.CharField(_("recorded"), max_length=200)
+    after = models.CharField(_("corrected to"), max_length=200)
+    reason = models.TextField(_("reason"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    reversal = models.ForeignKey(
+        "fundpool.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    new_entry = models.ForeignKey(
+        "fundpool.JournalEntry", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("correction")
+        verbose_name_plural = _("corrections")
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.before} → {self.after}"

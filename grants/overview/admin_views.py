@@ -23,7 +23,7 @@ from grants.delivery import selectors as delivery_selectors
 from grants.delivery.forms import EvaluationForm, RecoveryReceiveForm
 from grants.fields import ReasonForm
 from grants.lifecycle import diagram
-from grants.models import AmendmentKind, Application, Call
+from grants.models import AmendmentKind, Application, Call, CorrectionKind
 from grants.overview import bulk, exports, queue, search
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
@@ -85,6 +85,8 @@ def application_detail(request, pk):
             "duplicates": eligibility.possible_duplicates(application),
             "may_screen": request.user.has_perm("grants.screen_application"),
             "amendments": list(application.amendments.all()),
+            "corrections": list(application.corrections.select_related("by")),
+            "correction_kinds": CorrectionKind.choices,
             "amendment_kinds": AmendmentKind.choices,
             "amendable": [lifecycle.Status.IN_DELIVERY, lifecycle.Status.REPORTING],
             "unread": conversation_selectors.unread_by_application(

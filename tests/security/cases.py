@@ -613,6 +613,18 @@ CASES: list[Case] = [
         effect=True,
     ),
     Case("grants_admin:dossier_request", _pk("project"), post=FUND, effect=True),
+    Case(
+        "grants_admin:correction_new",
+        _pk("project"),
+        post={STAFF},
+        data=lambda w: {
+            "kind": "payment_date",
+            "target": w.project.tranches.get(number=1).pk,
+            "value": (w.today - timedelta(days=1)).isoformat(),
+            "reason": "录错日期",
+        },
+        effect=True,
+    ),
     Case("grants_admin:dossier_download", _pk("dossier"), see=FUND),
     Case(
         "grants_admin:eligibility_tick",
