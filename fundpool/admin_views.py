@@ -368,3 +368,43 @@ class CommitmentInspectView(LocalInspectView):
         context["balances"] = ledger_selectors.commitment_balances(reference=self.object.reference)
         context["trace"] = ledger_selectors.funding_trace(reference=self.object.reference)
         return context
+
+
+def bank_statements(request):
+    """Reconciliation (对账): upload the bank statement; see what is unmatched on both sides."""
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import render
+
+    from fundpool.ledger import statements
+
+    if not request.user.has_perm("fundpool.reverse_journalentry"):
+        raise PermissionDenied
+    if request.method == "POST":
+        upload = request.FILES.get("statement")
+        if upload is None:
+            messages.error(request, _("Choose the statement file (CSV)."))
+        elif upload.size > statements.MAX_BYTES:
+            messages.error(request, _("The file is larger than 5 MB."))
+        else:
+            result = statements.statement_import(data=upload.read(), filename=upload.name, actor=request.user)
+            if result.problems:
+                for problem in result.problems[:20]:
+                    messages.error(request, problem)
+            else:
+                messages.success(
+                    request,
+                    _("%(i)s line(s) imported, %(s)s already imported, %(m)s matched.")
+                    % {"i": result.imported, "s": result.skipped, "m": result.matched},
+                )
+        return redirect("fundpool_statements")
+    lines, entries = statements.unmatched()
+    return render(
+        request,
+        "fundpool/admin/statements.html",
+        {
+            "lines": list(lines[:200]),
+            "entries": list(entries[:200]),
+            "line_count": lines.count(),
+            "entry_count": entries.count(),
+        },
+    )

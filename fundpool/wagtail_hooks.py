@@ -316,3 +316,23 @@ def keep_people_who_recorded_money(request, user):
         )
         return redirect("wagtailusers_users:edit", user.pk)
     return None
+
+
+@hooks.register("register_admin_urls")
+def register_statement_urls():
+    from fundpool.admin_views import bank_statements
+
+    return [path("fundpool/statements/", bank_statements, name="fundpool_statements")]
+
+
+@hooks.register("register_admin_menu_item")
+def statements_menu_item():
+    from core.admin import PermissionMenuItem
+
+    return PermissionMenuItem(
+        _("Bank reconciliation"),
+        reverse("fundpool_statements"),
+        icon_name="list-ul",
+        order=220,
+        perm="fundpool.reverse_journalentry",
+    )

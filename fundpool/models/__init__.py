@@ -468,3 +468,4 @@ from fundpool.models.donations import (  # noqa: E402,F401  (donations, re-expor
     ImportBatch,
     StripeEvent,
 )
+from fundpool.models.statements import StatementImport, StatementLine  # noqa: E402,F401  (re-exported)
