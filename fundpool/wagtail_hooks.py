@@ -320,9 +320,12 @@ def keep_people_who_recorded_money(request, user):
 
 @hooks.register("register_admin_urls")
 def register_statement_urls():
-    from fundpool.admin_views import bank_statements
+    from fundpool.admin_views import bank_statements, receipts
 
-    return [path("fundpool/statements/", bank_statements, name="fundpool_statements")]
+    return [
+        path("fundpool/statements/", bank_statements, name="fundpool_statements"),
+        path("fundpool/receipts/", receipts, name="fundpool_receipts"),
+    ]
 
 
 @hooks.register("register_admin_menu_item")
@@ -335,4 +338,17 @@ def statements_menu_item():
         icon_name="list-ul",
         order=220,
         perm="fundpool.reverse_journalentry",
+    )
+
+
+@hooks.register("register_admin_menu_item")
+def receipts_menu_item():
+    from core.admin import PermissionMenuItem
+
+    return PermissionMenuItem(
+        _("Official receipts"),
+        reverse("fundpool_receipts"),
+        icon_name="doc-full",
+        order=221,
+        perm="fundpool.record_receipt_number",
     )

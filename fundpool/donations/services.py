@@ -136,8 +136,31 @@ def donation_cancel(*, token: str) -> Donation | None:
     return donation
 
 
+def receipts_awaiting():
+    """Received gifts awaiting an official receipt (公益事业捐赠票据): no number yet, not declined."""
+    return Donation.objects.filter(
+        status=DonationStatus.CONFIRMED, receipt_number__isnull=True, receipt_declined=False
+    ).order_by("confirmed_at", "pk")
+
+
 @transaction.atomic
-def receipt_number_record(*, donation: Donation, number: str, actor) -> Donation:
+def receipt_declined_record(*, donation: Donation, actor) -> Donation:
+    """The donor declined an official receipt: recorded, and the gift leaves the list awaiting one."""
+    if not actor.has_perm("fundpool.record_receipt_number"):
+        raise DonationError(_("You may not record receipt numbers."))
+    donation = Donation.objects.select_for_update().get(pk=donation.pk)
+    if donation.receipt_number:
+        raise DonationError(
+            _("This gift already has receipt number %(number)s; a receipt number is recorded once."),
+            number=donation.receipt_number,
+        )
+    donation.receipt_declined = True
+    donation.save(update_fields=["receipt_declined"])
+    return donation
+
+
+@transaction.atomic
+def receipt_number_record(*, donation: Donation, number: str, actor, check_code: str = "") -> Donation:
     if not actor.has_perm("fundpool.record_receipt_number"):
         raise DonationError(_("You may not record receipt numbers."))
     number = (number or "").strip()
@@ -153,8 +176,12 @@ def receipt_number_record(*, donation: Donation, number: str, actor) -> Donation
         )
     if Donation.objects.filter(receipt_number__iexact=number).exclude(pk=donation.pk).exists():
         raise DonationError(_("Receipt number %(number)s is already on another gift."), number=number)
-    donation.receipt_number = number
-    donation.save(update_fields=["receipt_number"])
+    check_code = (check_code or "").strip()
+    if len(check_code) > 40:
+        raise DonationError(_("The check code is at most 40 characters."))
+    donation.receipt_number, donation.receipt_check_code = number, check_code
+    donation.receipt_declined = False
+    donation.save(update_fields=["receipt_number", "receipt_check_code", "receipt_declined"])
     return donation
 
 

@@ -166,6 +166,9 @@ class Donation(RestrictionFields):
     receipt_number = models.CharField(
         _("official receipt number (公益事业捐赠票据)"), max_length=60, null=True, blank=True, unique=True
     )
+    receipt_check_code = models.CharField(_("receipt check code (校验码)"), max_length=40, blank=True)
+    # The donor said they want no official receipt (recorded, so the gift leaves the list awaiting one).
+    receipt_declined = models.BooleanField(_("declined an official receipt"), default=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
