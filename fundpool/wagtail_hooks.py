@@ -320,7 +320,8 @@ def keep_people_who_recorded_money(request, user):
 
 @hooks.register("register_admin_urls")
 def register_statement_urls():
-    from fundpool.admin_views import bank_statements, receipts
+    from fundpool.admin_views import bank_statements
+    from fundpool.donations.admin_views import receipts
 
     return [
         path("fundpool/statements/", bank_statements, name="fundpool_statements"),

@@ -19,6 +19,7 @@ from fundpool.admin_views import LocalInspectView, ServiceFormView
 from fundpool.donations import imports as donation_imports
 from fundpool.donations import services as donation_services
 from fundpool.donations.imports import MAX_BYTES
+from fundpool.donations.services import DonationError
 from fundpool.errors import FundpoolError
 from fundpool.models import Donation, DonationChannel
 from fundpool.money import format_amount
@@ -150,3 +151,46 @@ class DonationInspectView(LocalInspectView):
         context = super().get_context_data(**kwargs)
         context["may_record"] = self.request.user.has_perm("fundpool.record_receipt_number")
         return context
+
+
+def receipts(request):
+    """Gifts awaiting an official receipt (公益事业捐赠票据): record the number and its check code,
+    or that the donor declined one."""
+    from django.core.exceptions import PermissionDenied
+    from django.shortcuts import render
+
+    from fundpool.models import Donation
+
+    if not request.user.has_perm("fundpool.record_receipt_number"):
+        raise PermissionDenied
+    if request.method == "POST":
+        pk = request.POST.get("donation", "")
+        donation = Donation.objects.filter(pk=pk if pk.isdecimal() else 0).first()
+        if donation is None:
+            messages.error(request, _("Choose a gift from the list."))
+        else:
+            try:
+                if request.POST.get("declined"):
+                    donation_services.receipt_declined_record(donation=donation, actor=request.user)
+                    messages.success(request, _("Recorded: the donor declined an official receipt."))
+                else:
+                    donation_services.receipt_number_record(
+                        donation=donation,
+                        number=request.POST.get("number", ""),
+                        check_code=request.POST.get("check_code", ""),
+                        actor=request.user,
+                    )
+                    messages.success(request, _("Receipt number recorded."))
+            except DonationError as exc:
+                messages.error(request, str(exc))
+        return redirect("fundpool_receipts")
+    awaiting = donation_services.receipts_awaiting()
+    return render(
+        request,
+        "fundpool/admin/receipts.html",
+        {
+            "awaiting": list(awaiting[:300]),
+            "count": awaiting.count(),
+            "declined": Donation.objects.filter(receipt_declined=True).count(),
+        },
+    )

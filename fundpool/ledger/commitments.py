@@ -23,6 +23,7 @@ from fundpool.ledger.engine import Draft, Purpose
 from fundpool.ledger.posting import check_external_ref_free, clean_ref, post_draft
 from fundpool.models import (
     Account,
+    AccountingCategory,
     AccountKind,
     Commitment,
     EntryKind,
@@ -205,8 +206,10 @@ def commitment_disburse(
     currency: str | None = None,
     description: str = "",
     actor=None,
+    category: str = "",
 ) -> JournalEntry:
-    """Pay part of a commitment: committed:R → paid:R. The oldest drawn lots are paid first."""
+    """Pay part of a commitment: committed:R → paid:R. The oldest drawn lots are paid first.
+    `category` is the payment's accounting category (AccountingCategory)."""
     currency = check_currency(currency)
     amount = parse_amount(amount, currency)
     commitment = _get_commitment(reference)
@@ -228,6 +231,7 @@ def commitment_disburse(
         memo=description,
         reference=commitment.reference,
         external_ref=external_ref,
+        category=category if category in AccountingCategory.values else "",
     )
     draft.transfer(committed, locked[commitment.paid_account_id], amount)
     remaining = amount
@@ -312,3 +316,25 @@ def _check_commitment_lots_after(moves: list[LotMovement]) -> None:
                 raise NotReversible(
                     _("Later movements depend on this entry (the money has moved on); reverse those first.")
                 )
+
+
+@transaction.atomic
+def category_correct(*, entry: JournalEntry, category: str, reason: str, actor=None):
+    """Correct a payment's accounting category: a new record, with the reason; the entry stays."""
+    from fundpool.errors import FundpoolError
+    from fundpool.models import CategoryCorrection
+
+    reason = (reason or "").strip()
+    if category not in AccountingCategory.values:
+        raise FundpoolError(_("Choose an accounting category."))
+    if not reason:
+        raise FundpoolError(_("Give the reason for the correction; it stays on record."))
+    if entry.kind != EntryKind.DISBURSE:
+        raise FundpoolError(_("Only money paid out has an accounting category."))
+    return CategoryCorrection.objects.create(entry=entry, category=category, reason=reason[:2000], created_by=actor)
+
+
+def category_of(entry: JournalEntry) -> str:
+    """A payment's accounting category: its latest correction, else what was set when it was paid."""
+    latest = entry.category_corrections.order_by("-created_at", "-pk").first()
+    return latest.category if latest else entry.category

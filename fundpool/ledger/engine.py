@@ -211,6 +211,7 @@ class Draft:
     external_ref: str | None = None
     inflow: Inflow | None = None
     reversal_of: JournalEntry | None = None
+    category: str = ""
     legs: list[tuple[Account, Decimal]] = field(default_factory=list)
     lot_moves: list[LotMovement] = field(default_factory=list)
 
@@ -312,6 +313,7 @@ def post_many(items, *, actor=None) -> list[JournalEntry]:
             external_ref=draft.external_ref,
             inflow=draft.inflow,
             reversal_of=draft.reversal_of,
+            category=draft.category,
             effective_at=effective_at,
             created_by=by,
         )

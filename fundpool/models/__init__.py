@@ -19,6 +19,7 @@ from fundpool.errors import FundpoolError
 from fundpool.models.choices import (  # noqa: F401 - re-exported
     MAY_GO_NEGATIVE,
     ROLLED_UP,
+    AccountingCategory,
     AccountKind,
     EntryKind,
     PledgeStatus,
@@ -307,6 +308,9 @@ class JournalEntry(AppendOnlyModel):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by", verbose_name=_("reverses")
     )
     effective_at = models.DateTimeField(_("effective at"), db_index=True)
+    # For money paid out: its category under the accounting rules, set when it is paid; a later
+    # `CategoryCorrection` supersedes it (this row, like every entry, is never edited).
+    category = models.CharField(_("accounting category"), max_length=20, blank=True, choices=AccountingCategory.choices)
     created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("recorded by")
@@ -469,3 +473,21 @@ from fundpool.models.donations import (  # noqa: E402,F401  (donations, re-expor
     StripeEvent,
 )
 from fundpool.models.statements import StatementImport, StatementLine  # noqa: E402,F401  (re-exported)
+
+
+class CategoryCorrection(AppendOnlyModel):
+    """A payment's accounting category corrected, with the reason; the latest one counts."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="category_corrections")
+    category = models.CharField(_("accounting category"), max_length=20, choices=AccountingCategory.choices)
+    reason = models.TextField(_("reason"))
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"#{self.entry_id}: {self.category}"

@@ -61,3 +61,12 @@ class PledgeStatus(models.TextChoices):
 # Kinds with an account per grant: their totals are also kept in AccountKindTotal, so the pool
 # summary reads a handful of rows however many grants there are.
 ROLLED_UP = (AccountKind.COMMITTED, AccountKind.PAID)
+
+
+class AccountingCategory(models.TextChoices):
+    """Expense categories of the 民间非营利组织会计制度, for the annual report and exports."""
+
+    PROGRAM = "program", _("Programme activity costs (业务活动成本)")
+    ADMIN = "admin", _("Administrative expenses (管理费用)")
+    FUNDRAISING = "fundraising", _("Fundraising expenses (筹资费用)")
+    OTHER = "other", _("Other expenses (其他费用)")

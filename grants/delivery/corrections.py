@@ -106,6 +106,19 @@ def correct(*, application: Application, kind: str, target_id: int, value: str, 
         tranche.payment_reference = new
         tranche.save(update_fields=["payment_reference"])
         target = tranche.pk
+    elif kind == CorrectionKind.PAYMENT_CATEGORY:
+        tranche = _paid_tranche(application, target_id)
+        entry = JournalEntry.objects.filter(external_ref=tranche.payment_reference).first()
+        if entry is None:
+            raise GrantsError(_("This payment has no ledger entry to correct."))
+        before_text = commitments.category_of(entry)
+        try:
+            commitments.category_correct(
+                entry=entry, category=(value or "").strip(), reason=reason, actor=acting_user(actor)
+            )
+        except FundpoolError as exc:
+            raise GrantsError(str(exc)) from None
+        after_text, target = value.strip(), tranche.pk
     elif kind == CorrectionKind.EXPENSE_AMOUNT:
         expense = Expense.objects.select_for_update().filter(pk=target_id, application=application).first()
         if expense is None:

@@ -15,7 +15,7 @@ from fundpool.errors import FundpoolError
 from fundpool.ledger import commitments
 from fundpool.ledger import services as ledger_services
 from fundpool.ledger.engine import Restriction
-from fundpool.models import RestrictionKind, SourceType
+from fundpool.models import AccountingCategory, RestrictionKind, SourceType
 from fundpool.money import ZERO, format_amount, parse_amount
 from grants import lifecycle, notify, system_reasons
 from grants.common import GrantsError, acting_user
@@ -132,6 +132,7 @@ def tranche_pay(*, tranche: Tranche, actor, payment_reference: str, amount=None,
             external_ref=payment_reference,
             description=str(tranche),
             actor=acting_user(actor),
+            category=AccountingCategory.PROGRAM,  # a grant to a project is a programme activity cost
         )
     except FundpoolError as exc:
         raise GrantsError(str(exc)) from None

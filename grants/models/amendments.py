@@ -158,6 +158,7 @@ class CorrectionKind(models.TextChoices):
     PAYMENT_REFERENCE = "payment_reference", _("Payment reference")
     EXPENSE_AMOUNT = "expense_amount", _("Expense amount")
     EVALUATION_SCORE = "evaluation_score", _("Evaluation score")
+    PAYMENT_CATEGORY = "payment_category", _("Payment's accounting category")
 
 
 class Correction(models.Model):

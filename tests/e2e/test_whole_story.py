@@ -10,8 +10,10 @@ verifies clean at the end."""
 
 import io
 import re
+import tempfile
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -74,12 +76,14 @@ def _status(page, text):
     page.wait_for_selector(f".badge:has-text('{text}'), .w-header__subtitle:has-text('{text}')")
 
 
-def _step(desk, base, application, name, **fields):
+def _step(desk, base, application, name, files=None, **fields):
     """Staff take a lifecycle step from the application's admin page."""
     desk.goto(f"{base}/admin/grants/applications/{application.pk}/")
     form = desk.locator(f"form[action$='/step/{name}/']")
     for field, value in fields.items():
         form.locator(f"[name={field}]").fill(value)
+    for field, path in (files or {}).items():
+        form.locator(f"input[name={field}]").set_input_files(path)
     form.locator("button[type=submit]").click()
     desk.wait_for_selector("text=已完成：")  # the message after the step, not any word on the page
 
@@ -293,7 +297,18 @@ def test_the_whole_story(live_server, browser, shots, story):
     _status(group_page, "已立项，请签订资助协议")
 
     # --- 9. Staff record the signed agreement; finance pays the first tranche (60%).
-    _step(desk, base, application, "sign_agreement", signed_on=today.isoformat(), conditions="按协议使用资金。")
+    # Signed on paper: staff upload the signed scan with the signing.
+    scan = Path(tempfile.mkdtemp()) / "signed.pdf"
+    scan.write_bytes(b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n")
+    _step(
+        desk,
+        base,
+        application,
+        "sign_agreement",
+        files={"scan": str(scan)},
+        signed_on=today.isoformat(),
+        conditions="按协议使用资金。",
+    )
     _status(desk, "执行中")
     cashier = desk_page(browser)
     admin_login(cashier, base, "cashier", "Cashier-pass-2026!")

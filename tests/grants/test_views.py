@@ -362,6 +362,10 @@ def call_admin_data(weights, shares):
         "tranches-INITIAL_FORMS": "0",
         "tranches-MIN_NUM_FORMS": "1",
         "tranches-MAX_NUM_FORMS": "1000",
+        "checks-TOTAL_FORMS": "0",
+        "checks-INITIAL_FORMS": "0",
+        "checks-MIN_NUM_FORMS": "0",
+        "checks-MAX_NUM_FORMS": "1000",
     }
     for i, w in enumerate(weights):
         data.update(
