@@ -82,6 +82,8 @@ def payments(call: Call) -> Table:
         .select_related("application")
         .order_by("application_id", "number")
     )
+    tranches = list(tranches)
+    categories = _categories([t.payment_reference for t in tranches if t.payment_reference])
     rows = [
         [
             t.application_id,
@@ -92,6 +94,7 @@ def payments(call: Call) -> Table:
             t.get_status_display(),
             timezone.localtime(t.paid_at).strftime("%Y-%m-%d %H:%M") if t.paid_at else "",
             t.payment_reference or "",
+            categories.get(t.payment_reference, ""),
         ]
         for t in tranches
     ]
@@ -104,8 +107,22 @@ def payments(call: Call) -> Table:
         _("Status"),
         _("Paid at"),
         _("Payment reference"),
+        _("Accounting category"),
     ]
     return Table(_("Payments"), header, rows)
+
+
+def _categories(references: list[str]) -> dict[str, str]:
+    """{payment reference: its accounting category in words}, the latest correction counting."""
+    from fundpool.models import AccountingCategory, JournalEntry
+
+    out = {}
+    entries = JournalEntry.objects.filter(external_ref__in=references).prefetch_related("category_corrections")
+    for entry in entries:
+        corrections = sorted(entry.category_corrections.all(), key=lambda c: (c.created_at, c.pk))
+        value = corrections[-1].category if corrections else entry.category
+        out[entry.external_ref] = str(AccountingCategory(value).label) if value else ""
+    return out
 
 
 def expenses(call: Call) -> Table:

@@ -44,6 +44,7 @@ def test_payments_and_expenses_exports(paid_project, staff, client, fmt):
     first = paid_project.tranches.get(number=1)
     assert [str(paid_project.pk), paid_project.title, "1"] == payments[1][:3]
     assert first.payment_reference in payments[1]
+    assert payments[0][-1] == "会计科目" and payments[1][-1] == "业务活动成本"
     expenses = _rows(client.get(reverse("grants_admin:call_export", args=[call.pk, "expenses", fmt])), fmt)
     payee = expenses[1][5]
     assert payee.startswith("'=")  # a formula stays text
