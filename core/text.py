@@ -39,3 +39,14 @@ def name_key(value) -> str:
     letters, digits, brackets and spaces, and other compatibility forms, are one name."""
     text = _visible(unicodedata.normalize("NFKC", clean_name(value)))
     return _SPACES.sub(" ", text).strip()
+
+
+def spreadsheet_safe(value):
+    """A cell value a spreadsheet program will not run as a formula: text starting like one gets a
+    leading apostrophe; numbers pass; None is empty. For every CSV and XLSX export."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

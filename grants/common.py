@@ -50,3 +50,15 @@ def is_staff_user(user) -> bool:
 def require_perm(request, perm):
     if not request.user.has_perm(perm):
         raise PermissionDenied
+
+
+def parse_iso_date(value):
+    """A date typed as 2026-12-31 (a date input's value), or None when it is not one."""
+    import datetime
+
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or "").strip()[:20])
+    except ValueError:
+        return None

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
+from core.text import spreadsheet_safe
 from fundpool.models import Theme
 from grants import lifecycle
 from grants.applications import eligibility
@@ -93,8 +94,8 @@ def _csv(call: Call, filters) -> HttpResponse:
         writer.writerow(
             [
                 a.pk,
-                _safe_cell(a.title),
-                _safe_cell(a.group.name),
+                spreadsheet_safe(a.title),
+                spreadsheet_safe(a.group.name),
                 a.group.community.name,
                 a.group.get_group_type_display(),
                 lifecycle.STATE[a.status].staff_label,
@@ -108,12 +109,6 @@ def _csv(call: Call, filters) -> HttpResponse:
             ]
         )
     return response
-
-
-def _safe_cell(value: str) -> str:
-    """Spreadsheet programs run cells that start like a formula; make them plain text."""
-    value = str(value)
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 @require_POST

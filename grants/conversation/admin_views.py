@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from grants.common import GrantsError, require_perm
+from grants.common import GrantsError, parse_iso_date, require_perm
 from grants.models import InfoRequestItem, Message, MessageKind
 
 from . import selectors, services
@@ -38,13 +38,6 @@ def _back(pk, anchor=""):
 def _errors(request, exc: GrantsError):
     for m in exc.messages:
         messages.error(request, m)
-
-
-def _date(value: str):
-    try:
-        return datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 def thread(request, pk):
@@ -133,11 +126,11 @@ def info_request_new(request, pk):
         "note": request.POST.get("note", "")[:2000],
         "nonce": request.POST.get("nonce", ""),
     }
-    bad_dates = [due for due in dues if due.strip() and _date(due) is None]
+    bad_dates = [due for due in dues if due.strip() and parse_iso_date(due) is None]
     if bad_dates:
         messages.error(request, _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": bad_dates[0]})
         return _page(request, application, rfi=typed)
-    items = [services.ItemInput(label, _date(due) if due.strip() else None) for label, due in typed["rows"]]
+    items = [services.ItemInput(label, parse_iso_date(due) if due.strip() else None) for label, due in typed["rows"]]
     try:
         services.info_request_create(
             application=application, user=request.user, items=items, note=typed["note"], nonce=typed["nonce"]
@@ -168,7 +161,9 @@ def item_again(request, pk):
     item = get_object_or_404(InfoRequestItem.objects.select_related("request"), pk=pk)
     due = request.POST.get("due_on", "")
     try:
-        services.item_ask_again(item=item, user=request.user, reason=request.POST.get("reason", ""), due_on=_date(due))
+        services.item_ask_again(
+            item=item, user=request.user, reason=request.POST.get("reason", ""), due_on=parse_iso_date(due)
+        )
     except GrantsError as exc:
         _errors(request, exc)
     else:

@@ -17,6 +17,24 @@ from grants.delivery import selectors as delivery_selectors
 from grants.models import Amendment, AmendmentKind
 
 
+def _act(request, run, done: str, back: str):
+    """Run a service call for a staff form: its refusals become messages, success says `done`;
+    then back to the application page at `back` (an anchor id)."""
+    try:
+        run()
+    except GrantsError as exc:
+        for m in exc.messages:
+            messages.error(request, m)
+    else:
+        messages.success(request, done)
+    return redirect(back)
+
+
+def _page(pk, anchor=""):
+    url = redirect("grants_admin:application", pk=pk).url
+    return f"{url}#{anchor}" if anchor else url
+
+
 def _details(post) -> dict:
     kind = post.get("kind", "")
     if kind == AmendmentKind.EXTEND:
@@ -76,69 +94,61 @@ def amendment_new(request, pk):
 def amendment_start(request, pk):
     require_perm(request, "grants.manage_delivery")
     application = application_selectors.application_for_staff(pk=pk)
-    try:
-        amendments.amendment_request(
+    return _act(
+        request,
+        lambda: amendments.amendment_request(
             application=application,
             user=request.user,
             kind=request.POST.get("kind", ""),
             details=_details(request.POST),
             why=request.POST.get("why", ""),
-        )
-    except GrantsError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, _("Amendment recorded; decide it below."))
-    return redirect(f"{redirect('grants_admin:application', pk=application.pk).url}#amendments")
+        ),
+        _("Amendment recorded; decide it below."),
+        _page(application.pk, "amendments"),
+    )
 
 
 @require_POST
 def amendment_decide(request, pk):
     require_perm(request, "grants.manage_delivery")
     amendment = get_object_or_404(Amendment, pk=pk)
-    try:
-        amendments.amendment_decide(
+    return _act(
+        request,
+        lambda: amendments.amendment_decide(
             amendment=amendment,
             actor=request.user,
             approve=request.POST.get("decision") == "approve",
             reason=request.POST.get("reason", ""),
-        )
-    except GrantsError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, _("Amendment decided."))
-    return redirect(f"{redirect('grants_admin:application', pk=amendment.application_id).url}#amendments")
+        ),
+        _("Amendment decided."),
+        _page(amendment.application_id, "amendments"),
+    )
 
 
 @require_POST
 def amendment_confirm(request, pk):
     require_perm(request, "grants.pay_tranche")
     amendment = get_object_or_404(Amendment, pk=pk)
-    try:
-        amendments.amendment_confirm(amendment=amendment, actor=request.user)
-    except GrantsError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, _("Confirmed: the money is moved and the new agreement version is in force."))
-    return redirect(f"{redirect('grants_admin:application', pk=amendment.application_id).url}#amendments")
+    return _act(
+        request,
+        lambda: amendments.amendment_confirm(amendment=amendment, actor=request.user),
+        _("Confirmed: the money is moved and the new agreement version is in force."),
+        _page(amendment.application_id, "amendments"),
+    )
 
 
 @require_POST
 def agreement_conditions(request, pk):
     require_perm(request, "grants.manage_delivery")
     application = application_selectors.application_for_staff(pk=pk)
-    try:
-        award_services.agreement_conditions_set(
+    return _act(
+        request,
+        lambda: award_services.agreement_conditions_set(
             application=application, actor=request.user, conditions=request.POST.get("conditions", "")
-        )
-    except GrantsError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, _("Saved: the group sees these conditions in the draft agreement."))
-    return redirect("grants_admin:application", pk=application.pk)
+        ),
+        _("Saved: the group sees these conditions in the draft agreement."),
+        _page(application.pk),
+    )
 
 
 @require_POST
@@ -149,18 +159,16 @@ def correction_new(request, pk):
     require_perm(request, "grants.manage_delivery")
     application = application_selectors.application_for_staff(pk=pk)
     target = request.POST.get("target", "")
-    try:
-        corrections.correct(
+    return _act(
+        request,
+        lambda: corrections.correct(
             application=application,
             kind=request.POST.get("kind", ""),
             target_id=int(target) if target.isdecimal() else 0,
             value=request.POST.get("value", "")[:200],
             reason=request.POST.get("reason", ""),
             actor=request.user,
-        )
-    except GrantsError as exc:
-        for m in exc.messages:
-            messages.error(request, m)
-    else:
-        messages.success(request, _("Corrected; the value before stays on record beside the correction."))
-    return redirect(f"{redirect('grants_admin:application', pk=application.pk).url}#corrections")
+        ),
+        _("Corrected; the value before stays on record beside the correction."),
+        _page(application.pk, "corrections"),
+    )

@@ -20,7 +20,7 @@ from fundpool.ledger.selectors import commitment_balances
 from fundpool.money import format_amount, parse_amount
 from grants import lifecycle
 from grants.award.versions import current_terms, version_add
-from grants.common import MAX_TEXT, GrantsError, acting_user, is_member_of
+from grants.common import MAX_TEXT, GrantsError, acting_user, is_member_of, parse_iso_date
 from grants.models import (
     CHARGED,
     Agreement,
@@ -39,15 +39,6 @@ def _spent_on(line: BudgetLine) -> Decimal:
     return line.expenses.filter(status__in=CHARGED).aggregate(t=Sum("amount"))["t"] or Decimal("0.00")
 
 
-def _date(value) -> date | None:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        return None
-
-
 def _check(application: Application, kind: str, details: dict) -> dict:
     """The details of an amendment, checked and in their stored form; refusals in the person's words."""
     today = timezone.localdate()
@@ -58,7 +49,7 @@ def _check(application: Application, kind: str, details: dict) -> dict:
             ("midterm_due_on", application.midterm_due_on),
         ):
             if details.get(key):
-                new = _date(details[key])
+                new = parse_iso_date(details[key])
                 if new is None:
                     raise GrantsError(
                         _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": str(details[key])[:20]}

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from core.text import spreadsheet_safe
 from core.uploads import EXTENSIONS, UNKNOWN_EXTENSION, download_name
 from grants.models import Application, DossierStatus, ProjectDossier
 
@@ -36,8 +37,8 @@ def _json(data) -> bytes:
 def _csv(header: list[str], rows) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([spreadsheet_safe(h) for h in header])
+    writer.writerows([[spreadsheet_safe(v) for v in row] for row in rows])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

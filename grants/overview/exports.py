@@ -14,18 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.site import site_url
+from core.text import spreadsheet_safe
 from grants.models import Call, Expense, ReviewAssignment, Tranche
 
 KINDS = ("reviews", "payments", "expenses")
-
-
-def safe(value) -> object:
-    if value is None:
-        return ""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass
@@ -164,9 +156,9 @@ BUILDERS = {"reviews": reviews, "payments": payments, "expenses": expenses}
 def as_csv(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([safe(h) for h in table.header])
+    writer.writerow([spreadsheet_safe(h) for h in table.header])
     for row in table.rows:
-        writer.writerow([safe(v) for v in row])
+        writer.writerow([spreadsheet_safe(v) for v in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -176,9 +168,9 @@ def as_xlsx(table: Table) -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = str(table.title)[:31]
-    sheet.append([safe(h) for h in table.header])
+    sheet.append([spreadsheet_safe(h) for h in table.header])
     for row in table.rows:
-        sheet.append([safe(v) for v in row])
+        sheet.append([spreadsheet_safe(v) for v in row])
     for column in sheet.columns:
         width = max(len(str(cell.value or "")) for cell in column)
         sheet.column_dimensions[column[0].column_letter].width = min(max(10, width * 1.6), 60)

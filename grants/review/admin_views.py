@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grants.applications import selectors as application_selectors
-from grants.common import GrantsError, require_perm
+from grants.common import GrantsError, parse_iso_date, require_perm
 from grants.models import Call
 from grants.review import selectors as review_selectors
 from grants.review import services as review_services
@@ -74,9 +72,8 @@ def application_reviewers(request, pk):
     ids = [i for i in request.POST.getlist("reviewers") if i.isdecimal()]  # "²" is a digit int() refuses
     reviewers = list(review_selectors.reviewer_candidates(application=application).filter(pk__in=ids))
     due = request.POST.get("due_on", "").strip()
-    try:
-        due_on = datetime.date.fromisoformat(due) if due else None
-    except ValueError:
+    due_on = parse_iso_date(due) if due else None
+    if due and due_on is None:
         messages.error(request, _("“%(value)s” is not a date; write it as 2026-12-31.") % {"value": due[:20]})
         return redirect("grants_admin:application", pk=application.pk)
     try:
@@ -121,10 +118,7 @@ def review_due(request, pk):
 
     require_perm(request, "grants.screen_application")
     assignment = get_object_or_404(ReviewAssignment.objects.select_related("reviewer"), pk=pk)
-    try:
-        due_on = datetime.date.fromisoformat(request.POST.get("due_on", "").strip())
-    except ValueError:
-        due_on = None
+    due_on = parse_iso_date(request.POST.get("due_on", ""))
     try:
         changed = review_services.review_due_change(assignment=assignment, actor=request.user, due_on=due_on)
     except GrantsError as exc:

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core import notifications
 from core.models import NotificationPreference, OutboundEmail, OutboxStatus
+from grants.common import GrantsError
 from grants.conversation import services as conversation_services
 from grants.lifecycle import Status
 from grants.models import ReviewAssignment
@@ -142,7 +143,7 @@ def test_reviewers_get_a_due_date_an_email_and_reminders(app, staff, reviewer, d
     assert assigned.to == reviewer.email and assignment.due_on.isoformat() in assigned.body
     # Overridden per assignment; never in the past.
     review_services.review_due_change(assignment=assignment, actor=staff, due_on=today + timedelta(days=1))
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(GrantsError) as refused:
         review_services.review_due_change(assignment=assignment, actor=staff, due_on=today - timedelta(days=1))
     assert "已经过去" in str(refused.value)
     assert ReviewAssignment.objects.get(pk=assignment.pk).due_on == today + timedelta(days=1)
